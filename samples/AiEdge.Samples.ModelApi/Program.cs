@@ -1,0 +1,117 @@
+using System.Text.Json;
+using AiEdge.Middleware;
+using AiEdge.Samples.ModelApi;
+using Microsoft.Extensions.Options;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.Configure<SampleOptions>(builder.Configuration.GetSection("Sample"));
+builder.Services.AddSingleton<ChatGenerator>();
+builder.Services.AddHealthChecks();
+
+// The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
+builder.Services.AddAiEdge();
+
+var app = builder.Build();
+
+app.UseAiEdge();
+
+var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+
+app.MapPost("/v1/predict", async (HttpContext context, TimeProvider time) =>
+{
+    PredictRequest? request;
+    try
+    {
+        request = await JsonSerializer.DeserializeAsync<PredictRequest>(context.Request.Body, json, context.RequestAborted);
+    }
+    catch (JsonException)
+    {
+        return Problems.BadRequest("The body is not valid JSON.");
+    }
+
+    if (request is null || string.IsNullOrWhiteSpace(request.Input))
+    {
+        return Problems.BadRequest("'input' is required and must not be empty.");
+    }
+
+    if (request.DelayMs is < 0 or > 10_000)
+    {
+        return Problems.BadRequest("'delay_ms' must be from 0 to 10000.");
+    }
+
+    if (request.DelayMs is > 0)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(request.DelayMs.Value), time, context.RequestAborted);
+    }
+
+    var (label, score) = ToyModel.Predict(request.Input);
+    return Results.Ok(new PredictResponse(request.Model ?? "toy-sentiment", label, score, Guid.NewGuid().ToString("n")));
+});
+
+app.MapPost("/v1/train", async (HttpContext context) =>
+{
+    try
+    {
+        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+    }
+    catch (JsonException)
+    {
+        return Problems.BadRequest("The body is not valid JSON.");
+    }
+
+    return Results.Accepted(value: new { job = Guid.NewGuid().ToString("n") });
+});
+
+app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator generator, IOptions<SampleOptions> options, TimeProvider time) =>
+{
+    ChatRequest request;
+    try
+    {
+        using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        if (!ChatRequest.TryParse(document.RootElement, out request, out var error))
+        {
+            return Problems.BadRequest(error!);
+        }
+    }
+    catch (JsonException)
+    {
+        return Problems.BadRequest("The body is not valid JSON.");
+    }
+
+    var delay = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.TokenDelayMs));
+    var id = "chatcmpl-" + Guid.NewGuid().ToString("n");
+    var created = time.GetUtcNow().ToUnixTimeSeconds();
+    var promptTokens = ChatGenerator.CountPromptTokens(request.Prompt);
+    var tokens = generator.GenerateAsync(request.Prompt, request.MaxTokens, delay, context.RequestAborted);
+
+    if (!request.Stream)
+    {
+        var text = new System.Text.StringBuilder();
+        var count = 0;
+        await foreach (var token in tokens)
+        {
+            text.Append(token);
+            count++;
+        }
+
+        return Results.Ok(ChatPayloads.Completion(id, created, request.Model, text.ToString(), promptTokens, count));
+    }
+
+    return new ChatStreamResult(ChatPayloads.Chunks(id, created, request.Model, promptTokens, tokens), json);
+});
+
+app.MapGet("/v1/client", (HttpContext context) => Results.Ok(new
+{
+    ip = context.Connection.RemoteIpAddress?.ToString(),
+    scheme = context.Request.Scheme,
+    host = context.Request.Host.Value,
+}));
+
+app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = static _ => false });
+app.MapHealthChecks("/readyz");
+
+app.Run();
+
+/// <summary>The sample application (visible to the acceptance tests).</summary>
+public partial class Program;

@@ -1,0 +1,77 @@
+using AiEdge.Middleware;
+using AiEdge.Middleware.Internal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the AiEdge core services.</summary>
+public static class AiEdgeServiceCollectionExtensions
+{
+    /// <summary>The configuration section every AiEdge option is bound from.</summary>
+    public const string ConfigurationSection = "AiEdge";
+
+    /// <summary>
+    /// Registers the AiEdge core (stage ordering, RFC 9457 problem details, diagnostics) and lets
+    /// <paramref name="configure"/> add concerns. Unlike <c>AddAiEdge()</c> of the <c>AiEdge.Middleware</c> meta
+    /// package, it switches no concern on by itself: use it when referencing single concern packages.
+    /// Calling it again returns a builder over the same registrations.
+    /// </summary>
+    /// <param name="services">The application's services.</param>
+    /// <param name="configure">Adds concerns, e.g. <c>edge =&gt; edge.AddRateLimiting()</c>.</param>
+    /// <returns>The AiEdge builder.</returns>
+    public static IAiEdgeBuilder AddAiEdgeCore(this IServiceCollection services, Action<IAiEdgeBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        var stages = FindStages(services);
+        var edge = new AiEdgeBuilder(services, stages ?? new AiEdgeStageRegistry());
+        if (stages is null)
+        {
+            services.AddSingleton(edge.Stages);
+            services.AddRouting();
+            services.AddProblemDetails();
+            services.AddMetrics();
+            services.TryAddSingleton(TimeProvider.System);
+            services.TryAddSingleton<AiEdgeMetrics>();
+            services.AddOptions<AiEdgeOptions>().BindConfiguration(ConfigurationSection);
+            edge.AddStage(AiEdgeStage.Errors, "AiEdge.Errors", UseErrorProblems);
+        }
+
+        configure?.Invoke(edge);
+        return edge;
+    }
+
+    private static AiEdgeStageRegistry? FindStages(IServiceCollection services)
+    {
+        foreach (var descriptor in services)
+        {
+            if (descriptor.ServiceType == typeof(AiEdgeStageRegistry) && descriptor.ImplementationInstance is AiEdgeStageRegistry registry)
+            {
+                return registry;
+            }
+        }
+
+        return null;
+    }
+
+    private static void UseErrorProblems(IApplicationBuilder app)
+    {
+        var options = app.ApplicationServices.GetRequiredService<IOptions<AiEdgeOptions>>().Value;
+        if (options.HandleExceptions)
+        {
+            app.UseExceptionHandler(new ExceptionHandlerOptions
+            {
+                StatusCodeSelector = static exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            });
+        }
+
+        if (options.StatusCodeProblems)
+        {
+            app.UseStatusCodePages();
+        }
+    }
+}
