@@ -1,0 +1,56 @@
+using AiEdge.Middleware;
+using AiEdge.Middleware.Authentication;
+using AiEdge.Middleware.Authentication.Internal;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds API-key and JWT bearer identity to the AiEdge pipeline.</summary>
+public static class AiEdgeBuilderAuthenticationExtensions
+{
+    private static readonly string StageKey = typeof(EdgeAuthenticationMiddleware).FullName!;
+
+    /// <summary>
+    /// Authenticates callers by API key (the <c>X-API-Key</c> header or <c>Authorization: Bearer</c>, checked against
+    /// SHA-256 hashes) and JWT bearer tokens, on ASP.NET Core authentication schemes, and enforces per-endpoint
+    /// requirements (<c>.RequireScopes(...)</c>, <c>.RequireAuthenticatedCaller()</c>) with 401, 403 and 400
+    /// problem details. The caller's name, plan and scopes become claims that rate limiting and caching read.
+    /// Options are bound from <c>AiEdge:Authentication</c> and validated at startup. Runs after CORS and the health
+    /// endpoints and before rate limiting. Calling it again only applies <paramref name="configure"/>.
+    /// </summary>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <param name="configure">Configures keys, tokens and requirements in code, after configuration is bound.</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddEdgeAuthentication(this IAiEdgeBuilder edge, Action<EdgeAuthenticationOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        var services = edge.Services;
+        if (!edge.HasStage(StageKey))
+        {
+            services.AddOptions<EdgeAuthenticationOptions>()
+                .BindConfiguration(EdgeAuthenticationDefaults.ConfigurationSection)
+                .ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeAuthenticationOptions>, EdgeAuthenticationOptionsValidator>());
+            services.TryAddSingleton(TimeProvider.System);
+            services.TryAddSingleton<AuthenticationSettings>();
+            services.AddAuthentication()
+                .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(EdgeAuthenticationDefaults.ApiKeyScheme, displayName: "API key", configureOptions: null)
+                .AddScheme<AuthenticationSchemeOptions, JwtBearerAuthenticationHandler>(EdgeAuthenticationDefaults.JwtBearerScheme, displayName: "JWT bearer", configureOptions: null)
+                .AddPolicyScheme(EdgeAuthenticationDefaults.AuthenticationScheme, displayName: "AiEdge", static options =>
+                    options.ForwardDefaultSelector = static context => context.RequestServices.GetRequiredService<AuthenticationSettings>().SelectScheme(context.Request));
+
+            // [Authorize] and app.UseAuthentication() use these schemes unless the application chose another default.
+            services.PostConfigure<AuthenticationOptions>(static options => options.DefaultScheme ??= EdgeAuthenticationDefaults.AuthenticationScheme);
+            edge.AddStage<EdgeAuthenticationMiddleware>(AiEdgeStage.Authentication);
+        }
+
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
+        return edge;
+    }
+}

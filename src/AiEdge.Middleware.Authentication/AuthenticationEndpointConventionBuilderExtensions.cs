@@ -1,0 +1,36 @@
+using AiEdge.Middleware.Authentication;
+
+namespace Microsoft.AspNetCore.Builder;
+
+/// <summary>Per-endpoint caller requirements of AiEdge authentication.</summary>
+public static class AuthenticationEndpointConventionBuilderExtensions
+{
+    /// <summary>
+    /// Requires an authenticated caller holding every one of <paramref name="scopes"/>: 401 without valid
+    /// credentials, 403 <c>insufficient_scope</c> without the scopes. Same as <see cref="RequireScopesAttribute"/>.
+    /// </summary>
+    /// <typeparam name="TBuilder">The endpoint convention builder type.</typeparam>
+    /// <param name="builder">The endpoint or group.</param>
+    /// <param name="scopes">The required scopes, e.g. <c>predict</c>.</param>
+    /// <returns>The builder.</returns>
+    public static TBuilder RequireScopes<TBuilder>(this TBuilder builder, params string[] scopes)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var metadata = new RequireScopesAttribute(scopes);
+        builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        return builder;
+    }
+
+    /// <summary>Requires an authenticated caller (401 otherwise). Same as <see cref="RequireAuthenticatedCallerAttribute"/>.</summary>
+    /// <typeparam name="TBuilder">The endpoint convention builder type.</typeparam>
+    /// <param name="builder">The endpoint or group.</param>
+    /// <returns>The builder.</returns>
+    public static TBuilder RequireAuthenticatedCaller<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Add(static endpoint => endpoint.Metadata.Add(RequireAuthenticatedCallerAttribute.Instance));
+        return builder;
+    }
+}

@@ -1,0 +1,20 @@
+namespace AiEdge.Middleware.Authentication;
+
+/// <summary>Names used by AiEdge authentication.</summary>
+public static class EdgeAuthenticationDefaults
+{
+    /// <summary>The configuration section the options are bound from.</summary>
+    public const string ConfigurationSection = "AiEdge:Authentication";
+
+    /// <summary>The authentication scheme that picks API-key or JWT validation for a request.</summary>
+    public const string AuthenticationScheme = "AiEdge";
+
+    /// <summary>The API-key authentication scheme.</summary>
+    public const string ApiKeyScheme = "AiEdge.ApiKey";
+
+    /// <summary>The JWT bearer authentication scheme.</summary>
+    public const string JwtBearerScheme = "AiEdge.JwtBearer";
+
+    /// <summary>The default header carrying an API key.</summary>
+    public const string ApiKeyHeaderName = "X-API-Key";
+}
