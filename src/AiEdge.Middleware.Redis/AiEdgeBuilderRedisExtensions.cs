@@ -1,0 +1,65 @@
+using AiEdge.Middleware;
+using AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Redis;
+using AiEdge.Middleware.Redis.Internal;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Puts the suite's shared state (rate limits, prediction cache, idempotency records) in Redis.</summary>
+public static class AiEdgeBuilderRedisExtensions
+{
+    /// <summary>
+    /// Connects every replica to one Redis, configured by <c>AiEdge:Redis</c> (<c>Configuration</c> is
+    /// <c>host:port[,password=...][,user=...][,ssl=true][,db=N]</c>). Registers an <see cref="IDistributedCache"/>
+    /// over it, a <c>redis</c> health check for <c>/readyz</c>, and moves the rate-limit, idempotency and
+    /// cache-coalescing state of the AiEdge concerns to Redis. With an empty configuration it changes nothing: each
+    /// replica keeps its state in memory, so an app can call it unconditionally. Calling it again has no further effect.
+    /// </summary>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <param name="configure">Adjusts the options after configuration binding.</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddRedis(this IAiEdgeBuilder edge, Action<RedisOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        var services = edge.Services;
+        var options = services.AddOptions<RedisOptions>().BindConfiguration(RedisDefaults.ConfigurationSection).ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (services.Any(static d => d.ServiceType == typeof(RedisMarker)))
+        {
+            return edge;
+        }
+
+        services.AddSingleton<RedisMarker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Socket timeouts and reconnect backoff measure real I/O: they run on the system clock even when the app's
+        // TimeProvider is a test clock.
+        services.TryAddSingleton(static sp => new RedisConnection(
+            sp.GetRequiredService<IOptions<RedisOptions>>().Value,
+            TimeProvider.System,
+            sp.GetService<AiEdgeMetrics>(),
+            sp.GetRequiredService<ILogger<RedisConnection>>()));
+        services.TryAddSingleton<IRedisConnection>(static sp => sp.GetRequiredService<RedisConnection>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionStarter>());
+        services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(static sp => new RedisDistributedCache(
+            sp.GetRequiredService<IRedisConnection>(),
+            sp.GetRequiredService<IOptions<RedisOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<AiEdgeMetrics>())));
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready", "redis"]);
+        return edge;
+    }
+
+    /// <summary>Marks the registration done, so a second <c>AddRedis</c> adds nothing twice.</summary>
+    private sealed class RedisMarker;
+}

@@ -1,0 +1,92 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+
+namespace AiEdge.Middleware.Redis.Internal;
+
+/// <summary>Writes commands as RESP arrays of bulk strings, straight into the output buffer.</summary>
+internal static class RespWriter
+{
+    private static ReadOnlySpan<byte> CrLf => "\r\n"u8;
+
+    /// <summary>Writes <paramref name="command"/> followed by <paramref name="args"/>.</summary>
+    public static void WriteCommand(IBufferWriter<byte> writer, string command, ReadOnlySpan<RedisArg> args)
+    {
+        WriteHeader(writer, (byte)'*', args.Length + 1);
+        WriteString(writer, command);
+        foreach (var arg in args)
+        {
+            WriteArg(writer, arg);
+        }
+    }
+
+    /// <summary>Writes <c>EVALSHA</c>/<c>EVAL</c> style commands: command, script, key count, keys, then arguments.</summary>
+    public static void WriteScript(IBufferWriter<byte> writer, string command, string scriptOrSha, int keyCount, ReadOnlySpan<RedisArg> keysAndArgs)
+    {
+        WriteHeader(writer, (byte)'*', keysAndArgs.Length + 3);
+        WriteString(writer, command);
+        WriteString(writer, scriptOrSha);
+        WriteArg(writer, keyCount);
+        foreach (var arg in keysAndArgs)
+        {
+            WriteArg(writer, arg);
+        }
+    }
+
+    private static void WriteArg(IBufferWriter<byte> writer, in RedisArg arg)
+    {
+        switch (arg.Reference)
+        {
+            case string text:
+                WriteString(writer, text);
+                break;
+            case byte[] bytes:
+                WriteBytes(writer, bytes);
+                break;
+            case RedisArg.MemoryMarker:
+                WriteBytes(writer, arg.Memory.Span);
+                break;
+            default:
+                WriteInteger(writer, arg.Integer);
+                break;
+        }
+    }
+
+    private static void WriteString(IBufferWriter<byte> writer, string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        WriteHeader(writer, (byte)'$', length);
+        var span = writer.GetSpan(length + 2);
+        var written = Encoding.UTF8.GetBytes(text, span);
+        CrLf.CopyTo(span[written..]);
+        writer.Advance(written + 2);
+    }
+
+    private static void WriteBytes(IBufferWriter<byte> writer, ReadOnlySpan<byte> bytes)
+    {
+        WriteHeader(writer, (byte)'$', bytes.Length);
+        writer.Write(bytes);
+        writer.Write(CrLf);
+    }
+
+    private static void WriteInteger(IBufferWriter<byte> writer, long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out var count);
+        WriteHeader(writer, (byte)'$', count);
+        var span = writer.GetSpan(count + 2);
+        digits[..count].CopyTo(span);
+        CrLf.CopyTo(span[count..]);
+        writer.Advance(count + 2);
+    }
+
+    private static void WriteHeader(IBufferWriter<byte> writer, byte prefix, int length)
+    {
+        var span = writer.GetSpan(24);
+        span[0] = prefix;
+        Utf8Formatter.TryFormat(length, span[1..], out var count);
+        span[count + 1] = (byte)'\r';
+        span[count + 2] = (byte)'\n';
+        writer.Advance(count + 3);
+    }
+}
