@@ -26,6 +26,6 @@ public static class AiEdgeMetaServiceCollectionExtensions
     private static void AddDefaults(IAiEdgeBuilder edge)
     {
         // Each default concern registers itself here as its package arrives.
-        _ = edge;
+        edge.AddForwardedHeaders();
     }
 }
