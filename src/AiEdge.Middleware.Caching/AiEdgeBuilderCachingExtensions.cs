@@ -1,0 +1,91 @@
+using AiEdge.Middleware;
+using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds prediction caching and Idempotency-Key handling to the AiEdge pipeline.</summary>
+public static class AiEdgeBuilderCachingExtensions
+{
+    /// <summary>The configuration section of the prediction cache.</summary>
+    public const string CachingSection = "AiEdge:Caching";
+
+    /// <summary>The configuration section of Idempotency-Key handling.</summary>
+    public const string IdempotencySection = "AiEdge:Idempotency";
+
+    private const string StageKey = "AiEdge.Caching";
+
+    /// <summary>
+    /// Adds the prediction cache at <see cref="AiEdgeStage.Caching"/>. Only endpoints marked with
+    /// <c>.WithPredictionCache()</c> or <c>[PredictionCache]</c> are cached. Options bind from <c>AiEdge:Caching</c>;
+    /// an <c>IDistributedCache</c> registered by the application becomes the second level.
+    /// </summary>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <param name="configure">Configures the options after configuration binding.</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddPredictionCache(this IAiEdgeBuilder edge, Action<PredictionCacheOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        var options = edge.Services.AddOptions<PredictionCacheOptions>()
+            .BindConfiguration(CachingSection)
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PredictionCacheOptions>, PredictionCacheOptionsValidator>());
+        edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<ICacheLock, InMemoryCacheLock>();
+        edge.Services.TryAddSingleton<MemoryResponseCache>();
+        edge.Services.TryAddSingleton<CachePolicyRegistry>();
+        edge.Services.TryAddSingleton<PredictionCacheMarker>();
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CachingEndpointValidator>());
+        edge.AddStage(AiEdgeStage.Caching, StageKey, UseCaching);
+        return edge;
+    }
+
+    /// <summary>
+    /// Adds Idempotency-Key handling (draft-ietf-httpapi-idempotency-key-header) at <see cref="AiEdgeStage.Caching"/>,
+    /// before the prediction cache. Only POST and PATCH requests to endpoints marked with <c>.WithIdempotency()</c>
+    /// or <c>[Idempotent]</c> are concerned. Options bind from <c>AiEdge:Idempotency</c>.
+    /// </summary>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <param name="configure">Configures the options after configuration binding.</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddIdempotency(this IAiEdgeBuilder edge, Action<IdempotencyOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        var options = edge.Services.AddOptions<IdempotencyOptions>()
+            .BindConfiguration(IdempotencySection)
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>());
+        edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
+        edge.Services.TryAddSingleton<IdempotencyMarker>();
+        edge.AddStage(AiEdgeStage.Caching, StageKey, UseCaching);
+        return edge;
+    }
+
+    // One step for both, so Idempotency-Key always wraps the cache whatever order the Add* calls came in.
+    private static void UseCaching(Microsoft.AspNetCore.Builder.IApplicationBuilder app)
+    {
+        if (app.ApplicationServices.GetService<IdempotencyMarker>() is not null)
+        {
+            Microsoft.AspNetCore.Builder.UseMiddlewareExtensions.UseMiddleware<IdempotencyMiddleware>(app);
+        }
+
+        if (app.ApplicationServices.GetService<PredictionCacheMarker>() is not null)
+        {
+            Microsoft.AspNetCore.Builder.UseMiddlewareExtensions.UseMiddleware<PredictionCacheMiddleware>(app);
+        }
+    }
+}

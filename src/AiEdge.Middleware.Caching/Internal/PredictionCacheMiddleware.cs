@@ -1,0 +1,542 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using AiEdge.Middleware.Caching;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace AiEdge.Middleware.Internal;
+
+/// <summary>
+/// The prediction cache: keys the request (method, route, path, query, canonical body, vary-by headers, caller
+/// partition), answers hits from L1 or L2, coalesces identical misses behind one run, stores what the endpoint
+/// answered (a completed event stream included) and serves stale entries when the endpoint fails.
+/// </summary>
+internal sealed partial class PredictionCacheMiddleware
+{
+    private const string DistributedPrefix = "aiedge:cache:";
+    private static readonly byte[] KeyVersion = "aiedge-cache-v1"u8.ToArray();
+
+    private readonly RequestDelegate _next;
+    private readonly CachePolicyRegistry _policies;
+    private readonly MemoryResponseCache _memory;
+    private readonly ICacheLock _lock;
+    private readonly IDistributedCache? _distributed;
+    private readonly TimeProvider _time;
+    private readonly AiEdgeMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly int _maxRequestBody;
+    private readonly long _maxResponseBody;
+    private readonly bool _coalescing;
+    private readonly TimeSpan _coalescingTimeout;
+    private readonly byte[] _terminalEvent;
+
+    public PredictionCacheMiddleware(
+        RequestDelegate next,
+        IOptions<PredictionCacheOptions> options,
+        CachePolicyRegistry policies,
+        MemoryResponseCache memory,
+        ICacheLock cacheLock,
+        IServiceProvider services,
+        TimeProvider time,
+        AiEdgeMetrics metrics,
+        ILogger<PredictionCacheMiddleware> logger)
+    {
+        var value = options.Value;
+        _next = next;
+        _policies = policies;
+        _memory = memory;
+        _lock = cacheLock;
+        _distributed = value.UseDistributedCache ? services.GetService<IDistributedCache>() : null;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _maxRequestBody = (int)value.MaxRequestBodySize;
+        _maxResponseBody = value.MaxResponseBodySize;
+        _coalescing = value.Coalescing;
+        _coalescingTimeout = value.CoalescingTimeout;
+        _terminalEvent = Encoding.UTF8.GetBytes(value.StreamTerminalEvent.Trim());
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<IPredictionCacheMetadata>();
+        if (metadata is null)
+        {
+            return _next(context);
+        }
+
+        var policy = _policies.Find(metadata.PolicyName)
+            ?? throw new InvalidOperationException($"The prediction cache policy '{metadata.PolicyName}' is not configured under AiEdge:Caching:Policies:{metadata.PolicyName}.");
+        return InvokeCachedAsync(context, policy);
+    }
+
+    private async Task InvokeCachedAsync(HttpContext context, ResolvedCachePolicy policy)
+    {
+        var request = context.Request;
+        ReadClientDirectives(request.Headers.CacheControl, out var noStore, out var noCache);
+        if (noStore && !policy.IgnoreClientNoStore)
+        {
+            await BypassAsync(context, "no_store");
+            return;
+        }
+
+        var callerId = context.GetCallerId();
+        if (callerId is null && policy.Anonymous == AnonymousCaching.Bypass)
+        {
+            await BypassAsync(context, "anonymous");
+            return;
+        }
+
+        if (request.ContentLength > _maxRequestBody)
+        {
+            await BypassAsync(context, "body_too_large");
+            return;
+        }
+
+        var original = request.Body;
+        byte[] buffer;
+        int length;
+        bool complete;
+        try
+        {
+            (buffer, length, complete) = await BufferedRequestBody.ReadAsync(original, request.ContentLength, _maxRequestBody, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            _metrics.ClientDisconnected("cache");
+            return;
+        }
+
+        request.Body = new BufferedRequestBody(buffer, length, complete ? null : original);
+        try
+        {
+            if (!complete)
+            {
+                await BypassAsync(context, "body_too_large");
+                return;
+            }
+
+            if (!TryComputeKey(context, policy, callerId, buffer.AsMemory(0, length), out var key))
+            {
+                await BypassAsync(context, "invalid_json");
+                return;
+            }
+
+            await ServeAsync(context, policy, key, revalidate: noCache && !policy.IgnoreClientNoCache);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            Log.ClientGone(_logger);
+            _metrics.ClientDisconnected("cache");
+        }
+        finally
+        {
+            request.Body = original;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private Task BypassAsync(HttpContext context, string reason)
+    {
+        Log.Bypassed(_logger, reason);
+        context.Response.Headers[ResponseRecorder.XCache] = ResponseRecorder.Bypass;
+        _metrics.CacheResult(context, "bypass");
+        return _next(context);
+    }
+
+    private async Task ServeAsync(HttpContext context, ResolvedCachePolicy policy, CacheKey key, bool revalidate)
+    {
+        var aborted = context.RequestAborted;
+        CachedResponse? stale = null;
+        if (!revalidate)
+        {
+            var cached = _memory.Get(key) ?? await GetDistributedAsync(key, aborted);
+            if (cached is not null)
+            {
+                var now = _time.GetUtcNow();
+                if (cached.ExpiresAt > now)
+                {
+                    _metrics.CacheResult(context, "hit");
+                    await ResponseRecorder.WriteAsync(context, cached, ResponseRecorder.Hit, now);
+                    return;
+                }
+
+                stale = cached.StaleUntil > now ? cached : null;
+            }
+        }
+
+        string? lockKey = null;
+        string? owner = null;
+        if (_coalescing)
+        {
+            lockKey = key.ToString();
+            owner = Guid.NewGuid().ToString("N");
+            var coalesced = false;
+            while (true)
+            {
+                bool acquired;
+                bool released;
+                try
+                {
+                    acquired = await _lock.TryAcquireAsync(lockKey, owner, _coalescingTimeout, aborted);
+                    if (acquired)
+                    {
+                        break;
+                    }
+
+                    if (!coalesced)
+                    {
+                        coalesced = true;
+                        _metrics.CacheCoalesced();
+                        Log.Coalesced(_logger);
+                    }
+
+                    released = await _lock.WaitAsync(lockKey, _coalescingTimeout, aborted);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    Log.LockFailed(_logger, exception);
+                    owner = null;
+                    break;
+                }
+
+                var fresh = _memory.Get(key) ?? await GetDistributedAsync(key, aborted);
+                var now = _time.GetUtcNow();
+                if (fresh is not null && fresh.ExpiresAt > now)
+                {
+                    _metrics.CacheResult(context, "hit");
+                    await ResponseRecorder.WriteAsync(context, fresh, ResponseRecorder.Hit, now);
+                    return;
+                }
+
+                if (fresh is not null && fresh.StaleUntil > now)
+                {
+                    stale = fresh;
+                }
+
+                if (!released)
+                {
+                    // proxy_cache_lock_timeout: run without the lock rather than wait forever.
+                    owner = null;
+                    break;
+                }
+            }
+        }
+
+        try
+        {
+            await RunAsync(context, policy, key, stale, revalidate);
+        }
+        finally
+        {
+            if (owner is not null)
+            {
+                try
+                {
+                    await _lock.ReleaseAsync(lockKey!, owner, CancellationToken.None);
+                }
+                catch (Exception exception)
+                {
+                    Log.LockFailed(_logger, exception);
+                }
+            }
+        }
+    }
+
+    private async Task RunAsync(HttpContext context, ResolvedCachePolicy policy, CacheKey key, CachedResponse? stale, bool revalidate)
+    {
+        var response = context.Response;
+        var headersBefore = ResponseRecorder.SnapshotHeaderNames(response.Headers);
+        response.Headers[ResponseRecorder.XCache] = ResponseRecorder.Miss;
+        var prior = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var tee = new ResponseTee(context, prior.Stream, _maxResponseBody, swallowServerErrors: stale is not null);
+        var feature = new TeeResponseBodyFeature(prior, tee);
+        context.Features.Set<IHttpResponseBodyFeature>(feature);
+        var failed = false;
+        try
+        {
+            try
+            {
+                await _next(context);
+            }
+            catch (Exception exception) when (stale is not null && !response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                Log.EndpointFailed(_logger, exception);
+                failed = true;
+            }
+            finally
+            {
+                await feature.FlushWriterAsync();
+                context.Features.Set(prior);
+            }
+
+            if (stale is not null && (failed || tee.Swallowed || (response.StatusCode >= StatusCodes.Status500InternalServerError && !response.HasStarted)))
+            {
+                RemoveHeadersSince(response.Headers, headersBefore);
+                _metrics.CacheResult(context, "stale");
+                Log.ServedStale(_logger, response.StatusCode);
+                await ResponseRecorder.WriteAsync(context, stale, ResponseRecorder.Stale, _time.GetUtcNow());
+                return;
+            }
+
+            _metrics.CacheResult(context, revalidate ? "revalidated" : "miss");
+            if (context.RequestAborted.IsCancellationRequested || !IsStorable(response, tee))
+            {
+                return;
+            }
+
+            int[]? eventEnds = null;
+            if (IsEventStream(response.ContentType))
+            {
+                eventEnds = ResponseRecorder.FindCompletedEvents(tee.Copy.WrittenSpan, _terminalEvent);
+                if (eventEnds is null)
+                {
+                    Log.StreamNotStored(_logger);
+                    return;
+                }
+            }
+
+            var entry = ResponseRecorder.Record(response, headersBefore, tee.Copy.WrittenSpan, eventEnds, _time.GetUtcNow(), policy.Duration, policy.StaleIfError);
+            _memory.Set(key, entry);
+            await SetDistributedAsync(key, entry);
+        }
+        finally
+        {
+            tee.Release();
+        }
+    }
+
+    private bool TryComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, out CacheKey key)
+    {
+        var request = context.Request;
+        using var writer = new PooledByteWriter(body.Length + 512);
+        writer.WriteBlock(KeyVersion);
+        writer.WriteString(request.Method);
+        writer.WriteString((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
+        writer.WriteString(request.PathBase.Value);
+        writer.WriteString(request.Path.Value);
+        if (policy.VaryByQuery.Length == 0)
+        {
+            writer.WriteString(request.QueryString.Value);
+        }
+        else
+        {
+            var query = request.Query;
+            foreach (var name in policy.VaryByQuery)
+            {
+                writer.WriteString(name);
+                WriteValues(writer, query[name]);
+            }
+        }
+
+        foreach (var name in policy.VaryByHeaders)
+        {
+            writer.WriteString(name);
+            WriteValues(writer, request.Headers[name]);
+        }
+
+        if (callerId is not null)
+        {
+            writer.Write((byte)'u');
+            writer.WriteString(callerId);
+        }
+        else if (policy.Anonymous == AnonymousCaching.PerClientAddress)
+        {
+            writer.Write((byte)'i');
+            var span = writer.GetSpan(16);
+            var written = 0;
+            var address = context.GetClientIpAddress();
+            if (address is not null && !address.TryWriteBytes(span, out written))
+            {
+                written = 0;
+            }
+
+            writer.Advance(written);
+            writer.WriteInt32(written);
+        }
+        else
+        {
+            writer.Write((byte)'a');
+        }
+
+        writer.WriteString(policy.Name);
+        if (body.Length > 0 && IsJson(request.ContentType))
+        {
+            writer.Write((byte)'j');
+            if (!JsonCanonicalizer.TryWrite(body, writer, policy.ExcludedJsonFields))
+            {
+                if (policy.InvalidJson == InvalidJsonHandling.Bypass)
+                {
+                    key = default;
+                    return false;
+                }
+
+                writer.Write((byte)'r');
+                writer.WriteBlock(body.Span);
+            }
+        }
+        else
+        {
+            writer.Write((byte)'r');
+            writer.WriteBlock(body.Span);
+        }
+
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(writer.WrittenSpan, hash);
+        key = new CacheKey(hash);
+        return true;
+    }
+
+    private static void WriteValues(PooledByteWriter writer, StringValues values)
+    {
+        writer.WriteInt32(values.Count);
+        foreach (var value in values)
+        {
+            writer.WriteString(value);
+        }
+    }
+
+    private static bool IsStorable(HttpResponse response, ResponseTee tee)
+    {
+        if (tee.Overflowed || tee.Swallowed || response.StatusCode is < 200 or > 299 or 206)
+        {
+            return false;
+        }
+
+        var cacheControl = response.Headers.CacheControl;
+        foreach (var value in cacheControl)
+        {
+            if (value is not null
+                && (value.Contains("no-store", StringComparison.OrdinalIgnoreCase) || value.Contains("private", StringComparison.OrdinalIgnoreCase)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void ReadClientDirectives(StringValues cacheControl, out bool noStore, out bool noCache)
+    {
+        noStore = false;
+        noCache = false;
+        foreach (var value in cacheControl)
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            noStore |= value.Contains("no-store", StringComparison.OrdinalIgnoreCase);
+            noCache |= value.Contains("no-cache", StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private static bool IsJson(string? contentType)
+        => contentType is null || contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
+
+    private static bool IsEventStream(string? contentType)
+        => contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    private static void RemoveHeadersSince(IHeaderDictionary headers, string[] before)
+    {
+        List<string>? added = null;
+        foreach (var header in headers)
+        {
+            if (Array.IndexOf(before, header.Key) < 0)
+            {
+                (added ??= []).Add(header.Key);
+            }
+        }
+
+        if (added is not null)
+        {
+            foreach (var name in added)
+            {
+                headers.Remove(name);
+            }
+        }
+    }
+
+    private async ValueTask<CachedResponse?> GetDistributedAsync(CacheKey key, CancellationToken cancellationToken)
+    {
+        if (_distributed is null)
+        {
+            return null;
+        }
+
+        byte[]? data;
+        try
+        {
+            data = await _distributed.GetAsync(DistributedPrefix + key.ToString(), cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            Log.DistributedFailed(_logger, exception);
+            return null;
+        }
+
+        if (data is null || !CachedResponse.TryDeserialize(data, out var cached) || cached!.StaleUntil <= _time.GetUtcNow())
+        {
+            return null;
+        }
+
+        _memory.Set(key, cached);
+        return cached;
+    }
+
+    private async ValueTask SetDistributedAsync(CacheKey key, CachedResponse entry)
+    {
+        if (_distributed is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await _distributed.SetAsync(
+                DistributedPrefix + key.ToString(),
+                entry.Serialize(),
+                new DistributedCacheEntryOptions { AbsoluteExpiration = entry.StaleUntil },
+                CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            Log.DistributedFailed(_logger, exception);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1201, LogLevel.Debug, "Prediction cache bypassed: {Reason}.", EventName = "CacheBypassed")]
+        public static partial void Bypassed(ILogger logger, string reason);
+
+        [LoggerMessage(1202, LogLevel.Debug, "Request waits for an identical request in flight.", EventName = "CacheCoalesced")]
+        public static partial void Coalesced(ILogger logger);
+
+        [LoggerMessage(1203, LogLevel.Warning, "Endpoint failed; a stale cached response replaces its answer.", EventName = "CacheEndpointFailed")]
+        public static partial void EndpointFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1204, LogLevel.Information, "Served a stale cached response instead of status {StatusCode}.", EventName = "CacheServedStale")]
+        public static partial void ServedStale(ILogger logger, int statusCode);
+
+        [LoggerMessage(1205, LogLevel.Debug, "Event stream not stored: it ended without its terminal event.", EventName = "CacheStreamNotStored")]
+        public static partial void StreamNotStored(ILogger logger);
+
+        [LoggerMessage(1206, LogLevel.Warning, "The distributed cache failed; continuing with the in-memory cache.", EventName = "CacheDistributedFailed")]
+        public static partial void DistributedFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1207, LogLevel.Warning, "The cache lock failed; the request runs without coalescing.", EventName = "CacheLockFailed")]
+        public static partial void LockFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1208, LogLevel.Debug, "The client went away while the prediction cache served it.", EventName = "CacheClientGone")]
+        public static partial void ClientGone(ILogger logger);
+    }
+}

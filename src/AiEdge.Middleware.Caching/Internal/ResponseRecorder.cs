@@ -1,0 +1,225 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace AiEdge.Middleware.Internal;
+
+/// <summary>Turns a captured response into a <see cref="CachedResponse"/>, and writes one back to a client.</summary>
+internal static class ResponseRecorder
+{
+    public const string XCache = "X-Cache";
+    public const string Age = "Age";
+    public static readonly StringValues Hit = "HIT";
+    public static readonly StringValues Miss = "MISS";
+    public static readonly StringValues Bypass = "BYPASS";
+    public static readonly StringValues Stale = "STALE";
+
+    private static readonly string[] SmallNumbers = CreateSmallNumbers();
+
+    // Never replayed: cookies, hop-by-hop fields, fields the server or other concerns compute per response.
+    private static readonly HashSet<string> Excluded = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Set-Cookie", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
+        "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Date", "Server", "Age", XCache,
+        "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed",
+    };
+
+    /// <summary>Takes the names of the headers present before the endpoint ran (set by earlier concerns, never stored).</summary>
+    public static string[] SnapshotHeaderNames(IHeaderDictionary headers)
+    {
+        if (headers.Count == 0)
+        {
+            return [];
+        }
+
+        var names = new string[headers.Count];
+        var i = 0;
+        foreach (var header in headers)
+        {
+            names[i++] = header.Key;
+        }
+
+        return names;
+    }
+
+    /// <summary>Builds the stored form of the response the endpoint just produced.</summary>
+    public static CachedResponse Record(
+        HttpResponse response,
+        string[] headersBefore,
+        ReadOnlySpan<byte> body,
+        int[]? eventEnds,
+        DateTimeOffset now,
+        TimeSpan duration,
+        TimeSpan staleWindow,
+        string? extraExcluded = null)
+    {
+        var headers = new List<KeyValuePair<string, StringValues>>(response.Headers.Count);
+        foreach (var header in response.Headers)
+        {
+            if (Excluded.Contains(header.Key)
+                || (extraExcluded is not null && string.Equals(header.Key, extraExcluded, StringComparison.OrdinalIgnoreCase))
+                || (!header.Key.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && Contains(headersBefore, header.Key))
+                || IsListedInConnection(response.Headers, header.Key))
+            {
+                continue;
+            }
+
+            headers.Add(header);
+        }
+
+        return new CachedResponse(response.StatusCode, [.. headers], body.ToArray(), eventEnds, now, now + duration, now + duration + staleWindow);
+    }
+
+    /// <summary>Finds the event boundaries of a completed event stream; <see langword="null"/> when the terminal event is missing.</summary>
+    public static int[]? FindCompletedEvents(ReadOnlySpan<byte> body, ReadOnlySpan<byte> terminalEvent)
+    {
+        var ends = new List<int>();
+        var start = 0;
+        var completed = false;
+        var i = 0;
+        while (i < body.Length)
+        {
+            // An event ends at a blank line: LF LF, CR LF CR LF or CR CR.
+            var end = BlankLineEnd(body, i);
+            if (end < 0)
+            {
+                i++;
+                continue;
+            }
+
+            var @event = body[start..i];
+            completed = TrimEnd(@event).SequenceEqual(terminalEvent) || EndsWithLine(@event, terminalEvent);
+            ends.Add(end);
+            start = end;
+            i = end;
+        }
+
+        return completed && start == body.Length ? [.. ends] : null;
+    }
+
+    /// <summary>Answers from <paramref name="cached"/>, event by event when it is an event stream.</summary>
+    public static async Task WriteAsync(HttpContext context, CachedResponse cached, StringValues status, DateTimeOffset now, string? replayedHeader = null)
+    {
+        var response = context.Response;
+        response.StatusCode = cached.StatusCode;
+        foreach (var header in cached.Headers)
+        {
+            response.Headers[header.Key] = header.Value;
+        }
+
+        if (!StringValues.IsNullOrEmpty(status))
+        {
+            response.Headers[XCache] = status;
+            var age = (long)(now - cached.CreatedAt).TotalSeconds;
+            response.Headers[Age] = age <= 0 ? SmallNumbers[0] : age < SmallNumbers.Length ? SmallNumbers[age] : age.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (replayedHeader is not null)
+        {
+            response.Headers[replayedHeader] = "true";
+        }
+
+        var aborted = context.RequestAborted;
+        if (cached.EventEnds is not { } ends)
+        {
+            response.ContentLength = cached.Body.Length;
+            if (cached.Body.Length > 0)
+            {
+                await response.Body.WriteAsync(cached.Body, aborted);
+            }
+
+            return;
+        }
+
+        var start = 0;
+        foreach (var end in ends)
+        {
+            await response.Body.WriteAsync(cached.Body.AsMemory(start, end - start), aborted);
+            await response.Body.FlushAsync(aborted);
+            start = end;
+        }
+    }
+
+    private static int BlankLineEnd(ReadOnlySpan<byte> body, int i)
+    {
+        if (body[i] == (byte)'\n' && i + 1 < body.Length && body[i + 1] == (byte)'\n')
+        {
+            return i + 2;
+        }
+
+        if (body[i] == (byte)'\r' && i + 3 < body.Length && body[i + 1] == (byte)'\n' && body[i + 2] == (byte)'\r' && body[i + 3] == (byte)'\n')
+        {
+            return i + 4;
+        }
+
+        if (body[i] == (byte)'\r' && i + 1 < body.Length && body[i + 1] == (byte)'\r')
+        {
+            return i + 2;
+        }
+
+        return -1;
+    }
+
+    private static ReadOnlySpan<byte> TrimEnd(ReadOnlySpan<byte> value)
+    {
+        var end = value.Length;
+        while (end > 0 && (value[end - 1] == (byte)'\n' || value[end - 1] == (byte)'\r' || value[end - 1] == (byte)' '))
+        {
+            end--;
+        }
+
+        return value[..end];
+    }
+
+    private static bool EndsWithLine(ReadOnlySpan<byte> @event, ReadOnlySpan<byte> line)
+    {
+        var trimmed = TrimEnd(@event);
+        return trimmed.EndsWith(line) && (trimmed.Length == line.Length || trimmed[trimmed.Length - line.Length - 1] == (byte)'\n');
+    }
+
+    private static bool Contains(string[] names, string name)
+    {
+        foreach (var candidate in names)
+        {
+            if (string.Equals(candidate, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsListedInConnection(IHeaderDictionary headers, string name)
+    {
+        var connection = headers.Connection;
+        if (StringValues.IsNullOrEmpty(connection))
+        {
+            return false;
+        }
+
+        foreach (var value in connection)
+        {
+            foreach (var token in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (string.Equals(token, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static string[] CreateSmallNumbers()
+    {
+        var numbers = new string[3600];
+        for (var i = 0; i < numbers.Length; i++)
+        {
+            numbers[i] = i.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return numbers;
+    }
+}
