@@ -1,0 +1,41 @@
+using AiEdge.Middleware;
+using AiEdge.Middleware.Streaming;
+using AiEdge.Middleware.Streaming.Internal;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds SSE-safe buffering control to the AiEdge pipeline.</summary>
+public static class AiEdgeBuilderStreamingExtensions
+{
+    /// <summary>
+    /// Adds the streaming stage: event streams (<c>text/event-stream</c> answers and endpoints marked with
+    /// <c>.WithStreaming()</c>) are sent without buffering or compression, each event flushed when written, with
+    /// <c>Cache-Control: no-cache, no-transform</c> and <c>X-Accel-Buffering: no</c>, no request timeout, heartbeat
+    /// comments on idle streams, and quiet handling of client disconnects. WebSocket requests get the configured
+    /// keep-alive and idle timeout. Options are bound from <c>AiEdge:Streaming</c> and validated at startup.
+    /// </summary>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <param name="configure">Adjusts the options after configuration binding.</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddStreaming(this IAiEdgeBuilder edge, Action<StreamingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        var options = edge.Services.AddOptions<StreamingOptions>()
+            .BindConfiguration(StreamingOptions.ConfigurationSection)
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StreamingOptions>, StreamingOptionsValidator>());
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<WebSocketOptions>, WebSocketOptionsSetup>());
+        edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.AddStage(AiEdgeStage.Streaming, "AiEdge.Streaming.WebSockets", static app => app.UseWebSockets());
+        edge.AddStage<StreamingMiddleware>(AiEdgeStage.Streaming);
+        return edge;
+    }
+}
