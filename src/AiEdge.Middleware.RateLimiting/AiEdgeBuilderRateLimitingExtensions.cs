@@ -1,0 +1,38 @@
+using AiEdge.Middleware;
+using AiEdge.Middleware.RateLimiting;
+using AiEdge.Middleware.RateLimiting.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds tiered rate limiting to the AiEdge pipeline.</summary>
+public static class AiEdgeBuilderRateLimitingExtensions
+{
+    /// <summary>
+    /// Adds tiered rate limiting: tiers from <c>AiEdge:RateLimiting</c> and <paramref name="configure"/>, applied to
+    /// endpoints marked with <c>.WithRateLimitTier(name)</c> or <see cref="RateLimitTierAttribute"/>. Invalid settings
+    /// and unknown tier names fail at startup. Calling it again only adds configuration.
+    /// </summary>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <param name="configure">Adds tiers and sets options in code (applied after configuration).</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddRateLimiting(this IAiEdgeBuilder edge, Action<RateLimitingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        var options = edge.Services.AddOptions<RateLimitingOptions>()
+            .BindConfiguration("AiEdge:RateLimiting")
+            .ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RateLimitingOptions>, RateLimitingOptionsValidator>());
+        edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
+        edge.Services.TryAddSingleton<TierRegistry>();
+        edge.AddStage<RateLimitingMiddleware>(AiEdgeStage.RateLimiting);
+        return edge;
+    }
+}

@@ -1,0 +1,103 @@
+namespace AiEdge.Middleware.RateLimiting.Internal;
+
+/// <summary>What a rule counts.</summary>
+internal enum RateLimitUnit
+{
+    /// <summary>Requests, decided exactly as NGINX's <c>limit_req</c> (cost 1, the first request of an idle partition is free).</summary>
+    Requests = 0,
+
+    /// <summary>LLM tokens: a token bucket of <see cref="RateLimitRule.CapacityMilli"/> that a request reserves an estimate from.</summary>
+    Tokens = 1,
+}
+
+/// <summary>
+/// One leaky bucket, immutable and built once at startup from a tier (and, for a plan, the plan's overrides).
+/// All amounts are in thousandths of a unit ("milli-requests", "milli-tokens") and time in milliseconds, as
+/// NGINX's <c>limit_req</c> keeps them.
+/// </summary>
+/// <remarks>
+/// The bucket drains <c>floor(<see cref="RateNumerator"/> * elapsedMs / <see cref="RateDenominator"/>)</c>
+/// milli-units over <c>elapsedMs</c>. For <c>Nr/s</c> and <c>Nr/m</c> the numerator is NGINX's own
+/// <c>rate = N * 1000 / scale</c> (integer division, scale 1 or 60) and the denominator is 1000, so decisions
+/// match NGINX bit for bit; longer periods (<c>r/h</c>, <c>r/d</c>) and token budgets keep the exact fraction.
+/// </remarks>
+internal sealed class RateLimitRule
+{
+    public RateLimitRule(
+        string tierName,
+        string? planName,
+        RateLimitUnit unit,
+        long rateNumerator,
+        long rateDenominator,
+        long capacityMilli,
+        long delayMilli,
+        int lockOrder,
+        long quota,
+        long windowSeconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rateNumerator, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rateDenominator, 0);
+        ArgumentOutOfRangeException.ThrowIfNegative(capacityMilli);
+        TierName = tierName;
+        PlanName = planName;
+        Unit = unit;
+        RateNumerator = rateNumerator;
+        RateDenominator = rateDenominator;
+        CapacityMilli = capacityMilli;
+        DelayMilli = delayMilli;
+        LockOrder = lockOrder;
+        Quota = quota;
+        WindowSeconds = windowSeconds;
+        StoreKey = unit == RateLimitUnit.Tokens
+            ? (planName is null ? tierName + ":tokens" : tierName + ":" + planName + ":tokens")
+            : (planName is null ? tierName : tierName + ":" + planName);
+    }
+
+    /// <summary>Gets the tier's name (the policy name in the RateLimit fields).</summary>
+    public string TierName { get; }
+
+    /// <summary>Gets the plan this rule belongs to, or <see langword="null"/> for the tier's own limits.</summary>
+    public string? PlanName { get; }
+
+    /// <summary>Gets what the rule counts.</summary>
+    public RateLimitUnit Unit { get; }
+
+    /// <summary>Gets the numerator of the drain rate (milli-units per <see cref="RateDenominator"/> milliseconds).</summary>
+    public long RateNumerator { get; }
+
+    /// <summary>Gets the denominator of the drain rate.</summary>
+    public long RateDenominator { get; }
+
+    /// <summary>
+    /// Gets the largest excess an admitted request may leave: for requests NGINX's <c>burst * 1000</c>; for
+    /// tokens the budget (<c>tokens * 1000</c>).
+    /// </summary>
+    public long CapacityMilli { get; }
+
+    /// <summary>
+    /// Gets NGINX's <c>delay * 1000</c>: an admitted request whose excess is above it waits
+    /// <c>(excess - delay) * RateDenominator / RateNumerator</c> ms. <see cref="long.MaxValue"/> means <c>nodelay</c>.
+    /// </summary>
+    public long DelayMilli { get; }
+
+    /// <summary>Gets the global order in which a store locks buckets of several rules for one atomic decision.</summary>
+    public int LockOrder { get; }
+
+    /// <summary>Gets the quota advertised in <c>RateLimit-Policy</c> (<c>q</c>).</summary>
+    public long Quota { get; }
+
+    /// <summary>Gets the window advertised in <c>RateLimit-Policy</c> (<c>w</c>), in seconds.</summary>
+    public long WindowSeconds { get; }
+
+    /// <summary>
+    /// Gets a stable name of this bucket family for distributed stores: <c>tier</c>, <c>tier:plan</c>,
+    /// <c>tier:tokens</c> or <c>tier:plan:tokens</c>. Combine with <see cref="PartitionKey.ToString"/>.
+    /// </summary>
+    public string StoreKey { get; }
+
+    /// <summary>Gets whether the rule never delays (NGINX <c>nodelay</c>).</summary>
+    public bool NoDelay => DelayMilli == long.MaxValue;
+
+    /// <inheritdoc />
+    public override string ToString() => StoreKey;
+}

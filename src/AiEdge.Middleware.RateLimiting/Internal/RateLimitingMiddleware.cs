@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AiEdge.Middleware.Internal;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.Extensions.Primitives;
+
+namespace AiEdge.Middleware.RateLimiting.Internal;
+
+/// <summary>
+/// Decides every request of a limited endpoint against its tiers (NGINX <c>limit_req</c> semantics), answers
+/// rejections with 429 problem details and an exact <c>Retry-After</c>, delays queued requests without holding a
+/// thread, writes the IETF RateLimit fields, and settles token budgets against the response's real usage.
+/// </summary>
+internal sealed partial class RateLimitingMiddleware
+{
+    internal const string PolicyHeader = "RateLimit-Policy";
+    internal const string RateLimitHeader = "RateLimit";
+    private const string QuotaExceededTitle = "Request cannot be satisfied as assigned quota has been exceeded";
+    private const string Admitted = "admitted";
+    private const string Delayed = "delayed";
+    private const string Rejected = "rejected";
+    private const string DryRunRejected = "dry_run";
+
+    private readonly RequestDelegate _next;
+    private readonly TierRegistry _tiers;
+    private readonly IRateLimitStore _store;
+    private readonly AiEdgeMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ObjectPool<RateLimitBatch> _batches = new DefaultObjectPool<RateLimitBatch>(new BatchPolicy(), 256);
+    private readonly ConcurrentDictionary<Endpoint, EndpointLimits> _endpoints = new();
+    private readonly int _rejectionStatusCode;
+    private readonly bool _emitHeaders;
+
+    public RateLimitingMiddleware(
+        RequestDelegate next,
+        TierRegistry tiers,
+        IRateLimitStore store,
+        AiEdgeMetrics metrics,
+        TimeProvider time,
+        ILogger<RateLimitingMiddleware> logger,
+        IEnumerable<EndpointDataSource> endpointSources)
+    {
+        _next = next;
+        _tiers = tiers;
+        _store = store;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _rejectionStatusCode = tiers.Options.RejectionStatusCode;
+        _emitHeaders = tiers.Options.EmitHeaders;
+
+        // Every endpoint known now is checked, so an unknown tier name fails at startup rather than on first use.
+        foreach (var source in endpointSources)
+        {
+            foreach (var endpoint in source.Endpoints)
+            {
+                _endpoints[endpoint] = Resolve(endpoint);
+            }
+        }
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<IRateLimitTierMetadata>() is null)
+        {
+            return _next(context);
+        }
+
+        var limits = _endpoints.TryGetValue(endpoint, out var known) ? known : _endpoints.GetOrAdd(endpoint, Resolve(endpoint));
+        if (limits.IsEmpty)
+        {
+            return _next(context);
+        }
+
+        return limits.NeedsAsyncPath ? InvokeWithBudgetsAsync(context, limits) : Decide(context, limits);
+    }
+
+    private EndpointLimits Resolve(Endpoint endpoint)
+    {
+        var metadata = endpoint.Metadata.GetOrderedMetadata<IRateLimitTierMetadata>();
+        if (metadata.Count == 0 || endpoint.Metadata.GetMetadata<IDisableRateLimitingMetadata>() is not null)
+        {
+            return EndpointLimits.None;
+        }
+
+        var enforced = new List<ResolvedTier>();
+        var dryRun = new List<ResolvedTier>();
+        foreach (var item in metadata)
+        {
+            if (!_tiers.TryGet(item.TierName, out var tier))
+            {
+                throw new InvalidOperationException(
+                    "The endpoint '" + endpoint.DisplayName + "' uses the rate-limit tier '" + item.TierName
+                    + "', which is not configured: add AiEdge:RateLimiting:Tiers:" + item.TierName + " (with a Rate such as \"10r/s\").");
+            }
+
+            var list = tier.DryRun ? dryRun : enforced;
+            if (!list.Contains(tier))
+            {
+                list.Add(tier);
+            }
+        }
+
+        enforced.Sort(static (a, b) => a.Ordinal.CompareTo(b.Ordinal));
+        dryRun.Sort(static (a, b) => a.Ordinal.CompareTo(b.Ordinal));
+        return new EndpointLimits([.. enforced], [.. dryRun]);
+    }
+
+    /// <summary>The request-tier path: synchronous and allocation-free when the store answers synchronously.</summary>
+    private Task Decide(HttpContext context, EndpointLimits limits)
+    {
+        var batch = _batches.Get();
+        batch.NowMs = RateLimitClock.NowMs(_time);
+        Fill(batch, context, limits.Enforced, null);
+        var pending = _store.AcquireAsync(batch, context.RequestAborted);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return DecideSlowAsync(pending, batch, context, limits);
+        }
+
+        pending.GetAwaiter().GetResult();
+        return Conclude(context, limits, batch);
+    }
+
+    private async Task DecideSlowAsync(ValueTask pending, RateLimitBatch batch, HttpContext context, EndpointLimits limits)
+    {
+        try
+        {
+            await pending;
+        }
+        catch
+        {
+            _batches.Return(batch);
+            throw;
+        }
+
+        await Conclude(context, limits, batch);
+    }
+
+    private Task Conclude(HttpContext context, EndpointLimits limits, RateLimitBatch batch)
+    {
+        if (!batch.Admitted)
+        {
+            return RejectAsync(context, limits.Enforced, batch);
+        }
+
+        var delayMs = Report(context, limits.Enforced, batch);
+        _batches.Return(batch);
+        return delayMs > 0 ? DelayThenNextAsync(context, delayMs) : _next(context);
+    }
+
+    /// <summary>Writes the RateLimit fields and metrics of an admitted batch; returns the longest delay.</summary>
+    private long Report(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    {
+        long delayMs = 0;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            delayMs = Math.Max(delayMs, batch.Results[i].DelayMs);
+        }
+
+        var decision = delayMs > 0 ? Delayed : Admitted;
+        foreach (var tier in tiers)
+        {
+            _metrics.RateLimitDecision(context, tier.Name, decision);
+        }
+
+        if (_emitHeaders)
+        {
+            WriteHeaders(context, tiers, batch);
+        }
+
+        if (delayMs > 0)
+        {
+            Log.RequestDelayed(_logger, tiers[0].Name, delayMs);
+        }
+
+        return delayMs;
+    }
+
+    private async Task DelayThenNextAsync(HttpContext context, long delayMs)
+    {
+        if (!await DelayAsync(context, delayMs))
+        {
+            return;
+        }
+
+        await _next(context);
+    }
+
+    /// <summary>Waits on a timer (no thread held); returns false when the client went away meanwhile.</summary>
+    private async Task<bool> DelayAsync(HttpContext context, long delayMs)
+    {
+        var aborted = context.RequestAborted;
+        await Task.Delay(TimeSpan.FromMilliseconds(delayMs), _time, aborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (aborted.IsCancellationRequested)
+        {
+            Log.QueuedRequestAbandoned(_logger);
+            _metrics.ClientDisconnected("ratelimit");
+            return false;
+        }
+
+        return true;
+    }
+
+    private Task RejectAsync(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    {
+        long retryAfterMs = 0;
+        var violated = new List<string>(1);
+        var index = 0;
+        foreach (var tier in tiers)
+        {
+            var tierRejected = false;
+            var rules = RulesFor(context, tier);
+            var count = (rules.Requests is null ? 0 : 1) + (tier.Budget is null || rules.Tokens is null ? 0 : 1);
+            for (var k = 0; k < count; k++, index++)
+            {
+                ref var result = ref batch.Results[index];
+                if (!result.Admitted)
+                {
+                    tierRejected = true;
+                    retryAfterMs = Math.Max(retryAfterMs, result.RetryAfterMs);
+                }
+            }
+
+            if (tierRejected)
+            {
+                violated.Add(tier.Name);
+                _metrics.RateLimitDecision(context, tier.Name, Rejected);
+            }
+        }
+
+        var seconds = Math.Max((retryAfterMs + 999) / 1000, 1);
+        if (_emitHeaders)
+        {
+            WriteHeaders(context, tiers, batch);
+        }
+
+        _batches.Return(batch);
+        _metrics.RetryAfterIssued(violated[0], seconds);
+        Log.RequestRejected(_logger, violated[0], seconds);
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return AiEdgeProblems.WriteAsync(
+            context,
+            _rejectionStatusCode,
+            QuotaExceededTitle,
+            "The rate limit of " + string.Join(", ", violated) + " is exhausted; retry after " + seconds.ToString(CultureInfo.InvariantCulture) + " s.",
+            RateLimitingDefaults.QuotaExceededProblemType,
+            [new KeyValuePair<string, object?>("violated-policies", violated.ToArray())]);
+    }
+
+    /// <summary>Adds the items of <paramref name="tiers"/> to the batch, in lock order (tier, then requests before tokens).</summary>
+    private static void Fill(RateLimitBatch batch, HttpContext context, ResolvedTier[] tiers, BodyEstimate? estimate)
+    {
+        foreach (var tier in tiers)
+        {
+            var rules = RulesFor(context, tier);
+            var partition = Partition(context, tier);
+            if (rules.Requests is not null)
+            {
+                batch.Add(rules.Requests, partition, LeakyBucket.OneRequest);
+            }
+
+            if (rules.Tokens is not null && tier.Budget is not null)
+            {
+                var tokens = estimate is null ? 0 : estimate.TokensFor(tier.Budget);
+                batch.Add(rules.Tokens, partition, Math.Min(tokens * LeakyBucket.OneRequest, rules.Tokens.CapacityMilli));
+            }
+        }
+    }
+
+    private static RuleSet RulesFor(HttpContext context, ResolvedTier tier)
+        => tier.HasPlans ? tier.ForPlan(context.GetCallerPlan()) : tier.Default;
+
+    internal static PartitionKey Partition(HttpContext context, ResolvedTier tier)
+    {
+        string? id = tier.Partition switch
+        {
+            RateLimitPartitionKind.Caller => context.GetCallerId(),
+            RateLimitPartitionKind.ApiKey => context.User.Identity is { IsAuthenticated: true } ? context.User.FindFirst(AiEdgeClaimTypes.ApiKeyName)?.Value : null,
+            RateLimitPartitionKind.Claim => context.User.Identity is { IsAuthenticated: true } ? context.User.FindFirst(tier.PartitionClaim!)?.Value : null,
+            RateLimitPartitionKind.Custom => tier.PartitionResolver!(context),
+            _ => null,
+        };
+
+        return id is null ? PartitionKey.FromAddress(context.Connection.RemoteIpAddress, tier.IPv6PrefixLength) : PartitionKey.FromText(id);
+    }
+
+    private static void WriteHeaders(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    {
+        var headers = context.Response.Headers;
+        if (tiers.Length == 1)
+        {
+            var rules = RulesFor(context, tiers[0]);
+            headers[PolicyHeader] = rules.PolicyValue;
+            headers[RateLimitHeader] = FormatItem(rules, tiers[0], batch, 0, out _);
+            return;
+        }
+
+        var policies = new string[tiers.Length];
+        var values = new string[tiers.Length];
+        var index = 0;
+        for (var i = 0; i < tiers.Length; i++)
+        {
+            var rules = RulesFor(context, tiers[i]);
+            policies[i] = rules.PolicyValue;
+            values[i] = FormatItem(rules, tiers[i], batch, index, out var used);
+            index += used;
+        }
+
+        headers[PolicyHeader] = new StringValues(policies);
+        headers[RateLimitHeader] = new StringValues(values);
+    }
+
+    private static string FormatItem(RuleSet rules, ResolvedTier tier, RateLimitBatch batch, int index, out int used)
+    {
+        used = 0;
+        long remaining = 0, resetMs = 0, tokens = -1;
+        if (rules.Requests is not null)
+        {
+            ref var result = ref batch.Results[index + used++];
+            remaining = result.Admitted && batch.Admitted ? result.Remaining : 0;
+            resetMs = result.ResetMs;
+        }
+
+        if (rules.Tokens is not null && tier.Budget is not null)
+        {
+            ref var result = ref batch.Results[index + used++];
+            tokens = result.Remaining;
+            if (rules.Requests is null)
+            {
+                remaining = tokens;
+                resetMs = result.ResetMs;
+            }
+        }
+
+        return rules.FormatRateLimit(remaining, (resetMs + 999) / 1000, tokens);
+    }
+
+    private sealed class BatchPolicy : PooledObjectPolicy<RateLimitBatch>
+    {
+        public override RateLimitBatch Create() => new();
+
+        public override bool Return(RateLimitBatch obj)
+        {
+            obj.Reset();
+            return true;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1101, LogLevel.Debug, "Request rejected by rate-limit tier {Tier}; Retry-After {RetryAfter} s.", EventName = "TierRejected")]
+        public static partial void RequestRejected(ILogger logger, string tier, long retryAfter);
+
+        [LoggerMessage(1102, LogLevel.Debug, "Request delayed {DelayMs} ms by rate-limit tier {Tier}.", EventName = "TierDelayed")]
+        public static partial void RequestDelayed(ILogger logger, string tier, long delayMs);
+
+        [LoggerMessage(1103, LogLevel.Information, "Dry run: rate-limit tier {Tier} would have rejected the request (Retry-After {RetryAfter} s).", EventName = "DryRunRejected")]
+        public static partial void DryRunRejected(ILogger logger, string tier, long retryAfter);
+
+        [LoggerMessage(1104, LogLevel.Debug, "The client went away while its request was queued by rate limiting.", EventName = "QueuedRequestAbandoned")]
+        public static partial void QueuedRequestAbandoned(ILogger logger);
+
+        [LoggerMessage(1105, LogLevel.Debug, "Token budget of tier {Tier} settled: reserved {Reserved}, used {Used}, remaining {Remaining}.", EventName = "TokensReconciled")]
+        public static partial void TokensReconciled(ILogger logger, string tier, long reserved, long used, long remaining);
+    }
+}
