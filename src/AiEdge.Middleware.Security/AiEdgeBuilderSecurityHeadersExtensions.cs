@@ -3,7 +3,7 @@ using AiEdge.Middleware.Security;
 using AiEdge.Middleware.Security.Internal;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -35,7 +35,7 @@ public static class AiEdgeBuilderSecurityHeadersExtensions
 
         edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecurityHeadersOptions>, SecurityHeadersOptionsValidator>());
         edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<KestrelServerOptions>, KestrelServerHeaderSetup>());
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SecurityHeadersEndpointValidator>());
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, SecurityHeadersEndpointValidator>());
         edge.Services.TryAddSingleton<SecurityHeadersPolicies>();
         edge.AddStage<SecurityHeadersMiddleware>(AiEdgeStage.SecurityHeaders);
         return edge;

@@ -1,19 +1,28 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace AiEdge.Middleware.Security.Internal;
 
-/// <summary>Fails the application's start when an endpoint names a security headers policy that does not exist.</summary>
-internal sealed class SecurityHeadersEndpointValidator(IServiceProvider services) : IHostedService
+/// <summary>
+/// Fails the application's start when an endpoint names a security headers policy that does not exist. It runs
+/// right after the pipeline is built, when every mapped endpoint is known.
+/// </summary>
+internal sealed class SecurityHeadersEndpointValidator : IStartupFilter
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        next(app);
+        Validate(app.ApplicationServices);
+    };
+
+    private static void Validate(IServiceProvider services)
     {
         var policies = services.GetRequiredService<SecurityHeadersPolicies>();
-        var endpoints = services.GetService<EndpointDataSource>();
-        if (endpoints is null)
+        if (services.GetService<EndpointDataSource>() is not { } endpoints)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         foreach (var endpoint in endpoints.Endpoints)
@@ -25,9 +34,5 @@ internal sealed class SecurityHeadersEndpointValidator(IServiceProvider services
                     $"add it with edge.AddSecurityHeaders(options => options.AddPolicy(\"{metadata.PolicyName}\", ...)).");
             }
         }
-
-        return Task.CompletedTask;
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
