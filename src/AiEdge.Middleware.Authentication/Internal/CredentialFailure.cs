@@ -48,7 +48,6 @@ internal sealed class CredentialFailure : Exception
     public static readonly CredentialFailure InvalidSignature = Token("invalid_signature", "The token's signature is not valid.");
     public static readonly CredentialFailure UnsignedToken = Token("unsigned_token", "The token is not signed.");
     public static readonly CredentialFailure InvalidToken = Token("invalid_token", "The token is not valid.");
-    public static readonly CredentialFailure UnsupportedBearer = Token("unsupported_bearer", "Bearer credentials are not accepted here.");
 
     private static CredentialFailure Request(string reason, string description) => new(reason, 400, "invalid_request", description);
 
