@@ -109,7 +109,7 @@ internal sealed class OriginMatcher
 
         if (!SplitAuthority(authority, out var host, out var port))
         {
-            return host.Contains('*') && IsEverythingHost(host) ? OriginKind.AnyOfScheme : OriginKind.Invalid;
+            return OriginKind.Invalid;
         }
 
         host = host.ToLowerInvariant();
@@ -196,7 +196,7 @@ internal sealed class OriginMatcher
             port = number.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
-        return host.Length > 0 && !host.Contains('*');
+        return host.Length > 0;
     }
 
     /// <summary>Letters, digits, dashes and dots, with no empty label.</summary>
