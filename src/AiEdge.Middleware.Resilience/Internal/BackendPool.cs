@@ -11,7 +11,6 @@ internal sealed class BackendPool
     public const int MaxReplicas = 64;
 
     private readonly TimeProvider _time;
-    private int _rotation;
 
     public BackendPool(string name, Circuit[] replicas, BackendSelection selection, Polly.ResiliencePipeline<HttpResponseMessage> pipeline, BackendOptions options, TimeProvider time)
     {
@@ -69,19 +68,15 @@ internal sealed class BackendPool
 
     private int SelectLeastOutstanding(DateTimeOffset now, ulong refused, ulong tried)
     {
+        // Calls in flight per unit of weight, lowest wins (NGINX least_conn); replicas this call has not tried
+        // come first; ties are broken at random in proportion to weight, so an idle pool spreads by weight.
         var replicas = Replicas;
-        var start = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)replicas.Length);
         var best = -1;
         var bestTried = true;
-        double bestLoad = double.MaxValue;
-        for (var n = 0; n < replicas.Length; n++)
+        var bestLoad = double.MaxValue;
+        var tieWeight = 0;
+        for (var i = 0; i < replicas.Length; i++)
         {
-            var i = start + n;
-            if (i >= replicas.Length)
-            {
-                i -= replicas.Length;
-            }
-
             var bit = 1UL << i;
             if ((refused & bit) != 0 || !replicas[i].IsAvailable(now))
             {
@@ -89,12 +84,22 @@ internal sealed class BackendPool
             }
 
             var wasTried = (tried & bit) != 0;
-            var load = (replicas[i].Outstanding + 1) / (double)replicas[i].Weight;
+            var weight = replicas[i].Weight;
+            var load = replicas[i].Outstanding / (double)weight;
             if (best < 0 || (bestTried && !wasTried) || (wasTried == bestTried && load < bestLoad))
             {
                 best = i;
                 bestTried = wasTried;
                 bestLoad = load;
+                tieWeight = weight;
+            }
+            else if (wasTried == bestTried && load == bestLoad)
+            {
+                tieWeight += weight;
+                if (Random.Shared.Next(tieWeight) < weight)
+                {
+                    best = i;
+                }
             }
         }
 
@@ -144,8 +149,8 @@ internal sealed class BackendPool
         }
 
         var second = DrawWeighted(rest, totalWeight - replicas[first].Weight);
-        var firstLoad = (replicas[first].Outstanding + 1) / (double)replicas[first].Weight;
-        var secondLoad = (replicas[second].Outstanding + 1) / (double)replicas[second].Weight;
+        var firstLoad = replicas[first].Outstanding / (double)replicas[first].Weight;
+        var secondLoad = replicas[second].Outstanding / (double)replicas[second].Weight;
         return secondLoad < firstLoad ? second : first;
     }
 
