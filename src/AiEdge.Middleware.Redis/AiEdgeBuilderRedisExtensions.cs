@@ -57,6 +57,12 @@ public static class AiEdgeBuilderRedisExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<AiEdgeMetrics>())));
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready", "redis"]);
+
+        // The concerns' state: each store falls back to (and, without a configuration, simply is) the in-memory one.
+        services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.RateLimitStore));
+        services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.IdempotencyStore));
+        services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.CacheLock));
+        edge.AddStage<RedisFailClosedMiddleware>(RedisFailClosedMiddleware.Stage);
         return edge;
     }
 

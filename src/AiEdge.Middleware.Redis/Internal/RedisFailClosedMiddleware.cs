@@ -1,0 +1,62 @@
+using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Internal;
+using AiEdge.Middleware.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AiEdge.Middleware.Redis.Internal;
+
+/// <summary>
+/// Under <see cref="RedisFailureMode.FailClosed"/>, answers <c>503</c> with <c>Retry-After</c> for endpoints that
+/// need the shared state (a rate-limit tier or Idempotency-Key handling) while Redis is unreachable, before those
+/// concerns run. Under fail-open, or while Redis answers, it passes every request through untouched.
+/// </summary>
+internal sealed partial class RedisFailClosedMiddleware(
+    RequestDelegate next,
+    IRedisConnection redis,
+    IOptions<RedisOptions> options,
+    AiEdgeMetrics metrics,
+    ILogger<RedisFailClosedMiddleware> logger)
+{
+    /// <summary>Just before rate limiting.</summary>
+    public const AiEdgeStage Stage = AiEdgeStage.RateLimiting - 10;
+
+    private static readonly string RetryAfterSeconds = "1";
+    private readonly bool _failClosed = options.Value.FailureMode == RedisFailureMode.FailClosed;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (!_failClosed || redis.IsConnected || redis.State == RedisConnectionState.NotConfigured)
+        {
+            return next(context);
+        }
+
+        var metadata = context.GetEndpoint()?.Metadata;
+        if (metadata is null || (metadata.GetMetadata<IRateLimitTierMetadata>() is null && metadata.GetMetadata<IIdempotencyMetadata>() is null))
+        {
+            return next(context);
+        }
+
+        return RefuseAsync(context);
+    }
+
+    private Task RefuseAsync(HttpContext context)
+    {
+        metrics.RedisFallback("fail-closed");
+        metrics.Rejected("redis", "unavailable");
+        Log.Refused(logger, context.Request.Path);
+        context.Response.Headers[Microsoft.Net.Http.Headers.HeaderNames.RetryAfter] = RetryAfterSeconds;
+        return AiEdgeProblems.WriteAsync(
+            context,
+            StatusCodes.Status503ServiceUnavailable,
+            "Shared state unavailable",
+            "The shared rate-limit and idempotency state cannot be reached; retry shortly.");
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1910, LogLevel.Debug, "Refused {Path}: Redis is unreachable and AiEdge:Redis:FailureMode is FailClosed.", EventName = "RedisFailClosed")]
+        public static partial void Refused(ILogger logger, PathString path);
+    }
+}

@@ -1,0 +1,38 @@
+using AiEdge.Middleware.Internal;
+using AiEdge.Middleware.RateLimiting;
+using AiEdge.Middleware.RateLimiting.Internal;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AiEdge.Middleware.Redis.Internal;
+
+/// <summary>Builds the shared stores over the in-memory ones they fall back to.</summary>
+internal static class RedisStoreRegistration
+{
+    public static IRateLimitStore RateLimitStore(IServiceProvider services)
+    {
+        var local = new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>());
+        var redis = services.GetRequiredService<IRedisConnection>();
+        return redis.State == RedisConnectionState.NotConfigured
+            ? local
+            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+    }
+
+    public static IIdempotencyStore IdempotencyStore(IServiceProvider services)
+    {
+        var local = new InMemoryIdempotencyStore(services.GetRequiredService<TimeProvider>());
+        var redis = services.GetRequiredService<IRedisConnection>();
+        return redis.State == RedisConnectionState.NotConfigured
+            ? local
+            : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+    }
+
+    public static ICacheLock CacheLock(IServiceProvider services)
+    {
+        var local = new InMemoryCacheLock(services.GetRequiredService<TimeProvider>());
+        var redis = services.GetRequiredService<IRedisConnection>();
+        return redis.State == RedisConnectionState.NotConfigured
+            ? local
+            : new RedisCacheLock(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+    }
+}

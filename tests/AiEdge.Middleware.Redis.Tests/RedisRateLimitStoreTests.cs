@@ -1,0 +1,190 @@
+using AiEdge.Middleware.RateLimiting;
+using AiEdge.Middleware.RateLimiting.Internal;
+using AiEdge.Middleware.Redis.Internal;
+using AiEdge.Middleware.Testing;
+using FsCheck;
+using FsCheck.Fluent;
+using Microsoft.Extensions.Options;
+
+namespace AiEdge.Middleware.Redis.Tests;
+
+public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+{
+    private static readonly TimeSpan Timeout = RedisTestConnections.Timeout;
+
+    internal static InMemoryRateLimitStore InMemory()
+        => new(Options.Create(new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero }), new ManualTimeProvider());
+
+    private static RateLimitRule Requests(long perSecond, long burst, long delay = long.MaxValue, string tier = "t", int lockOrder = 0)
+        => new(tier, null, RateLimitUnit.Requests, perSecond * 1000, 1000, burst * 1000, delay == long.MaxValue ? long.MaxValue : delay * 1000, lockOrder, perSecond, 1);
+
+    private static RateLimitRule Tokens(long perMinute, string tier = "t", int lockOrder = 1)
+        => new(tier, null, RateLimitUnit.Tokens, perMinute * 1000, 60_000, perMinute * 1000, long.MaxValue, lockOrder, perMinute, 60);
+
+    // A step: time moves by Dt ms (sometimes backwards), then one batch (requests rule, optionally a token rule
+    // with a cost), or a token reconciliation.
+    private sealed record Step(int Dt, bool WithTokens, int CostTokens, bool Reconcile, int Delta);
+
+    private static readonly Gen<Step> StepGen =
+        from dt in Gen.Frequency((6, Gen.Choose(0, 400)), (2, Gen.Choose(400, 5000)), (1, Gen.Choose(-50, -1)))
+        from withTokens in ArbMap.Default.GeneratorFor<bool>()
+        from cost in Gen.Choose(0, 300)
+        from reconcile in Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from delta in Gen.Choose(-300, 300)
+        select new Step(dt, withTokens, cost, reconcile, delta);
+
+    private static readonly Gen<(int Rate, int Burst, int Delay, int TokensPerMinute, Step[] Steps)> ScenarioGen =
+        from rate in Gen.Choose(1, 50)
+        from burst in Gen.Choose(0, 20)
+        from delay in Gen.Frequency((2, Gen.Constant(-1)), (1, Gen.Choose(0, 20)))
+        from tokens in Gen.Choose(100, 5000)
+        from steps in Gen.Choose(1, 40).SelectMany(n => Gen.ArrayOf(StepGen, n))
+        select (rate, burst, delay, tokens, steps);
+
+    [Fact]
+    public async Task AcquireAndReconcile_AnyTimeline_DecideExactlyAsTheInMemoryStore()
+    {
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration);
+        var shared = new RedisRateLimitStore(connection, InMemory(), new RedisOptions(), null);
+
+        Prop.ForAll(Arb.From(ScenarioGen), scenario =>
+        {
+            var requests = Requests(scenario.Rate, scenario.Burst, scenario.Delay < 0 ? long.MaxValue : scenario.Delay);
+            var tokens = Tokens(scenario.TokensPerMinute);
+            var partition = PartitionKey.FromText(Guid.NewGuid().ToString("n"));
+            var local = InMemory();
+            long now = 1_000_000_000;
+            foreach (var step in scenario.Steps)
+            {
+                now += step.Dt;
+                shared.FixedNowMs = now;
+                if (step.Reconcile)
+                {
+                    var expected = local.ReconcileAsync(tokens, partition, step.Delta * 1000L, now, default).AsTask().Result;
+                    var actual = shared.ReconcileAsync(tokens, partition, step.Delta * 1000L, now, default).AsTask().WaitAsync(Timeout).Result;
+                    if (expected != actual)
+                    {
+                        throw new InvalidOperationException($"Reconcile at {now}: expected {expected}, got {actual}.");
+                    }
+
+                    continue;
+                }
+
+                var expectedBatch = Batch(now, requests, tokens, partition, step);
+                var actualBatch = Batch(now, requests, tokens, partition, step);
+                local.Acquire(expectedBatch);
+                shared.AcquireAsync(actualBatch, default).AsTask().WaitAsync(Timeout).Wait();
+                AssertSame(expectedBatch, actualBatch, now);
+            }
+
+            return true;
+        }).QuickCheckThrowOnFailure();
+    }
+
+    private static RateLimitBatch Batch(long now, RateLimitRule requests, RateLimitRule tokens, PartitionKey partition, Step step)
+    {
+        var batch = new RateLimitBatch { NowMs = now };
+        batch.Add(requests, partition, LeakyBucketOne);
+        if (step.WithTokens)
+        {
+            batch.Add(tokens, partition, step.CostTokens * 1000L);
+        }
+
+        return batch;
+    }
+
+    private const long LeakyBucketOne = 1000;
+
+    private static void AssertSame(RateLimitBatch expected, RateLimitBatch actual, long now)
+    {
+        if (expected.Admitted != actual.Admitted)
+        {
+            throw new InvalidOperationException($"At {now}: admitted {actual.Admitted}, expected {expected.Admitted}.");
+        }
+
+        for (var i = 0; i < expected.Count; i++)
+        {
+            var e = expected.Results[i];
+            var a = actual.Results[i];
+            if (e.Admitted != a.Admitted || e.DelayMs != a.DelayMs || e.RetryAfterMs != a.RetryAfterMs || e.Remaining != a.Remaining || e.ResetMs != a.ResetMs)
+            {
+                throw new InvalidOperationException(
+                    $"At {now}, item {i}: expected (admitted {e.Admitted}, delay {e.DelayMs}, retry {e.RetryAfterMs}, remaining {e.Remaining}, reset {e.ResetMs}), " +
+                    $"got (admitted {a.Admitted}, delay {a.DelayMs}, retry {a.RetryAfterMs}, remaining {a.Remaining}, reset {a.ResetMs}).");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AcquireAsync_ThousandConcurrentRequestsThroughTwoConnections_AdmitsExactlyTheBurst()
+    {
+        await using var first = await RedisTestConnections.ConnectAsync(redis.Configuration);
+        await using var second = await RedisTestConnections.ConnectAsync(redis.Configuration);
+        var stores = new[] { new RedisRateLimitStore(first, InMemory(), new RedisOptions(), null), new RedisRateLimitStore(second, InMemory(), new RedisOptions(), null) };
+
+        // 1 request per minute with burst 49: whatever the timing, 50 are admitted within a test's run.
+        var rule = new RateLimitRule("shared", null, RateLimitUnit.Requests, 1000, 60_000, 49_000, long.MaxValue, 0, 1, 60);
+        var partition = PartitionKey.FromText(Guid.NewGuid().ToString("n"));
+        var tasks = Enumerable.Range(0, 1000).Select(i => Task.Run(async () =>
+        {
+            var batch = new RateLimitBatch();
+            batch.Add(rule, partition, 1000);
+            await stores[i % 2].AcquireAsync(batch, default);
+            return batch.Admitted;
+        }));
+
+        var admitted = (await Task.WhenAll(tasks).WaitAsync(Timeout)).Count(static a => a);
+
+        Assert.Equal(50, admitted);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_Rejected_SetsNoStateAndAKeyThatExpires()
+    {
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration);
+        var store = new RedisRateLimitStore(connection, InMemory(), new RedisOptions(), null);
+        var rule = Requests(1, 0, tier: "expiry");
+        var partition = PartitionKey.FromText("ttl-" + Guid.NewGuid().ToString("n"));
+        var key = store.Key(rule, partition);
+
+        var batch = new RateLimitBatch();
+        batch.Add(rule, partition, 1000);
+        await store.AcquireAsync(batch, default);
+        var ttl = await connection.ExecuteAsync("PTTL", key).WaitAsync(Timeout);
+
+        Assert.True(batch.Admitted);
+        Assert.Equal("aiedge:rl:expiry:{id:" + partition.Text + "}", key);
+        Assert.InRange(ttl.Integer, 1, 2001);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_RedisUnreachable_DecidesLocallyAndCountsTheFallback()
+    {
+        await using var connection = RedisTestConnections.Create("127.0.0.1:1", o => o.ConnectTimeout = TimeSpan.FromMilliseconds(200));
+        var store = new RedisRateLimitStore(connection, InMemory(), new RedisOptions(), null);
+        var rule = Requests(1, 1);
+        var partition = PartitionKey.FromText("local");
+
+        var results = new List<bool>();
+        for (var i = 0; i < 3; i++)
+        {
+            var batch = new RateLimitBatch { NowMs = 5 };
+            batch.Add(rule, partition, 1000);
+            await store.AcquireAsync(batch, default).AsTask().WaitAsync(Timeout);
+            results.Add(batch.Admitted);
+        }
+
+        Assert.Equal([true, true, false], results);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_RedisUnreachableAndFailClosed_Throws()
+    {
+        await using var connection = RedisTestConnections.Create("127.0.0.1:1", o => o.ConnectTimeout = TimeSpan.FromMilliseconds(200));
+        var store = new RedisRateLimitStore(connection, InMemory(), new RedisOptions { FailureMode = RedisFailureMode.FailClosed }, null);
+        var batch = new RateLimitBatch();
+        batch.Add(Requests(1, 1), PartitionKey.FromText("closed"), 1000);
+
+        await Assert.ThrowsAsync<RedisConnectionException>(() => store.AcquireAsync(batch, default).AsTask().WaitAsync(Timeout));
+    }
+}
