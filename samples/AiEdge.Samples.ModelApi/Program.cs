@@ -10,7 +10,7 @@ builder.Services.AddSingleton<ChatGenerator>();
 builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
-builder.Services.AddAiEdge();
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication());
 
 var app = builder.Build();
 

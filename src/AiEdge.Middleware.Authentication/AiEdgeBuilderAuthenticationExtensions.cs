@@ -41,8 +41,14 @@ public static class AiEdgeBuilderAuthenticationExtensions
                 .AddPolicyScheme(EdgeAuthenticationDefaults.AuthenticationScheme, displayName: "AiEdge", static options =>
                     options.ForwardDefaultSelector = static context => context.RequestServices.GetRequiredService<AuthenticationSettings>().SelectScheme(context.Request));
 
-            // [Authorize] and app.UseAuthentication() use these schemes unless the application chose another default.
-            services.PostConfigure<AuthenticationOptions>(static options => options.DefaultScheme ??= EdgeAuthenticationDefaults.AuthenticationScheme);
+            // [Authorize] and app.UseAuthentication() use these schemes when the application has no schemes of its own.
+            services.PostConfigure<AuthenticationOptions>(static options =>
+            {
+                if (options.DefaultScheme is null && OnlyEdgeSchemes(options))
+                {
+                    options.DefaultScheme = EdgeAuthenticationDefaults.AuthenticationScheme;
+                }
+            });
             edge.AddStage<EdgeAuthenticationMiddleware>(AiEdgeStage.Authentication);
         }
 
@@ -52,5 +58,18 @@ public static class AiEdgeBuilderAuthenticationExtensions
         }
 
         return edge;
+    }
+
+    private static bool OnlyEdgeSchemes(AuthenticationOptions options)
+    {
+        foreach (var scheme in options.Schemes)
+        {
+            if (!scheme.Name.StartsWith(EdgeAuthenticationDefaults.AuthenticationScheme, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
