@@ -48,7 +48,7 @@ public static class AiEdgeBuilderResilienceExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HealthCheckServiceOptions>, BreakerHealthCheckRegistrations>());
         services.AddHttpClient(BackendProber.ClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BackendProber>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, BreakerEndpointValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Transient<Microsoft.AspNetCore.Hosting.IStartupFilter, BreakerEndpointValidator>());
         edge.AddStage<CircuitBreakerMiddleware>(AiEdgeStage.Resilience);
         return edge;
     }
