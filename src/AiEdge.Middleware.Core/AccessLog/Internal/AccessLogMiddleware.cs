@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Net;
+using AiEdge.Middleware.Internal;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.Extensions.Options;
+
+namespace AiEdge.Middleware.AccessLog.Internal;
+
+/// <summary>
+/// Adds the <see cref="EdgeRequestFeature"/> at the start of the request so every concern's decisions land in it,
+/// counts the body bytes sent, and writes one <c>[LoggerMessage]</c> event when the request ends.
+/// </summary>
+internal sealed partial class AccessLogMiddleware
+{
+    private const string None = "-";
+    private readonly RequestDelegate _next;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly bool _enabled;
+    private readonly string[] _excluded;
+    private readonly ObjectPool<RequestRecord> _pool = new DefaultObjectPool<RequestRecord>(new RecordPolicy(), Environment.ProcessorCount * 16);
+
+    public AccessLogMiddleware(RequestDelegate next, IOptions<AccessLogOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    {
+        _next = next;
+        _time = time;
+        _logger = loggerFactory.CreateLogger(AccessLogOptions.Category);
+        _enabled = options.Value.Enabled;
+        _excluded = [.. options.Value.ExcludedPaths ?? []];
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (!_enabled || !_logger.IsEnabled(LogLevel.Information) || IsExcluded(context.Request.Path))
+        {
+            return _next(context);
+        }
+
+        return InvokeLoggedAsync(context);
+    }
+
+    private bool IsExcluded(PathString path)
+    {
+        foreach (var excluded in _excluded)
+        {
+            if (path.Equals(excluded, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task InvokeLoggedAsync(HttpContext context)
+    {
+        var start = _time.GetTimestamp();
+        var record = _pool.Get();
+        var features = context.Features;
+        var body = features.Get<IHttpResponseBodyFeature>();
+        if (body is not null)
+        {
+            record.Body.Attach(body);
+            features.Set<IHttpResponseBodyFeature>(record.Body);
+        }
+
+        features.Set(record.Edge);
+        var failed = false;
+        try
+        {
+            await _next(context);
+        }
+        catch
+        {
+            failed = true;
+            throw;
+        }
+        finally
+        {
+            if (body is not null)
+            {
+                features.Set(body);
+            }
+
+            features.Set<EdgeRequestFeature>(null);
+            Write(context, record, body is not null, start, failed);
+            record.Reset();
+            _pool.Return(record);
+        }
+    }
+
+    private void Write(HttpContext context, RequestRecord record, bool counted, long start, bool failed)
+    {
+        var response = context.Response;
+        var status = response.StatusCode;
+        if (!response.HasStarted)
+        {
+            if (context.RequestAborted.IsCancellationRequested)
+            {
+                status = 499; // NGINX's "client closed request"
+            }
+            else if (failed)
+            {
+                status = StatusCodes.Status500InternalServerError;
+            }
+        }
+
+        var edge = record.Edge;
+        var totalMs = _time.GetElapsedTime(start).TotalMilliseconds;
+        var backendMs = double.IsNaN(edge.BackendSeconds) ? -1 : edge.BackendSeconds * 1000;
+        var bytes = counted ? record.Body.Bytes : response.ContentLength ?? 0;
+        // After an unhandled exception the handler clears the endpoint; its feature keeps the one that failed.
+        var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+        var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? None;
+        Log.Request(
+            _logger,
+            context.Connection.RemoteIpAddress,
+            context.Request.Method,
+            route,
+            status,
+            bytes,
+            totalMs,
+            backendMs,
+            edge.CacheStatus ?? None,
+            edge.RateLimitDecision ?? None,
+            edge.RateLimitTier ?? None,
+            new TraceIdValue(Activity.Current));
+    }
+
+    /// <summary>The pooled per-request state.</summary>
+    internal sealed class RequestRecord
+    {
+        public EdgeRequestFeature Edge { get; } = new();
+
+        public CountingResponseBody Body { get; } = new();
+
+        public void Reset()
+        {
+            Edge.Reset();
+            Body.Detach();
+        }
+    }
+
+    private sealed class RecordPolicy : PooledObjectPolicy<RequestRecord>
+    {
+        public override RequestRecord Create() => new();
+
+        public override bool Return(RequestRecord obj) => true;
+    }
+
+    /// <summary>The request's trace id, formatted only when a logging provider asks for it.</summary>
+    internal readonly struct TraceIdValue(Activity? activity)
+    {
+        public override string ToString() => activity is null ? None : activity.TraceId.ToHexString();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(
+            1900,
+            LogLevel.Information,
+            "{ClientIp} \"{Method} {Route}\" {StatusCode} {BytesSent} rt={DurationMs:0.###} ut={BackendMs:0.###} cache={CacheStatus} limit={RateLimitDecision} tier={Tier} trace={TraceId}",
+            EventName = "Request")]
+        public static partial void Request(
+            ILogger logger,
+            IPAddress? clientIp,
+            string method,
+            string route,
+            int statusCode,
+            long bytesSent,
+            double durationMs,
+            double backendMs,
+            string cacheStatus,
+            string rateLimitDecision,
+            string tier,
+            TraceIdValue traceId);
+    }
+}
