@@ -69,7 +69,7 @@ public sealed class SecurityHeadersIntegrationTests
             "404 no route" => new HttpRequestMessage(HttpMethod.Get, "/missing"),
             "405 method" => new HttpRequestMessage(HttpMethod.Delete, "/ok"),
             "413 content-length" => new HttpRequestMessage(HttpMethod.Post, "/upload") { Content = new ByteArrayContent(new byte[4096]) },
-            "413 chunked" => new HttpRequestMessage(HttpMethod.Post, "/upload") { Content = new StreamContent(new MemoryStream(new byte[4096])) },
+            "413 chunked" => new HttpRequestMessage(HttpMethod.Post, "/upload") { Content = new ChunkedContent(new byte[4096]) },
             "429 rate limit" => Refused("/ok", 429),
             "500 exception" => new HttpRequestMessage(HttpMethod.Get, "/throw"),
             _ => throw new ArgumentOutOfRangeException(nameof(scenario)),

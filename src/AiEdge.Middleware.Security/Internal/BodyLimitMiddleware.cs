@@ -10,7 +10,8 @@ namespace AiEdge.Middleware.Security.Internal;
 /// <summary>
 /// Enforces the endpoint's body limit: a too large <c>Content-Length</c> is answered <c>413</c> before anything
 /// reads the body; a body of unknown length is counted as it is read and refused as soon as it crosses the limit.
-/// The server's own limit (<see cref="IHttpMaxRequestBodySizeFeature"/>) is set to match where it is writable.
+/// The server's own limit (<see cref="IHttpMaxRequestBodySizeFeature"/>) is set to match a declared length where it is
+/// writable (so a 100m endpoint is not cut at Kestrel's 30 MB default), and lifted for counted bodies.
 /// </summary>
 internal sealed partial class BodyLimitMiddleware
 {
@@ -56,6 +57,14 @@ internal sealed partial class BodyLimitMiddleware
             return _next(context);
         }
 
+        if (length is null)
+        {
+            // Kestrel counts chunk framing against its own limit; the counting guard measures the body itself.
+            serverLimit?.MaxRequestBodySize = null;
+            return InvokeCountedAsync(context, max);
+        }
+
+        // Set even when refusing: Kestrel then closes the connection instead of draining a body it will not use.
         serverLimit?.MaxRequestBodySize = max;
         if (length > max)
         {
@@ -64,7 +73,7 @@ internal sealed partial class BodyLimitMiddleware
             return WriteTooLargeAsync(context, max);
         }
 
-        return length is null ? InvokeCountedAsync(context, max) : _next(context);
+        return _next(context);
     }
 
     private async Task InvokeCountedAsync(HttpContext context, long max)
