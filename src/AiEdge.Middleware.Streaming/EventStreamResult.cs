@@ -45,7 +45,7 @@ public sealed class EventStreamResult<T> : IResult, IStatusCodeHttpResult, ICont
             var writer = await EventStreamWriter.StartAsync(httpContext.Response, JsonSerializerOptions, aborted);
             await foreach (var item in _events.WithCancellation(aborted))
             {
-                await writer.WriteAsync(item, aborted);
+                await writer.WriteItemAsync(item, aborted);
             }
 
             if (Completion is not null)

@@ -22,7 +22,7 @@ public static class EventStreamResults
     /// <param name="eventType">The <c>event</c> field of every item; <see langword="null"/> for none.</param>
     /// <param name="completion">The data of a final event, e.g. <c>"[DONE]"</c>; <see langword="null"/> for none.</param>
     /// <returns>The result.</returns>
-    public static EventStreamResult<T> EventStream<T>(IAsyncEnumerable<T> data, JsonSerializerOptions? json = null, string? eventType = null, string? completion = null)
+    public static EventStreamResult<T> Data<T>(IAsyncEnumerable<T> data, JsonSerializerOptions? json = null, string? eventType = null, string? completion = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         return new EventStreamResult<T>(AsItems(data, eventType), json, completion);
@@ -34,7 +34,7 @@ public static class EventStreamResults
     /// <param name="json">JSON options; <see langword="null"/> for the application's.</param>
     /// <param name="completion">The data of a final event, e.g. <c>"[DONE]"</c>; <see langword="null"/> for none.</param>
     /// <returns>The result.</returns>
-    public static EventStreamResult<T> EventStream<T>(IAsyncEnumerable<SseItem<T>> events, JsonSerializerOptions? json = null, string? completion = null)
+    public static EventStreamResult<T> Items<T>(IAsyncEnumerable<SseItem<T>> events, JsonSerializerOptions? json = null, string? completion = null)
     {
         ArgumentNullException.ThrowIfNull(events);
         return new EventStreamResult<T>(events, json, completion);

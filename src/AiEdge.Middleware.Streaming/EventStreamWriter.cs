@@ -102,7 +102,7 @@ public sealed class EventStreamWriter
     /// <param name="item">The event.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task that completes when the event is flushed.</returns>
-    public ValueTask WriteAsync<T>(SseItem<T> item, CancellationToken cancellationToken = default)
+    public ValueTask WriteItemAsync<T>(SseItem<T> item, CancellationToken cancellationToken = default)
     {
         var eventType = item.EventType;
         WriteFields(string.Equals(eventType, "message", StringComparison.Ordinal) ? null : eventType, item.EventId, item.ReconnectionInterval);

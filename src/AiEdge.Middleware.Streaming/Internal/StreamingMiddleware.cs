@@ -121,8 +121,8 @@ internal sealed partial class StreamingMiddleware
 
     internal void StreamEnded(HttpContext context, TimeSpan duration, bool clientDisconnected)
     {
-        Metrics.StreamEnded(duration.TotalSeconds, clientDisconnected);
         Log.StreamEnded(_logger, context.Request.Path, duration.TotalSeconds, clientDisconnected);
+        Metrics.StreamEnded(duration.TotalSeconds, clientDisconnected);
     }
 
     internal void HeartbeatFailed(HttpContext context, Exception exception) => Log.HeartbeatFailed(_logger, context.Request.Path, exception);

@@ -136,8 +136,10 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         _gate!.Wait();
         try
         {
+            // Observed before the bytes leave, so a client that has seen them knows the bookkeeping is done.
+            var flush = Observe(buffer);
             InnerStream.Write(buffer);
-            if (Observe(buffer))
+            if (flush)
             {
                 InnerStream.Flush();
             }
@@ -240,6 +242,13 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
     private void Activate(int mode)
     {
         _owner.PrepareResponse(_context);
+        if (!_context.Response.HasStarted)
+        {
+            // TypedResults.ServerSentEvents marks its answer "Content-Encoding: identity" to keep compression away;
+            // compression is kept away here already, and identity is not a content coding to send (RFC 9110 8.4.1).
+            _context.Response.OnStarting(static state => RemoveIdentityEncoding((HttpResponse)state), _context.Response);
+        }
+
         _inner.DisableBuffering();
         _gate = new SemaphoreSlim(1, 1);
         _streamStart = _owner.Time.GetTimestamp();
@@ -287,8 +296,10 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         await _gate!.WaitAsync(cancellationToken);
         try
         {
+            // Observed before the bytes leave, so a client that has seen them knows the bookkeeping is done.
+            var flush = Observe(buffer.Span);
             await InnerStream.WriteAsync(buffer, cancellationToken);
-            if (Observe(buffer.Span))
+            if (flush)
             {
                 await InnerStream.FlushAsync(cancellationToken);
             }
@@ -362,6 +373,16 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
     }
 
+    private static Task RemoveIdentityEncoding(HttpResponse response)
+    {
+        if (string.Equals(response.Headers.ContentEncoding, "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            response.Headers.ContentEncoding = default;
+        }
+
+        return Task.CompletedTask;
+    }
+
     private void StopHeartbeats()
     {
         _closed = true;
@@ -406,11 +427,11 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         try
         {
             var aborted = _context.RequestAborted;
-            await InnerStream.WriteAsync(HeartbeatBytes, aborted);
-            await InnerStream.FlushAsync(aborted);
             _boundary.Observe(HeartbeatBytes);
             Volatile.Write(ref _lastOutput, _owner.Time.GetTimestamp());
             _owner.Metrics.Heartbeat();
+            await InnerStream.WriteAsync(HeartbeatBytes, aborted);
+            await InnerStream.FlushAsync(aborted);
         }
         catch (Exception ex)
         {
