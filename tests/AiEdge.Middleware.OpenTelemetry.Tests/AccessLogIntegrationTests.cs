@@ -42,11 +42,12 @@ public sealed class AccessLogIntegrationTests
         public ValueTask DisposeAsync() => App.DisposeAsync();
     }
 
-    private static async Task<Host> StartAsync(Action<AccessLogOptions>? configure = null, IDictionary<string, string?>? configuration = null)
+    private static async Task<Host> StartAsync(Action<AccessLogOptions>? configure = null, IDictionary<string, string?>? configuration = null, bool kestrel = false)
     {
         var logs = new CapturingLoggerProvider();
         var time = new ManualTimeProvider();
-        var app = await TestApp.StartAsync(
+        Func<Action<WebApplicationBuilder>, Action<WebApplication>, IDictionary<string, string?>?, Task<TestApp>> start = kestrel ? TestApp.StartKestrelAsync : TestApp.StartAsync;
+        var app = await start(
             builder =>
             {
                 builder.Logging.AddProvider(logs);
@@ -84,6 +85,13 @@ public sealed class AccessLogIntegrationTests
                 });
                 web.MapGet("/boom", static string () => throw new InvalidOperationException("boom"));
                 web.MapGet("/healthz", static () => "ok");
+                web.MapGet("/bytes/{count:int}", static async (HttpContext context, int count) =>
+                {
+                    context.RequestServices.GetRequiredService<AiEdgeMetrics>().RateLimitDecision(context, "t" + count, "admitted");
+                    await Task.Yield();
+                    await context.Response.BodyWriter.WriteAsync(new byte[count]);
+                    await context.Response.Body.WriteAsync(new byte[count]);
+                });
             },
             configuration);
         return new Host(app, logs, time);
@@ -199,6 +207,38 @@ public sealed class AccessLogIntegrationTests
         }
 
         Assert.Empty(host.AccessLog);
+    }
+
+    [Fact]
+    public async Task Kestrel_ConcurrentRequests_EachLoggedWithItsOwnFields()
+    {
+        await using var host = await StartAsync(kestrel: true);
+
+        var requests = new List<Task>();
+        for (var i = 1; i <= 40; i++)
+        {
+            var count = i * 37;
+            requests.Add(Task.Run(async () =>
+            {
+                using var response = await host.SendAsync(HttpMethod.Get, $"/bytes/{count}");
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }));
+        }
+
+        await Task.WhenAll(requests).WaitAsync(Timeout);
+
+        var entries = host.AccessLog;
+        Assert.Equal(40, entries.Count);
+        foreach (var entry in entries)
+        {
+            // Each request wrote its count twice (pipe writer, then stream) and recorded tier "t{count}".
+            var bytes = (long)entry.Fields["BytesSent"]!;
+            Assert.Equal("t" + (bytes / 2), entry.Fields["Tier"]);
+            Assert.Equal("/bytes/{count:int}", entry.Fields["Route"]);
+            Assert.Equal(IPAddress.Loopback, entry.Fields["ClientIp"]);
+        }
+
+        Assert.Equal(40, entries.Select(e => e.Fields["Tier"]).Distinct().Count());
     }
 
     [Fact]
