@@ -16,9 +16,10 @@ public static class AiEdgeBuilderRedisExtensions
     /// <summary>
     /// Connects every replica to one Redis, configured by <c>AiEdge:Redis</c> (<c>Configuration</c> is
     /// <c>host:port[,password=...][,user=...][,ssl=true][,db=N]</c>). Registers an <see cref="IDistributedCache"/>
-    /// over it, a <c>redis</c> health check for <c>/readyz</c>, and moves the rate-limit, idempotency and
-    /// cache-coalescing state of the AiEdge concerns to Redis. With an empty configuration it changes nothing: each
-    /// replica keeps its state in memory, so an app can call it unconditionally. Calling it again has no further effect.
+    /// over it (the prediction cache's second level), a <c>redis</c> health check for <c>/readyz</c>, and moves the
+    /// rate-limit, idempotency and cache-coalescing state of the AiEdge concerns to Redis. With an empty configuration
+    /// it changes nothing: each replica keeps its state in memory and <see cref="IDistributedCache"/> stays what the
+    /// app registered before this call, so an app can call it unconditionally. Calling it again has no further effect.
     /// </summary>
     /// <param name="edge">The AiEdge builder.</param>
     /// <param name="configure">Adjusts the options after configuration binding.</param>
@@ -51,11 +52,18 @@ public static class AiEdgeBuilderRedisExtensions
             sp.GetRequiredService<ILogger<RedisConnection>>()));
         services.TryAddSingleton<IRedisConnection>(static sp => sp.GetRequiredService<RedisConnection>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionStarter>());
-        services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(static sp => new RedisDistributedCache(
-            sp.GetRequiredService<IRedisConnection>(),
-            sp.GetRequiredService<IOptions<RedisOptions>>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<AiEdgeMetrics>())));
+
+        // Without a configuration, IDistributedCache stays what the app registered (or absent, so the prediction
+        // cache does not keep a second in-memory copy of its entries).
+        var previous = services.LastOrDefault(static d => d.ServiceType == typeof(IDistributedCache) && !d.IsKeyedService);
+        services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp =>
+            sp.GetRequiredService<IRedisConnection>().State == RedisConnectionState.NotConfigured
+                ? Resolve(previous, sp)!
+                : new RedisDistributedCache(
+                    sp.GetRequiredService<IRedisConnection>(),
+                    sp.GetRequiredService<IOptions<RedisOptions>>(),
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetService<AiEdgeMetrics>())));
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready", "redis"]);
 
         // The concerns' state: each store falls back to (and, without a configuration, simply is) the in-memory one.
@@ -65,6 +73,15 @@ public static class AiEdgeBuilderRedisExtensions
         edge.AddStage<RedisFailClosedMiddleware>(RedisFailClosedMiddleware.Stage);
         return edge;
     }
+
+    private static IDistributedCache? Resolve(ServiceDescriptor? descriptor, IServiceProvider services) => descriptor switch
+    {
+        null => null,
+        { ImplementationInstance: IDistributedCache instance } => instance,
+        { ImplementationFactory: { } factory } => (IDistributedCache)factory(services),
+        { ImplementationType: { } type } => (IDistributedCache)ActivatorUtilities.CreateInstance(services, type),
+        _ => null,
+    };
 
     /// <summary>Marks the registration done, so a second <c>AddRedis</c> adds nothing twice.</summary>
     private sealed class RedisMarker;

@@ -47,7 +47,9 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration);
         var shared = new RedisRateLimitStore(connection, InMemory(), new RedisOptions(), null);
 
-        Prop.ForAll(Arb.From(ScenarioGen), scenario =>
+        // The property blocks on each decision: run it on its own thread so it never starves the thread pool
+        // the connection's reader loop runs on.
+        await Task.Factory.StartNew(() => Prop.ForAll(Arb.From(ScenarioGen), scenario =>
         {
             var requests = Requests(scenario.Rate, scenario.Burst, scenario.Delay < 0 ? long.MaxValue : scenario.Delay);
             var tokens = Tokens(scenario.TokensPerMinute);
@@ -78,7 +80,7 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
             }
 
             return true;
-        }).QuickCheckThrowOnFailure();
+        }).QuickCheckThrowOnFailure(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).WaitAsync(TimeSpan.FromMinutes(1));
     }
 
     private static RateLimitBatch Batch(long now, RateLimitRule requests, RateLimitRule tokens, PartitionKey partition, Step step)

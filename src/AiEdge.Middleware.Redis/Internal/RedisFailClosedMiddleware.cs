@@ -10,7 +10,8 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// <summary>
 /// Under <see cref="RedisFailureMode.FailClosed"/>, answers <c>503</c> with <c>Retry-After</c> for endpoints that
 /// need the shared state (a rate-limit tier or Idempotency-Key handling) while Redis is unreachable, before those
-/// concerns run. Under fail-open, or while Redis answers, it passes every request through untouched.
+/// concerns run, and when a store loses Redis during the decision. Under fail-open it passes every request through
+/// untouched.
 /// </summary>
 internal sealed partial class RedisFailClosedMiddleware(
     RequestDelegate next,
@@ -27,7 +28,7 @@ internal sealed partial class RedisFailClosedMiddleware(
 
     public Task InvokeAsync(HttpContext context)
     {
-        if (!_failClosed || redis.IsConnected || redis.State == RedisConnectionState.NotConfigured)
+        if (!_failClosed || redis.State == RedisConnectionState.NotConfigured)
         {
             return next(context);
         }
@@ -38,7 +39,20 @@ internal sealed partial class RedisFailClosedMiddleware(
             return next(context);
         }
 
-        return RefuseAsync(context);
+        return redis.IsConnected ? GuardAsync(context) : RefuseAsync(context);
+    }
+
+    /// <summary>Redis was up when the request arrived: a store that loses it mid-decision throws, and that becomes a 503 too.</summary>
+    private async Task GuardAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (RedisConnectionException) when (!context.Response.HasStarted)
+        {
+            await RefuseAsync(context);
+        }
     }
 
     private Task RefuseAsync(HttpContext context)

@@ -263,13 +263,10 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
 
     private ValueTask<long> ReconcileFallback(RateLimitRule rule, PartitionKey partition, long deltaMilli, long nowMs, CancellationToken cancellationToken, RedisConnectionException? error)
     {
+        // Reconciliation happens after the response: even fail-closed it is booked locally rather than lost.
+        _ = error;
         if (_redis.State != RedisConnectionState.NotConfigured)
         {
-            if (_failClosed)
-            {
-                return ValueTask.FromException<long>(error ?? new RedisConnectionException("Redis is not connected."));
-            }
-
             _metrics?.RedisFallback(Concern);
         }
 
