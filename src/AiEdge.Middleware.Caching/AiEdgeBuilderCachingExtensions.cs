@@ -2,7 +2,6 @@ using AiEdge.Middleware;
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -43,7 +42,7 @@ public static class AiEdgeBuilderCachingExtensions
         edge.Services.TryAddSingleton<MemoryResponseCache>();
         edge.Services.TryAddSingleton<CachePolicyRegistry>();
         edge.Services.TryAddSingleton<PredictionCacheMarker>();
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CachingEndpointValidator>());
+        edge.Services.TryAddEnumerable(ServiceDescriptor.Transient<Microsoft.AspNetCore.Hosting.IStartupFilter, CachingEndpointValidator>());
         edge.AddStage(AiEdgeStage.Caching, StageKey, UseCaching);
         return edge;
     }

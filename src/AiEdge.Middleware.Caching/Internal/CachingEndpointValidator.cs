@@ -1,29 +1,32 @@
 using AiEdge.Middleware.Caching;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 
 namespace AiEdge.Middleware.Internal;
 
-/// <summary>Fails startup when an endpoint selects a cache policy that is not configured, naming it.</summary>
-internal sealed class CachingEndpointValidator(IServiceProvider services) : IHostedService
+/// <summary>
+/// Fails the application's start when an endpoint selects a prediction cache policy that is not configured,
+/// naming it. It runs right after the pipeline is built, when every mapped endpoint is known.
+/// </summary>
+internal sealed class CachingEndpointValidator : IStartupFilter
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
     {
-        var registry = services.GetRequiredService<CachePolicyRegistry>();
-        foreach (var source in services.GetServices<EndpointDataSource>())
+        next(app);
+        Validate(app.ApplicationServices);
+    };
+
+    private static void Validate(IServiceProvider services)
+    {
+        if (services.GetService<EndpointDataSource>() is not { } endpoints)
         {
-            Check(source, registry);
+            return;
         }
 
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    private static void Check(EndpointDataSource source, CachePolicyRegistry registry)
-    {
-        foreach (var endpoint in source.Endpoints)
+        var registry = services.GetRequiredService<CachePolicyRegistry>();
+        foreach (var endpoint in endpoints.Endpoints)
         {
             if (endpoint.Metadata.GetMetadata<IPredictionCacheMetadata>() is { PolicyName: { } name } && !registry.Contains(name))
             {

@@ -1,0 +1,59 @@
+using AiEdge.Middleware.Caching;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace AiEdge.Middleware.Caching.Tests;
+
+public sealed class CachingStartupTests
+{
+    [Theory]
+    [InlineData("AiEdge:Caching:Duration", "00:00:00", "AiEdge:Caching:Duration must be a positive time span")]
+    [InlineData("AiEdge:Caching:SizeLimit", "0", "AiEdge:Caching:SizeLimit must be a positive number of bytes")]
+    [InlineData("AiEdge:Caching:StaleIfError", "-00:00:01", "AiEdge:Caching:StaleIfError must not be negative")]
+    [InlineData("AiEdge:Caching:VaryByHeaders:0", "Bad Header", "AiEdge:Caching:VaryByHeaders:0 must be a header name")]
+    [InlineData("AiEdge:Caching:Policies:gpu:Duration", "-00:01:00", "AiEdge:Caching:Policies:gpu:Duration must be a positive time span")]
+    [InlineData("AiEdge:Idempotency:Retention", "00:00:00", "AiEdge:Idempotency:Retention must be a positive time span")]
+    [InlineData("AiEdge:Idempotency:MaxKeyLength", "0", "AiEdge:Idempotency:MaxKeyLength must be from 1 to 8192")]
+    public async Task BadConfiguration_FailsAtStartupNamingTheKey(string key, string value, string message)
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => CachingHost.StartAsync(
+            app => app.MapPost("/p", () => "x").WithPredictionCache(),
+            configuration: new Dictionary<string, string?> { [key] = value }));
+
+        Assert.Contains(message, failure.Message);
+    }
+
+    [Fact]
+    public async Task UnknownPolicy_FailsAtStartupNamingIt()
+    {
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => CachingHost.StartAsync(
+            app => app.MapPost("/p", () => "x").WithPredictionCache("nope")));
+
+        Assert.Contains("'nope'", failure.Message);
+        Assert.Contains("AiEdge:Caching:Policies:nope", failure.Message);
+    }
+
+    [Fact]
+    public async Task Configuration_BindsPoliciesAndLists()
+    {
+        await using var app = await CachingHost.StartAsync(
+            a => a.MapPost("/p", () => "x").WithPredictionCache("gpu"),
+            configuration: new Dictionary<string, string?>
+            {
+                ["AiEdge:Caching:Anonymous"] = "Shared",
+                ["AiEdge:Caching:ExcludedJsonFields:0"] = "user",
+                ["AiEdge:Caching:Policies:gpu:Duration"] = "00:10:00",
+                ["AiEdge:Caching:Policies:gpu:IgnoreClientNoCache"] = "true",
+                ["AiEdge:Idempotency:Retention"] = "02:00:00",
+            });
+
+        var cache = app.Services.GetRequiredService<IOptions<PredictionCacheOptions>>().Value;
+        var idempotency = app.Services.GetRequiredService<IOptions<IdempotencyOptions>>().Value;
+        Assert.Equal(AnonymousCaching.Shared, cache.Anonymous);
+        Assert.Equal(["user"], cache.ExcludedJsonFields);
+        Assert.Equal(TimeSpan.FromMinutes(10), cache.Policies["gpu"].Duration);
+        Assert.True(cache.Policies["gpu"].IgnoreClientNoCache);
+        Assert.Equal(TimeSpan.FromHours(2), idempotency.Retention);
+    }
+}
