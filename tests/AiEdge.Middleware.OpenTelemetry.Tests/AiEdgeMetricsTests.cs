@@ -116,6 +116,25 @@ public sealed class AiEdgeMetricsTests
     }
 
     [Fact]
+    public void BreakerState_ObservedFromRegisteredSources()
+    {
+        using var collector = new MetricsCollector();
+        collector.Observe();
+        Assert.DoesNotContain(collector.Measurements, m => m.Instrument == "aiedge.breaker.state");
+
+        var state = "closed";
+        collector.Metrics.AddBreakerStateSource(() => [new("llm", state), new("embeddings", "closed")]);
+        state = "open";
+        collector.Observe();
+
+        var observed = collector.Measurements.Where(m => m.Instrument == "aiedge.breaker.state").ToList();
+        Assert.Equal(2, observed.Count);
+        Assert.All(observed, m => Assert.Equal(1, m.Value));
+        Assert.Contains(observed, m => Equals(m.Tags[Tags.Breaker], "llm") && Equals(m.Tags[Tags.BreakerState], "open"));
+        Assert.Contains(observed, m => Equals(m.Tags[Tags.Breaker], "embeddings") && Equals(m.Tags[Tags.BreakerState], "closed"));
+    }
+
+    [Fact]
     public void Redis_CommandsFallbacksAndRejections()
     {
         using var collector = new MetricsCollector();

@@ -25,6 +25,7 @@ internal sealed class MetricsCollector : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
         _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Add(instrument, value, tags));
         _listener.Start();
         Metrics = _services.GetRequiredService<AiEdgeMetrics>();
     }
@@ -32,6 +33,9 @@ internal sealed class MetricsCollector : IDisposable
     public AiEdgeMetrics Metrics { get; }
 
     public IReadOnlyList<Recorded> Measurements => [.. _measurements];
+
+    /// <summary>Collects the observable instruments now.</summary>
+    public void Observe() => _listener.RecordObservableInstruments();
 
     public Recorded Single(string instrument)
     {

@@ -29,6 +29,7 @@ internal sealed class AiEdgeMetrics
     private readonly Histogram<double> _redisDuration;
     private readonly Counter<long> _redisFallbacks;
     private readonly Counter<long> _rejections;
+    private readonly List<Func<IEnumerable<KeyValuePair<string, string>>>> _breakerStateSources = [];
 
     public AiEdgeMetrics(IMeterFactory meterFactory)
     {
@@ -52,6 +53,7 @@ internal sealed class AiEdgeMetrics
         _redisDuration = meter.CreateHistogram<double>("aiedge.redis.duration", "s", "Duration of Redis commands, by command and outcome.");
         _redisFallbacks = meter.CreateCounter<long>("aiedge.redis.fallbacks", "{decision}", "Decisions taken locally because Redis was unavailable, by concern.");
         _rejections = meter.CreateCounter<long>("aiedge.rejections", "{request}", "Requests refused by a concern other than rate limiting (authentication, body limit, CORS, forwarded headers), by concern and reason.");
+        meter.CreateObservableGauge("aiedge.breaker.state", ObserveBreakerStates, "{breaker}", "The current state of each circuit breaker: 1 for the state it is in, by breaker and state.");
     }
 
     /// <summary>A rate-limit tier decided on a request.</summary>
@@ -152,6 +154,44 @@ internal sealed class AiEdgeMetrics
     /// <summary>A circuit breaker changed state.</summary>
     public void BreakerTransition(string breaker, string state)
         => _breakerTransitions.Add(1, new(AiEdgeDiagnostics.Tags.Breaker, breaker), new(AiEdgeDiagnostics.Tags.BreakerState, state));
+
+    /// <summary>
+    /// Registers a source of the current state of breakers (pairs of breaker name and state, e.g. <c>("llm", "open")</c>),
+    /// read whenever the <c>aiedge.breaker.state</c> gauge is collected. The source must be cheap and thread-safe.
+    /// </summary>
+    public void AddBreakerStateSource(Func<IEnumerable<KeyValuePair<string, string>>> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        lock (_breakerStateSources)
+        {
+            _breakerStateSources.Add(source);
+        }
+    }
+
+    private IEnumerable<Measurement<int>> ObserveBreakerStates()
+    {
+        Func<IEnumerable<KeyValuePair<string, string>>>[] sources;
+        lock (_breakerStateSources)
+        {
+            if (_breakerStateSources.Count == 0)
+            {
+                return [];
+            }
+
+            sources = [.. _breakerStateSources];
+        }
+
+        var measurements = new List<Measurement<int>>();
+        foreach (var source in sources)
+        {
+            foreach (var (breaker, state) in source())
+            {
+                measurements.Add(new Measurement<int>(1, new(AiEdgeDiagnostics.Tags.Breaker, breaker), new(AiEdgeDiagnostics.Tags.BreakerState, state)));
+            }
+        }
+
+        return measurements;
+    }
 
     /// <summary>A backend call completed.</summary>
     public void BackendCall(HttpContext? context, string breaker, string? replica, double seconds, string outcome, int? statusCode = null)
