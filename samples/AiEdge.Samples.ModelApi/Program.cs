@@ -10,7 +10,7 @@ builder.Services.AddSingleton<ChatGenerator>();
 builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits(.AddRateLimiting());
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting());
 
 // Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
