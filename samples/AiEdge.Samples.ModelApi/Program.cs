@@ -10,7 +10,7 @@ builder.Services.AddSingleton<ChatGenerator>();
 builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting());
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddSampleModelBackend());
 
 // Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
@@ -50,7 +50,7 @@ app.MapPost("/v1/predict", async (HttpContext context, TimeProvider time) =>
 
     var (label, score) = ToyModel.Predict(request.Input);
     return Results.Ok(new PredictResponse(request.Model ?? "toy-sentiment", label, score, Guid.NewGuid().ToString("n")));
-}).WithBodyLimit("1m").WithRateLimitTier("predict");
+}).WithBodyLimit("1m");
 
 app.MapPost("/v1/train", async (HttpContext context) =>
 {
@@ -64,10 +64,16 @@ app.MapPost("/v1/train", async (HttpContext context) =>
     }
 
     return Results.Accepted(value: new { job = Guid.NewGuid().ToString("n") });
-}).WithBodyLimit("100m").WithRateLimitTier("train");
+}).WithBodyLimit("100m");
 
 app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator generator, IOptions<SampleOptions> options, TimeProvider time) =>
 {
+    // ModelBackend:BaseUrl set: forwarded to the backend pool behind circuit breakers (see BackendChat.cs).
+    if (BackendChat.Find(context) is { } backend)
+    {
+        return await BackendChat.ForwardAsync(context, backend);
+    }
+
     ChatRequest request;
     try
     {
@@ -102,7 +108,7 @@ app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator ge
     }
 
     return new ChatStreamResult(ChatPayloads.Chunks(id, created, request.Model, promptTokens, tokens), json);
-}).WithRateLimitTier("generate");
+});
 
 app.MapGet("/v1/client", (HttpContext context) => Results.Ok(new
 {
@@ -110,9 +116,6 @@ app.MapGet("/v1/client", (HttpContext context) => Results.Ok(new
     scheme = context.Request.Scheme,
     host = context.Request.Host.Value,
 }));
-
-app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = static _ => false });
-app.MapHealthChecks("/readyz");
 
 app.Run();
 

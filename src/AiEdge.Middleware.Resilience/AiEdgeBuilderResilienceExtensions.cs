@@ -86,7 +86,8 @@ public static class ResilienceHttpClientBuilderExtensions
     /// Sends the client's calls to the replicas of backend pool <paramref name="backendName"/> through their
     /// circuit breakers, timeouts and retries (for idempotent calls). Request URIs are taken relative to the
     /// replica's URL (use <see cref="PlaceholderBaseAddress"/> as the client's base address). Requires
-    /// <c>edge.AddResilience()</c>; an unknown backend name fails at startup.
+    /// <c>edge.AddResilience()</c>. The backend is looked up when the client is first created, so it may be
+    /// configured conditionally; creating a client of a backend that is not configured fails, naming the key.
     /// </summary>
     /// <param name="builder">The client builder.</param>
     /// <param name="backendName">The backend pool's name.</param>
@@ -95,7 +96,6 @@ public static class ResilienceHttpClientBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(backendName);
-        builder.Services.AddSingleton(new BackendReference(backendName));
         builder.AddHttpMessageHandler(services =>
         {
             var registry = services.GetService<BreakerRegistry>()

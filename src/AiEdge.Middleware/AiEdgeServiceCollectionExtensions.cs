@@ -28,5 +28,6 @@ public static class AiEdgeMetaServiceCollectionExtensions
         // Each default concern registers itself here as its package arrives.
         edge.AddForwardedHeaders();
         edge.AddSecurityHeaders();
+        edge.AddHealth();
     }
 }

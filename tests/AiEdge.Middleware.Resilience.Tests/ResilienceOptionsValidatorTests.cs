@@ -36,14 +36,23 @@ public sealed class ResilienceOptionsValidatorTests
     }
 
     [Fact]
-    public async Task BackendWithoutReplicas_AndClientBoundToUnknownBackend_FailStartup()
+    public async Task BackendWithoutReplicas_FailsStartup()
     {
         var settings = new Dictionary<string, string?> { ["AiEdge:Resilience:Backends:empty:Selection"] = "PowerOfTwoChoices" };
 
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings, client: "ghost"));
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
 
         Assert.Contains("AiEdge:Resilience:Backends:empty:Replicas must list at least one replica", failure.Message);
-        Assert.Contains("AiEdge:Resilience:Backends:ghost is not configured", failure.Message);
+    }
+
+    [Fact]
+    public async Task ClientOfUnconfiguredBackend_FailsWhenCreated_NamingTheKey()
+    {
+        await using var app = await StartAsync(new Dictionary<string, string?>(), client: "ghost");
+
+        var failure = Assert.Throws<InvalidOperationException>(() => app.Services.GetRequiredService<ModelBackendClient>());
+
+        Assert.Contains("Backend 'ghost' is not configured under AiEdge:Resilience:Backends", failure.Message);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace AiEdge.Middleware.Resilience.Internal;
 
 /// <summary>Checks <c>AiEdge:Resilience</c> at startup and names each bad key the way configuration spells it.</summary>
-internal sealed class ResilienceOptionsValidator(IEnumerable<BackendReference> references) : IValidateOptions<ResilienceOptions>
+internal sealed class ResilienceOptionsValidator : IValidateOptions<ResilienceOptions>
 {
     private const string Root = "AiEdge:Resilience";
     private static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(10);
@@ -21,14 +21,6 @@ internal sealed class ResilienceOptionsValidator(IEnumerable<BackendReference> r
         foreach (var (backendName, backend) in options.Backends)
         {
             ValidateBackend(errors, options, backendName, backend);
-        }
-
-        foreach (var reference in references)
-        {
-            if (!options.Backends.ContainsKey(reference.Name))
-            {
-                errors.Add(Root + ":Backends:" + reference.Name + " is not configured, but an HttpClient is bound to backend '" + reference.Name + "'.");
-            }
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
@@ -166,6 +158,3 @@ internal sealed class ResilienceOptionsValidator(IEnumerable<BackendReference> r
     private static bool IsHttpUrl(string? value)
         => Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 }
-
-/// <summary>A backend an <see cref="HttpClient"/> was bound to with <c>AddBackendPool(name)</c>; it must be configured.</summary>
-internal sealed record BackendReference(string Name);

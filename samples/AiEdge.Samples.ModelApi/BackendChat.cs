@@ -1,0 +1,138 @@
+using System.Text.Json;
+using AiEdge.Middleware;
+using AiEdge.Middleware.Resilience;
+using AiEdge.Middleware.Streaming;
+
+namespace AiEdge.Samples.ModelApi;
+
+/// <summary>
+/// Chat completions forwarded to an OpenAI-compatible backend when <c>ModelBackend:BaseUrl</c> is set: one URL,
+/// or several (a comma-separated list or a JSON array) forming a pool. Calls go through the Resilience package's
+/// <see cref="ModelBackendClient"/>: a circuit breaker per replica, timeouts, least-loaded replica selection, and
+/// 502/503/504 problem answers when the backend fails. A streamed answer is relayed event by event as it arrives.
+/// </summary>
+public static class BackendChat
+{
+    /// <summary>The name of the sample's backend pool (and of its breaker settings under <c>AiEdge:Resilience</c>).</summary>
+    public const string BackendName = "model";
+
+    private const string Key = "ModelBackend:BaseUrl";
+
+    /// <summary>
+    /// Adds the backend pool <c>model</c> and its typed client, configured from <c>ModelBackend:BaseUrl</c> when the
+    /// application starts (so any configuration source counts). A base URL is the OpenAI SDK's <c>base_url</c>,
+    /// e.g. <c>http://gpu-a:8000/v1</c>. Breaker settings may be tuned under <c>AiEdge:Resilience:Breakers:model</c>.
+    /// </summary>
+    public static IAiEdgeBuilder AddSampleModelBackend(this IAiEdgeBuilder edge)
+    {
+        edge.AddResilience();
+        edge.Services.AddOptions<ResilienceOptions>().Configure<IConfiguration>(static (options, configuration) =>
+        {
+            var urls = ReadBaseUrls(configuration.GetSection(Key));
+            if (urls.Count == 0 || options.Backends.ContainsKey(BackendName))
+            {
+                return;
+            }
+
+            var backend = new BackendOptions();
+            foreach (var url in urls)
+            {
+                backend.Replicas.Add(new BackendReplicaOptions { Url = url });
+            }
+
+            options.Backends[BackendName] = backend;
+        });
+        return edge.AddModelBackendClient(BackendName);
+    }
+
+    /// <summary>Gets the backend client when <c>ModelBackend:BaseUrl</c> is set, else <see langword="null"/> (built-in generator).</summary>
+    public static ModelBackendClient? Find(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ResilienceOptions>>().Value;
+        return options.Backends.ContainsKey(BackendName) ? services.GetRequiredService<ModelBackendClient>() : null;
+    }
+
+    /// <summary>
+    /// Validates the body as JSON and answers with the backend's response: relayed as it arrives, or a problem
+    /// answer of the pool (503 with <c>Retry-After</c> while every replica's breaker is open, 502, 504).
+    /// </summary>
+    public static async Task<IResult> ForwardAsync(HttpContext context, ModelBackendClient backend)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body, context.RequestAborted);
+        try
+        {
+            using var document = JsonDocument.Parse(body.GetBuffer().AsMemory(0, (int)body.Length));
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return Problems.BadRequest("The body must be a JSON object.");
+            }
+        }
+        catch (JsonException)
+        {
+            return Problems.BadRequest("The body is not valid JSON.");
+        }
+
+        var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        return new ForwardResult(backend, content);
+    }
+
+    internal static List<string> ReadBaseUrls(IConfigurationSection section)
+    {
+        var urls = new List<string>();
+        if (!string.IsNullOrWhiteSpace(section.Value))
+        {
+            urls.AddRange(section.Value.Split([',', ';', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+
+        foreach (var child in section.GetChildren())
+        {
+            if (!string.IsNullOrWhiteSpace(child.Value))
+            {
+                urls.Add(child.Value.Trim());
+            }
+        }
+
+        for (var i = 0; i < urls.Count; i++)
+        {
+            if (!Uri.TryCreate(urls[i], UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new InvalidOperationException(Key + " must be an absolute http or https URL or a list of them; '" + urls[i] + "' is not.");
+            }
+        }
+
+        return urls;
+    }
+
+    private sealed class ForwardResult(ModelBackendClient backend, HttpContent content) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("chat/completions", UriKind.Relative)) { Content = content };
+            HttpResponseMessage response;
+            try
+            {
+                response = await backend.SendAsync(request, httpContext.RequestAborted);
+            }
+            catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (response.IsSuccessStatusCode
+                && string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                // Token streaming: relayed event by event, never collected (the relay disposes the response).
+                await EventStreamResults.Relay(response).ExecuteAsync(httpContext);
+                return;
+            }
+
+            using (response)
+            {
+                await ModelBackendClient.RelayAsync(httpContext, response);
+            }
+        }
+    }
+}
