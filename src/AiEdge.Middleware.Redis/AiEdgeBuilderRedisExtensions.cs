@@ -3,6 +3,7 @@ using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Redis;
 using AiEdge.Middleware.Redis.Internal;
 using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ public static class AiEdgeBuilderRedisExtensions
     /// <summary>
     /// Connects every replica to one Redis, configured by <c>AiEdge:Redis</c> (<c>Configuration</c> is
     /// <c>host:port[,password=...][,user=...][,ssl=true][,db=N]</c>). Registers an <see cref="IDistributedCache"/>
-    /// over it (the prediction cache's second level), a <c>redis</c> health check for <c>/readyz</c>, and moves the
+    /// over it (the prediction cache's second level), a <c>redis</c> health check for <c>/readyz</c> (when configured), and moves the
     /// rate-limit, idempotency and cache-coalescing state of the AiEdge concerns to Redis. With an empty configuration
     /// it changes nothing: each replica keeps its state in memory and <see cref="IDistributedCache"/> stays what the
     /// app registered before this call, so an app can call it unconditionally. Calling it again has no further effect.
@@ -64,7 +65,20 @@ public static class AiEdgeBuilderRedisExtensions
                     sp.GetRequiredService<IOptions<RedisOptions>>(),
                     sp.GetRequiredService<TimeProvider>(),
                     sp.GetService<AiEdgeMetrics>())));
-        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready", "redis"]);
+
+        // The "redis" readiness entry exists only when Redis is configured.
+        services.AddHealthChecks();
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<RedisOptions>>(static (health, redis) =>
+        {
+            if (!string.IsNullOrWhiteSpace(redis.Value.Configuration))
+            {
+                health.Registrations.Add(new HealthCheckRegistration(
+                    "redis",
+                    static sp => ActivatorUtilities.GetServiceOrCreateInstance<RedisHealthCheck>(sp),
+                    failureStatus: null,
+                    tags: ["ready", "redis"]));
+            }
+        });
 
         // The concerns' state: each store falls back to (and, without a configuration, simply is) the in-memory one.
         services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.RateLimitStore));
