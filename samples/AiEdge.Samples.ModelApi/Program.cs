@@ -10,7 +10,7 @@ builder.Services.AddSingleton<ChatGenerator>();
 builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddSampleModelBackend());
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend());
 
 // Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
@@ -50,7 +50,7 @@ app.MapPost("/v1/predict", async (HttpContext context, TimeProvider time) =>
 
     var (label, score) = ToyModel.Predict(request.Input);
     return Results.Ok(new PredictResponse(request.Model ?? "toy-sentiment", label, score, Guid.NewGuid().ToString("n")));
-}).WithBodyLimit("1m");
+}).WithBodyLimit("1m").WithRateLimitTier("predict");
 
 app.MapPost("/v1/train", async (HttpContext context) =>
 {
@@ -64,7 +64,7 @@ app.MapPost("/v1/train", async (HttpContext context) =>
     }
 
     return Results.Accepted(value: new { job = Guid.NewGuid().ToString("n") });
-}).WithBodyLimit("100m");
+}).WithBodyLimit("100m").WithRateLimitTier("train");
 
 app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator generator, IOptions<SampleOptions> options, TimeProvider time) =>
 {
@@ -108,7 +108,7 @@ app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator ge
     }
 
     return new ChatStreamResult(ChatPayloads.Chunks(id, created, request.Model, promptTokens, tokens), json);
-});
+}).WithRateLimitTier("generate");
 
 app.MapGet("/v1/client", (HttpContext context) => Results.Ok(new
 {
