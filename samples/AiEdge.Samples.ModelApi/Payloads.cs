@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace AiEdge.Samples.ModelApi;
@@ -76,40 +75,4 @@ public static class ChatPayloads
         completion_tokens = completionTokens,
         total_tokens = promptTokens + completionTokens,
     };
-}
-
-/// <summary>Writes chunks as a <c>text/event-stream</c>, one <c>data:</c> event each, flushed as produced, then <c>data: [DONE]</c>.</summary>
-public sealed class ChatStreamResult(IAsyncEnumerable<object> chunks, JsonSerializerOptions json) : IResult
-{
-    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
-    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
-    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
-
-    /// <inheritdoc />
-    public async Task ExecuteAsync(HttpContext httpContext)
-    {
-        var response = httpContext.Response;
-        var aborted = httpContext.RequestAborted;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache, no-transform";
-        response.Headers["X-Accel-Buffering"] = "no";
-        await response.StartAsync(aborted);
-        try
-        {
-            await foreach (var chunk in chunks.WithCancellation(aborted))
-            {
-                await response.Body.WriteAsync(DataPrefix, aborted);
-                await JsonSerializer.SerializeAsync(response.Body, chunk, json, aborted);
-                await response.Body.WriteAsync(EventEnd, aborted);
-                await response.Body.FlushAsync(aborted);
-            }
-
-            await response.Body.WriteAsync(Done, aborted);
-            await response.Body.FlushAsync(aborted);
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            // The client went away: nothing to answer.
-        }
-    }
 }

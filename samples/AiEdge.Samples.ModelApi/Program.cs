@@ -10,7 +10,7 @@ builder.Services.AddSingleton<ChatGenerator>();
 builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend());
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming());
 
 // Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
@@ -107,8 +107,9 @@ app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator ge
         return Results.Ok(ChatPayloads.Completion(id, created, request.Model, text.ToString(), promptTokens, count));
     }
 
-    return new ChatStreamResult(ChatPayloads.Chunks(id, created, request.Model, promptTokens, tokens), json);
-}).WithRateLimitTier("generate");
+    // Streamed: chat.completion.chunk events flushed as produced, the usage chunk, then "data: [DONE]".
+    return EventStreamResults.Data(ChatPayloads.Chunks(id, created, request.Model, promptTokens, tokens), json, completion: "[DONE]");
+}).WithStreaming().WithRateLimitTier("generate");
 
 app.MapGet("/v1/client", (HttpContext context) => Results.Ok(new
 {
