@@ -10,7 +10,7 @@ builder.Services.AddSingleton<ChatGenerator>();
 builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming());
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency());
 
 // Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
@@ -50,7 +50,7 @@ app.MapPost("/v1/predict", async (HttpContext context, TimeProvider time) =>
 
     var (label, score) = ToyModel.Predict(request.Input);
     return Results.Ok(new PredictResponse(request.Model ?? "toy-sentiment", label, score, Guid.NewGuid().ToString("n")));
-}).WithBodyLimit("1m").WithRateLimitTier("predict");
+}).WithBodyLimit("1m").WithPredictionCache().WithIdempotency().WithRateLimitTier("predict");
 
 app.MapPost("/v1/train", async (HttpContext context) =>
 {
@@ -64,7 +64,7 @@ app.MapPost("/v1/train", async (HttpContext context) =>
     }
 
     return Results.Accepted(value: new { job = Guid.NewGuid().ToString("n") });
-}).WithBodyLimit("100m").WithRateLimitTier("train");
+}).WithBodyLimit("100m").WithIdempotency().WithRateLimitTier("train");
 
 app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator generator, IOptions<SampleOptions> options, TimeProvider time) =>
 {
