@@ -57,7 +57,7 @@ internal sealed partial class AccessLogMiddleware
         return false;
     }
 
-    private async Task InvokeLoggedAsync(HttpContext context)
+    private Task InvokeLoggedAsync(HttpContext context)
     {
         var start = _time.GetTimestamp();
         var record = _pool.Get();
@@ -70,10 +70,33 @@ internal sealed partial class AccessLogMiddleware
         }
 
         features.Set(record.Edge);
+        Task pending;
+        try
+        {
+            pending = _next(context);
+        }
+        catch
+        {
+            Complete(context, record, body, start, failed: true);
+            throw;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            // The rest of the pipeline finished synchronously: no state machine.
+            Complete(context, record, body, start, failed: false);
+            return Task.CompletedTask;
+        }
+
+        return AwaitAndCompleteAsync(pending, context, record, body, start);
+    }
+
+    private async Task AwaitAndCompleteAsync(Task pending, HttpContext context, RequestRecord record, IHttpResponseBodyFeature? body, long start)
+    {
         var failed = false;
         try
         {
-            await _next(context);
+            await pending;
         }
         catch
         {
@@ -82,16 +105,22 @@ internal sealed partial class AccessLogMiddleware
         }
         finally
         {
-            if (body is not null)
-            {
-                features.Set(body);
-            }
-
-            features.Set<EdgeRequestFeature>(null);
-            Write(context, record, body is not null, start, failed);
-            record.Reset();
-            _pool.Return(record);
+            Complete(context, record, body, start, failed);
         }
+    }
+
+    private void Complete(HttpContext context, RequestRecord record, IHttpResponseBodyFeature? body, long start, bool failed)
+    {
+        var features = context.Features;
+        if (body is not null)
+        {
+            features.Set(body);
+        }
+
+        features.Set<EdgeRequestFeature>(null);
+        Write(context, record, body is not null, start, failed);
+        record.Reset();
+        _pool.Return(record);
     }
 
     private void Write(HttpContext context, RequestRecord record, bool counted, long start, bool failed)
