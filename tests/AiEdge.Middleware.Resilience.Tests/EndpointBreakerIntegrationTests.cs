@@ -164,6 +164,44 @@ public sealed class EndpointBreakerIntegrationTests
     }
 
     [Fact]
+    public async Task BreakerStateGauge_ReportsTheCurrentState()
+    {
+        var clock = new ManualTimeProvider();
+        var model = new ModelStub { Throw = true };
+        await using var app = await StartAsync(clock, model, Settings("gauged"), "gauged");
+        (await app.Client.PostAsync("/predict", null).WaitAsync(Wait)).Dispose();
+        (await app.Client.PostAsync("/predict", null).WaitAsync(Wait)).Dispose();
+        var observed = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == AiEdgeDiagnostics.MeterName && instrument.Name == "aiedge.breaker.state")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
+        {
+            string? breaker = null, state = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == AiEdgeDiagnostics.Tags.Breaker) breaker = tag.Value as string;
+                if (tag.Key == AiEdgeDiagnostics.Tags.BreakerState) state = tag.Value as string;
+            }
+
+            if (breaker == "gauged" && value == 1)
+            {
+                observed.Add(state!);
+            }
+        });
+        listener.Start();
+
+        listener.RecordObservableInstruments();
+
+        Assert.Contains("open", observed);
+    }
+
+    [Fact]
     public async Task UnknownBreakerName_FailsStartup_NamingIt()
     {
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new ManualTimeProvider(), new ModelStub(), Settings("local"), "missing"));

@@ -45,6 +45,7 @@ internal sealed class BreakerRegistry
 
         _breakers = breakers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _pools = pools.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+        metrics.AddBreakerStateSource(ObserveStates);
     }
 
     public Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus OpenBreakerStatus { get; }
@@ -67,6 +68,23 @@ internal sealed class BreakerRegistry
         }
 
         return options.Breakers.TryGetValue(backendName, out var own) ? own : new BreakerOptions();
+    }
+
+    /// <summary>The state of every circuit, for the <c>aiedge.breaker.state</c> gauge: breakers by name, replicas as <c>pool/replica</c>.</summary>
+    private IEnumerable<KeyValuePair<string, string>> ObserveStates()
+    {
+        foreach (var circuit in _breakers.Values)
+        {
+            yield return new(circuit.DisplayName, BreakerHealthCheck.StateName(circuit.State));
+        }
+
+        foreach (var pool in _pools.Values)
+        {
+            foreach (var replica in pool.Replicas)
+            {
+                yield return new(replica.DisplayName, BreakerHealthCheck.StateName(replica.State));
+            }
+        }
     }
 
     private static string ReplicaName(BackendReplicaOptions replica, Uri baseUri)
