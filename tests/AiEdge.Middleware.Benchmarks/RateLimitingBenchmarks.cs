@@ -1,0 +1,90 @@
+using System.Net;
+using System.Threading.RateLimiting;
+using AiEdge.Middleware.RateLimiting;
+using AiEdge.Middleware.RateLimiting.Internal;
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AiEdge.Middleware.Benchmarks;
+
+/// <summary>
+/// One admitted request of an IP-partitioned endpoint through the AiEdge rate-limiting middleware (NGINX
+/// limit_req semantics, RateLimit headers written) against ASP.NET Core's RateLimiter middleware with a
+/// per-IP TokenBucketLimiter (the baseline). Both run as bare pipelines on one reused HttpContext, with limits
+/// high enough that every request is admitted, so the figures are the admission cost alone.
+/// </summary>
+[MemoryDiagnoser]
+public class RateLimitingBenchmarks
+{
+    private ServiceProvider _aiEdgeServices = null!;
+    private ServiceProvider _aspNetServices = null!;
+    private RequestDelegate _aiEdge = null!;
+    private RequestDelegate _aspNet = null!;
+    private DefaultHttpContext _aiEdgeContext = null!;
+    private DefaultHttpContext _aspNetContext = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var address = IPAddress.Parse("203.0.113.7");
+
+        var aiEdge = new ServiceCollection();
+        aiEdge.AddLogging();
+        aiEdge.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        aiEdge.AddAiEdgeCore(edge => edge.AddRateLimiting(options => options.AddTier("bench", tier =>
+        {
+            tier.Rate = "1000000000r/s";
+            tier.Burst = 1000;
+        })));
+        _aiEdgeServices = aiEdge.BuildServiceProvider();
+        var aiEdgeApp = new ApplicationBuilder(_aiEdgeServices);
+        aiEdgeApp.UseMiddleware<RateLimitingMiddleware>();
+        aiEdgeApp.Run(static _ => Task.CompletedTask);
+        _aiEdge = aiEdgeApp.Build();
+        _aiEdgeContext = CreateContext(address, new RateLimitTierAttribute("bench"));
+
+        var aspNet = new ServiceCollection();
+        aspNet.AddLogging();
+        aspNet.AddRateLimiter(options => options.AddPolicy("bench", static context => RateLimitPartition.GetTokenBucketLimiter(
+            context.Connection.RemoteIpAddress!,
+            static _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = 1_000_000_000,
+                TokensPerPeriod = 1_000_000_000,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            })));
+        _aspNetServices = aspNet.BuildServiceProvider();
+        var aspNetApp = new ApplicationBuilder(_aspNetServices);
+        aspNetApp.UseRateLimiter();
+        aspNetApp.Run(static _ => Task.CompletedTask);
+        _aspNet = aspNetApp.Build();
+        _aspNetContext = CreateContext(address, new EnableRateLimitingAttribute("bench"));
+    }
+
+    private static DefaultHttpContext CreateContext(IPAddress address, object metadata)
+    {
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = address;
+        context.SetEndpoint(new Endpoint(static _ => Task.CompletedTask, new EndpointMetadataCollection(metadata), "bench"));
+        return context;
+    }
+
+    [Benchmark(Baseline = true, Description = "ASP.NET Core RateLimiter, TokenBucketLimiter per IP")]
+    public Task AspNetCoreTokenBucket() => _aspNet(_aspNetContext);
+
+    [Benchmark(Description = "AiEdge tier (limit_req), per IP, with RateLimit headers")]
+    public Task AiEdgeTier() => _aiEdge(_aiEdgeContext);
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _aiEdgeServices.Dispose();
+        _aspNetServices.Dispose();
+    }
+}
