@@ -1,4 +1,7 @@
 using AiEdge.Middleware.Authentication;
+using AiEdge.Middleware.Authentication.Internal;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -18,7 +21,11 @@ public static class AuthenticationEndpointConventionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var metadata = new RequireScopesAttribute(scopes);
-        builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        builder.Add(endpoint =>
+        {
+            EnsureRegistered(endpoint);
+            endpoint.Metadata.Add(metadata);
+        });
         return builder;
     }
 
@@ -30,7 +37,21 @@ public static class AuthenticationEndpointConventionBuilderExtensions
         where TBuilder : IEndpointConventionBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Add(static endpoint => endpoint.Metadata.Add(RequireAuthenticatedCallerAttribute.Instance));
+        builder.Add(static endpoint =>
+        {
+            EnsureRegistered(endpoint);
+            endpoint.Metadata.Add(RequireAuthenticatedCallerAttribute.Instance);
+        });
         return builder;
+    }
+
+    /// <summary>A requirement nobody enforces would leave the endpoint open: refuse to build it instead.</summary>
+    private static void EnsureRegistered(EndpointBuilder endpoint)
+    {
+        if (endpoint.ApplicationServices.GetService<IServiceProviderIsService>() is { } services && !services.IsService(typeof(AuthenticationSettings)))
+        {
+            throw new InvalidOperationException(
+                $"The endpoint '{endpoint.DisplayName}' requires an authenticated caller, but AiEdge authentication is not registered: add edge.AddEdgeAuthentication() to AddAiEdge(...).");
+        }
     }
 }

@@ -55,6 +55,15 @@ public sealed partial class CredentialReaderTests
             .QuickCheckThrowOnFailure();
     }
 
+    [Theory]
+    [InlineData("abc\n")]
+    [InlineData("abc\r\nX-Injected: 1")]
+    [InlineData("=abc")]
+    [InlineData("ab=c")]
+    [InlineData("")]
+    public void IsToken68_RefusesNewlinesAndMisplacedPadding(string value)
+        => Assert.False(CredentialReader.IsToken68(value));
+
     [Fact]
     public void LooksLikeJwt_CountsExactlyTwoDots()
     {
@@ -63,6 +72,6 @@ public sealed partial class CredentialReaderTests
         Assert.False(AuthenticationSettings.LooksLikeJwt("a.b.c.d.e"));
     }
 
-    [GeneratedRegex("^[A-Za-z0-9\\-._~+/]+=*$")]
+    [GeneratedRegex("\\A[A-Za-z0-9\\-._~+/]+=*\\z")]
     private static partial Regex Token68();
 }

@@ -84,3 +84,24 @@ public sealed class HotPathTests
         protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(AuthenticateResult.NoResult());
     }
 }
+
+public sealed class UnregisteredRequirementTests
+{
+    [Fact]
+    public async Task RequireScopes_WithoutAddEdgeAuthentication_RefusesToBuildTheEndpoint()
+    {
+        await using var app = await AiEdge.Middleware.Testing.TestApp.StartAsync(
+            static builder => builder.Services.AddAiEdgeCore(),
+            static app =>
+            {
+                app.UseAiEdge();
+                app.MapGet("/predict", static () => "open").RequireScopes("predict");
+            });
+
+        var error = Assert.Throws<InvalidOperationException>(() => app.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints);
+        using var response = await app.Client.GetAsync("/predict").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Contains("AddEdgeAuthentication()", error.Message, StringComparison.Ordinal);
+        Assert.NotEqual(System.Net.HttpStatusCode.OK, response.StatusCode);
+    }
+}
