@@ -45,8 +45,9 @@ public sealed class EventStreamWriter
 
     /// <summary>
     /// Starts an event stream: status 200 (unless already set to another 2xx), <c>Content-Type: text/event-stream</c>,
-    /// <c>Cache-Control: no-cache, no-transform</c>, <c>X-Accel-Buffering: no</c>, response buffering disabled; the
-    /// headers are sent at once so the client sees the stream open before the first event.
+    /// <c>Cache-Control: no-cache, no-transform</c>, <c>X-Accel-Buffering: no</c>, response buffering, response
+    /// compression and the request timeout switched off; the headers are sent at once so the client sees the stream
+    /// open before the first event.
     /// </summary>
     /// <param name="response">The response to write to; it must not have started.</param>
     /// <param name="json">Options for JSON data; <see langword="null"/> for the application's
@@ -71,6 +72,9 @@ public sealed class EventStreamWriter
         response.Headers.ContentLength = null;
         response.Headers.CacheControl = "no-cache, no-transform";
         response.Headers["X-Accel-Buffering"] = "no";
+
+        // Also safe without the streaming stage: no compression, no request timeout, no buffering.
+        StreamingMiddleware.PrepareRequest(response.HttpContext);
         response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         json ??= response.HttpContext.RequestServices?.GetService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>()?.Value.SerializerOptions
             ?? JsonSerializerOptions.Web;

@@ -57,6 +57,7 @@ public static class HttpResponseEventStreamExtensions
             : null;
         var token = linked?.Token ?? response.HttpContext.RequestAborted;
 
+        StreamingMiddleware.PrepareRequest(response.HttpContext);
         response.ContentType = contentType;
         response.Headers.ContentLength = null;
         response.Headers.CacheControl = "no-cache, no-transform";

@@ -78,6 +78,49 @@ public sealed class StreamingKestrelIntegrationTests
     }
 
     [Fact]
+    public async Task Writer_WithoutTheStage_StillUncompressedAndFlushedPerEvent()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await StreamingHost.StartAsync(app => MapProducers(app, release.Task), addStreaming: false);
+
+        using var response = await app.GetStreamAsync("/writer");
+        var reader = new StreamingEventReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("data: one", await reader.ReadBlockAsync());
+        release.SetResult();
+
+        Assert.Equal(["data: two"], await reader.ReadToEndAsync());
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+    }
+
+    [Fact]
+    public async Task DetectionOff_OnlyMarkedEndpointsStreamed_AttributeCounts()
+    {
+        await using var app = await StreamingHost.StartAsync(
+            static app =>
+            {
+                app.MapGet("/unmarked", static (HttpContext context) => WriteEventAsync(context));
+                app.MapGet("/attribute", [Streaming(HeartbeatSeconds = 5)] static (HttpContext context) => WriteEventAsync(context));
+            },
+            configuration: new Dictionary<string, string?> { ["AiEdge:Streaming:DetectEventStreams"] = "false" });
+
+        using var unmarked = await app.GetStreamAsync("/unmarked");
+        using var marked = await app.GetStreamAsync("/attribute");
+        await unmarked.Content.ReadAsStringAsync().WaitAsync(StreamingEventReader.DefaultTimeout);
+        await marked.Content.ReadAsStringAsync().WaitAsync(StreamingEventReader.DefaultTimeout);
+
+        Assert.False(unmarked.Headers.Contains("X-Accel-Buffering"));
+        Assert.NotEmpty(unmarked.Content.Headers.ContentEncoding);
+        Assert.Equal(["no"], marked.Headers.GetValues("X-Accel-Buffering"));
+        Assert.Empty(marked.Content.Headers.ContentEncoding);
+
+        static async Task WriteEventAsync(HttpContext context)
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: one\n\n");
+        }
+    }
+
+    [Fact]
     public async Task Control_WithoutStreamingStage_SameAppCompressesTheEventStream()
     {
         // Proves the compression set-up of these tests does compress event streams when the stage is absent.
