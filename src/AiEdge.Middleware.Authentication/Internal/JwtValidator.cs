@@ -62,6 +62,8 @@ internal sealed class JwtValidator
             LifetimeValidator = ValidateLifetime,
             AlgorithmValidator = IsAllowed,
             AuthenticationType = EdgeAuthenticationDefaults.JwtBearerScheme,
+            NameClaimType = ClaimTypes.NameIdentifier,
+            RoleClaimType = ClaimTypes.Role,
             LogValidationExceptions = false,
         };
     }
@@ -111,28 +113,50 @@ internal sealed class JwtValidator
         return true;
     }
 
-    private ClaimsPrincipal CreatePrincipal(ClaimsIdentity source)
+    /// <summary>Adds the AiEdge claims to the validated identity in place: name identifier from <c>sub</c>, plan, one claim per scope.</summary>
+    private ClaimsPrincipal CreatePrincipal(ClaimsIdentity identity)
     {
-        var identity = new ClaimsIdentity(EdgeAuthenticationDefaults.JwtBearerScheme, ClaimTypes.NameIdentifier, ClaimTypes.Role);
-        foreach (var claim in source.Claims)
+        Claim? subject = null;
+        Claim? plan = null;
+        List<Claim>? scopes = null;
+        foreach (var claim in identity.Claims)
         {
-            switch (claim.Type)
+            if (claim.Type is "scope" or "scp")
             {
-                case "scope":
-                case "scp":
-                    AddScopes(identity, claim.Value);
-                    continue;
-                case "sub":
-                    identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, claim.Value, claim.ValueType, claim.Issuer));
-                    break;
+                // A single "scope" claim without spaces already is one AiEdge scope claim.
+                if (claim.Type == "scp" || claim.Value.Contains(' ', StringComparison.Ordinal))
+                {
+                    (scopes ??= []).Add(claim);
+                }
+            }
+            else if (claim.Type == "sub")
+            {
+                subject = claim;
             }
 
             if (string.Equals(claim.Type, _planClaim, StringComparison.Ordinal) && claim.Value.Length > 0)
             {
-                identity.AddClaim(new Claim(AiEdgeClaimTypes.Plan, claim.Value, ClaimValueTypes.String, claim.Issuer));
+                plan = claim;
             }
+        }
 
-            identity.AddClaim(new Claim(claim.Type, claim.Value, claim.ValueType, claim.Issuer));
+        if (subject is not null)
+        {
+            identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, subject.Value, subject.ValueType, subject.Issuer));
+        }
+
+        if (plan is not null)
+        {
+            identity.AddClaim(new Claim(AiEdgeClaimTypes.Plan, plan.Value, ClaimValueTypes.String, plan.Issuer));
+        }
+
+        if (scopes is not null)
+        {
+            foreach (var claim in scopes)
+            {
+                identity.TryRemoveClaim(claim);
+                AddScopes(identity, claim.Value);
+            }
         }
 
         return new ClaimsPrincipal(identity);
