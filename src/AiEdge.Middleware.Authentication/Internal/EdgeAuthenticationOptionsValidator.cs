@@ -90,9 +90,14 @@ internal sealed class EdgeAuthenticationOptionsValidator : IValidateOptions<Edge
             {
                 failures.Add($"{Prefix}:SigningKeys:{index} must set Secret or PublicKeyPem.");
             }
-            else if (!JwtKeyLoader.TryLoad(key, out _, out var error))
+            else if (!JwtKeyLoader.TryLoad(key, out var loaded, out var error))
             {
                 failures.Add($"{Prefix}:SigningKeys:{index} {error}.");
+            }
+            else
+            {
+                // Loaded only to check it; the validator loads its own copy.
+                JwtKeyLoader.Dispose(loaded);
             }
         }
 

@@ -89,6 +89,19 @@ internal static class JwtKeyLoader
         _ => false,
     };
 
+    public static void Dispose(SecurityKey? key)
+    {
+        switch (key)
+        {
+            case RsaSecurityKey { Rsa: { } rsa }:
+                rsa.Dispose();
+                break;
+            case ECDsaSecurityKey { ECDsa: { } ecdsa }:
+                ecdsa.Dispose();
+                break;
+        }
+    }
+
     public static bool IsKnown(string algorithm)
         => Array.IndexOf(HmacAlgorithms, algorithm) >= 0 || Array.IndexOf(RsaAlgorithms, algorithm) >= 0 || Array.IndexOf(EcdsaAlgorithms, algorithm) >= 0;
 
