@@ -387,6 +387,17 @@ public sealed class RateLimitingIntegrationTests
     }
 
     [Fact]
+    public async Task TierName_NotSendableAsPolicyName_FailsAtStartup()
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => RateLimitHost.StartAsync(
+            new ManualTimeProvider(),
+            o => o.AddTier("pré\"dict", t => t.Rate = "10r/s"),
+            a => a.MapGet("/x", () => "ok")));
+
+        Assert.Contains("AiEdge:RateLimiting:Tiers:pré\"dict must be named with printable ASCII", error.Message);
+    }
+
+    [Fact]
     public async Task DisableRateLimitTiers_ExemptsAnEndpointOfALimitedGroup()
     {
         var time = new ManualTimeProvider();

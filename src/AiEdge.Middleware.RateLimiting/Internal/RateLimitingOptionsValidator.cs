@@ -40,6 +40,11 @@ internal sealed class RateLimitingOptionsValidator : IValidateOptions<RateLimiti
                 continue;
             }
 
+            if (!IsPolicyName(tierName))
+            {
+                failures.Add(Prefix + "Tiers:" + tierName + " must be named with printable ASCII characters other than '\"' and '\\' (it is sent as a RateLimit policy name).");
+            }
+
             if (tier.Rate is null && tier.TokenBudget is null)
             {
                 failures.Add(key + "Rate is required (or a TokenBudget), e.g. \"10r/s\".");
@@ -122,6 +127,19 @@ internal sealed class RateLimitingOptionsValidator : IValidateOptions<RateLimiti
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static bool IsPolicyName(string name)
+    {
+        foreach (var c in name)
+        {
+            if (c is < ' ' or > '~' or '"' or '\\')
+            {
+                return false;
+            }
+        }
+
+        return name.Length > 0;
     }
 
     private static void ValidateLimit(List<string> failures, string key, string? rate, int burst, int? delay, bool? noDelay, bool checkRate = true)
