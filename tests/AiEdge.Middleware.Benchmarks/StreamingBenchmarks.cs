@@ -3,6 +3,9 @@ using System.Text.Json;
 using AiEdge.Middleware.Streaming;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
@@ -178,4 +181,111 @@ public class EventStreamWriterBenchmarks
     private sealed record Choice(int Index, Delta Delta, string? FinishReason);
 
     private sealed record Delta(string Content);
+}
+
+/// <summary>
+/// Many concurrent event streams over Kestrel on loopback through the streaming stage, with response compression
+/// configured for text/event-stream: one operation opens <see cref="Streams"/> streams at once and waits until every
+/// client has its first event (time to first event under load), then reads them to the end. The baseline serves
+/// the same streams without the stage. Memory columns include the in-process clients.
+/// </summary>
+[MemoryDiagnoser]
+public class ConcurrentStreamsBenchmarks
+{
+    private static readonly byte[] Event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" token\"}}]}\n\n"u8.ToArray();
+    private WebApplication _plain = null!;
+    private WebApplication _staged = null!;
+    private HttpClient _plainClient = null!;
+    private HttpClient _stagedClient = null!;
+
+    /// <summary>Gets or sets the number of concurrent streams.</summary>
+    [Params(200)]
+    public int Streams { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        (_plain, _plainClient) = Start(stage: false);
+        (_staged, _stagedClient) = Start(stage: true);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _plainClient.Dispose();
+        _stagedClient.Dispose();
+        _plain.StopAsync().GetAwaiter().GetResult();
+        _staged.StopAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Concurrent streams without the stage.</summary>
+    [Benchmark(Baseline = true)]
+    public Task NoStage() => RunAsync(_plainClient);
+
+    /// <summary>Concurrent streams through the stage.</summary>
+    [Benchmark]
+    public Task Stage() => RunAsync(_stagedClient);
+
+    private async Task RunAsync(HttpClient client)
+    {
+        var firstEvents = new Task<Stream>[Streams];
+        for (var i = 0; i < firstEvents.Length; i++)
+        {
+            firstEvents[i] = OpenAsync(client);
+        }
+
+        var streams = await Task.WhenAll(firstEvents);
+        var buffer = new byte[4096];
+        foreach (var stream in streams)
+        {
+            while (await stream.ReadAsync(buffer) > 0)
+            {
+            }
+
+            await stream.DisposeAsync();
+        }
+    }
+
+    private static async Task<Stream> OpenAsync(HttpClient client)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/sse");
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip, br");
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var stream = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[256];
+        _ = await stream.ReadAsync(buffer);   // the first event
+        return stream;
+    }
+
+    private static (WebApplication App, HttpClient Client) Start(bool stage)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(options => options.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Services.AddResponseCompression(options => options.MimeTypes = ["text/event-stream"]);
+        builder.Services.AddAiEdgeCore(edge =>
+        {
+            if (stage)
+            {
+                edge.AddStreaming();
+            }
+        });
+        var app = builder.Build();
+        app.UseResponseCompression();
+        app.UseAiEdge();
+        app.MapGet("/sse", static async context =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            var body = context.Response.Body;
+            for (var i = 0; i < 5; i++)
+            {
+                await body.WriteAsync(Event);
+                await body.FlushAsync();
+            }
+        });
+        app.StartAsync().GetAwaiter().GetResult();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue }) { BaseAddress = new Uri(address) };
+        return (app, client);
+    }
 }
