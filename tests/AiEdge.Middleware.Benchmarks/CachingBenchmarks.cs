@@ -45,7 +45,7 @@ public class CachingBenchmarks
         _cache(probe).GetAwaiter().GetResult();
         if (probe.Response.Headers["X-Cache"] != "HIT")
         {
-            throw new InvalidOperationException("The prediction cache did not answer a hit.");
+            throw new InvalidOperationException($"The prediction cache did not answer a hit: {probe.Response.StatusCode} X-Cache={probe.Response.Headers["X-Cache"]}.");
         }
     }
 
@@ -112,7 +112,7 @@ public class CachingBenchmarks
             endpoint.WithPredictionCache();
         }
 
-        return (app, ((IApplicationBuilder)app).Build());
+        return (app, Pipeline(app));
     }
 
     private static (WebApplication App, RequestDelegate Pipeline) BuildOutputCache()
@@ -129,7 +129,14 @@ public class CachingBenchmarks
             context.Response.ContentType = "application/json";
             return context.Response.Body.WriteAsync(Answer).AsTask();
         }).CacheOutput(static policy => policy.Expire(TimeSpan.FromHours(1)));
-        return (app, ((IApplicationBuilder)app).Build());
+        return (app, Pipeline(app));
+    }
+
+    // The endpoint middleware is what WebApplication adds at the end of its own pipeline.
+    private static RequestDelegate Pipeline(WebApplication app)
+    {
+        app.UseEndpoints(static _ => { });
+        return ((IApplicationBuilder)app).Build();
     }
 
     private static DefaultHttpContext NewContext(WebApplication app, string method)

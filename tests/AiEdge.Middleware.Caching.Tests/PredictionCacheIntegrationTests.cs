@@ -77,7 +77,7 @@ public sealed class PredictionCacheIntegrationTests
         Assert.Equal("HIT", CachingHost.XCache(second.Response));
         Assert.Equal(first.Text, second.Text);
         Assert.Equal(1, model.Runs);
-        Assert.Equal("0", second.Response.Headers.Age?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.InRange(second.Response.Headers.Age!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(30));
         Assert.Equal("application/json", second.Response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(second.Text.Length, second.Response.Content.Headers.ContentLength);
     }
