@@ -257,6 +257,22 @@ public sealed class BackendPoolIntegrationTests
     }
 
     [Fact]
+    public async Task ActiveProbes_RunOnTheirIntervalFromTheTimeProvider()
+    {
+        await using var backend = await FakeModelBackend.StartAsync();
+        var settings = ResilienceHost.Settings(backend);
+        settings["AiEdge:Resilience:Backends:model:Replicas:0:HealthUrl"] = backend.BaseAddress + "health";
+        settings["AiEdge:Resilience:Backends:model:ProbeInterval"] = "00:00:03";
+        var clock = new ManualTimeProvider();
+        await using var app = await ResilienceHost.StartAsync(clock, settings);
+
+        clock.Advance(TimeSpan.FromSeconds(2.9));
+        Assert.False(backend.HealthArrivals.Reader.TryRead(out _));
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Equal(200, await backend.HealthArrivals.Reader.ReadAsync().AsTask().WaitAsync(ResilienceHost.Wait));
+    }
+
+    [Fact]
     public async Task ActiveProbe_Success_ClosesTheReplicasOpenBreakerBeforeTheBreakEnds()
     {
         await using var backend = await FakeModelBackend.StartAsync();

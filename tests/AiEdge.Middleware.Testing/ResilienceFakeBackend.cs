@@ -48,6 +48,9 @@ public sealed class FakeModelBackend : IAsyncDisposable
     /// <summary>Gets the number of <c>/health</c> probes received.</summary>
     public int HealthProbes { get; private set; }
 
+    /// <summary>Gets a channel receiving, for every <c>/health</c> probe, the status it is answered with.</summary>
+    public Channel<int> HealthArrivals { get; } = Channel.CreateUnbounded<int>();
+
     /// <summary>Gets a channel receiving the path of every chat completion call as it arrives.</summary>
     public Channel<string> Arrivals { get; } = Channel.CreateUnbounded<string>();
 
@@ -71,6 +74,7 @@ public sealed class FakeModelBackend : IAsyncDisposable
                 web.MapGet("/health", (HttpContext _) =>
                 {
                     backend!.HealthProbes++;
+                    backend.HealthArrivals.Writer.TryWrite(backend.HealthStatus);
                     return Results.StatusCode(backend.HealthStatus);
                 });
                 web.MapPost("/v1/chat/completions", (HttpContext context) => backend!.ChatAsync(context));
