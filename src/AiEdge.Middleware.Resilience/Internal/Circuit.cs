@@ -32,6 +32,9 @@ internal sealed partial class Circuit
         Weight = weight;
         HealthUri = healthUri;
         DisplayName = replica is null ? breaker : breaker + "/" + replica;
+        OpenDetail = "Circuit breaker '" + breaker + "' is open.";
+        TimeoutDetail = "The model behind breaker '" + breaker + "' did not answer in time.";
+        FailedDetail = "The model behind breaker '" + breaker + "' failed.";
         _time = time;
         _metrics = metrics;
         _logger = logger;
@@ -54,6 +57,15 @@ internal sealed partial class Circuit
 
     /// <summary>Gets <c>breaker</c> or <c>breaker/replica</c>.</summary>
     public string DisplayName { get; }
+
+    /// <summary>Gets the problem detail of a refusal while open (built once).</summary>
+    public string OpenDetail { get; }
+
+    /// <summary>Gets the problem detail of a timeout (built once).</summary>
+    public string TimeoutDetail { get; }
+
+    /// <summary>Gets the problem detail of a failure (built once).</summary>
+    public string FailedDetail { get; }
 
     /// <summary>Gets the replica's base URL, ending with a slash.</summary>
     public Uri? BaseUri { get; }

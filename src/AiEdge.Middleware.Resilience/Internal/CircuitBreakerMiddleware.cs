@@ -77,7 +77,7 @@ internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, Bre
             case TimeoutRejectedException:
                 metrics.BackendCall(context, circuit.Breaker, null, seconds, "timeout", StatusCodes.Status504GatewayTimeout);
                 Log.ModelTimedOut(logger, circuit.Breaker);
-                await AnswerFailureAsync(context, StatusCodes.Status504GatewayTimeout, "Model timed out", "The model behind breaker '" + circuit.Breaker + "' did not answer in time.").ConfigureAwait(false);
+                await AnswerFailureAsync(context, StatusCodes.Status504GatewayTimeout, "Model timed out", circuit.TimeoutDetail).ConfigureAwait(false);
                 return;
             case OperationCanceledException when aborted.IsCancellationRequested:
                 metrics.BackendCall(context, circuit.Breaker, null, seconds, "cancelled");
@@ -87,7 +87,7 @@ internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, Bre
             default:
                 metrics.BackendCall(context, circuit.Breaker, null, seconds, "error", StatusCodes.Status502BadGateway);
                 Log.ModelFailed(logger, circuit.Breaker, outcome.Exception);
-                await AnswerFailureAsync(context, StatusCodes.Status502BadGateway, "Model failed", "The model behind breaker '" + circuit.Breaker + "' failed.").ConfigureAwait(false);
+                await AnswerFailureAsync(context, StatusCodes.Status502BadGateway, "Model failed", circuit.FailedDetail).ConfigureAwait(false);
                 return;
         }
     }
@@ -103,7 +103,7 @@ internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, Bre
 
         context.Response.Headers.RetryAfter = BackendProblemResponse.ToRetryAfterSeconds(remaining).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return AiEdgeProblems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Model unavailable",
-            "Circuit breaker '" + circuit.Breaker + "' is open.", BackendProblemResponse.TypeFor(HttpStatusCode.ServiceUnavailable));
+            circuit.OpenDetail, BackendProblemResponse.TypeFor(HttpStatusCode.ServiceUnavailable));
     }
 
     private static Task AnswerFailureAsync(HttpContext context, int status, string title, string detail)
