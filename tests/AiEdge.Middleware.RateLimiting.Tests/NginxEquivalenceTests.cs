@@ -48,6 +48,31 @@ public sealed class NginxEquivalenceTests
     public void SeveralLimits_RandomTimelines_DecideAsNginx()
         => Prop.ForAll(Timelines(3), SameDecisions).QuickCheckThrowOnFailure();
 
+    [Fact]
+    public void ExpiryScans_BetweenRequests_ChangeNoDecision()
+        => Prop.ForAll(Timelines(2), timeline =>
+        {
+            var zones = timeline.Limits.Select(l => new NginxLimitReqModel.Zone(l.Count, l.PerMinute)).ToArray();
+            var limits = timeline.Limits.Select((l, i) => new NginxLimitReqModel.Limit(zones[i], l.Burst, l.Delay)).ToArray();
+            var time = new AiEdge.Middleware.Testing.ManualTimeProvider();
+            var (store, registry) = Create(time, timeline.Limits);
+            foreach (var gap in timeline.Gaps)
+            {
+                time.AdvanceMilliseconds(gap);
+                var now = RateLimitClock.NowMs(time);
+                store.Sweep(force: false);
+                var expected = NginxLimitReqModel.Handle(limits, "client", Epoch + now);
+                var batch = Batch(registry, now);
+                store.Acquire(batch);
+                if (expected.Rejected == batch.Admitted)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }).QuickCheckThrowOnFailure();
+
     [Theory]
     [InlineData("10r/s", 20, 21)]
     [InlineData("2r/s", 5, 6)]
@@ -108,6 +133,9 @@ public sealed class NginxEquivalenceTests
     }
 
     internal static (InMemoryRateLimitStore Store, TierRegistry Registry) Create(params LimitSpec[] limits)
+        => Create(TimeProvider.System, limits);
+
+    internal static (InMemoryRateLimitStore Store, TierRegistry Registry) Create(TimeProvider time, params LimitSpec[] limits)
     {
         var options = new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero };
         for (var i = 0; i < limits.Length; i++)
@@ -121,7 +149,7 @@ public sealed class NginxEquivalenceTests
             });
         }
 
-        return (new InMemoryRateLimitStore(Options.Create(options), TimeProvider.System), new TierRegistry(Options.Create(options)));
+        return (new InMemoryRateLimitStore(Options.Create(options), time), new TierRegistry(Options.Create(options)));
     }
 
     private static RateLimitBatch Batch(TierRegistry registry, long now)
