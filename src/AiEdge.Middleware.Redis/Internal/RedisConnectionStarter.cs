@@ -25,5 +25,6 @@ internal sealed class RedisConnectionStarter(RedisConnection connection, Microso
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => connection.DisposeAsync().AsTask();
+    // The container owns the connection and disposes it with the other singletons; stopping has nothing to wait for.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
