@@ -10,7 +10,8 @@ builder.Services.AddSingleton<ChatGenerator>();
 builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency());
+// AddRedis() shares limits, cache and idempotency across replicas when AiEdge:Redis:Configuration is set; no-op when empty.
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency().AddRedis());
 
 // Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
