@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace AiEdge.Samples.Gateway.Tests;
+
+/// <summary>
+/// Runs the gateway sample on Kestrel over loopback in front of the given fake replicas: its appsettings.json
+/// applies, with the replica URLs (all three <c>vllm</c> entries and the <c>qdrant</c> one) pointed at the fakes and
+/// the rate limits raised so the tests measure forwarding, not limiting.
+/// </summary>
+public sealed class GatewayFactory : WebApplicationFactory<Program>
+{
+    /// <summary>The demo key of <c>team-a</c> (plan pro, scopes generate and vectors) from the sample's appsettings.json.</summary>
+    public const string TeamAKey = "gw-demo-team-a-key";
+
+    /// <summary>The demo key of <c>team-b</c> (plan free, scope generate only).</summary>
+    public const string TeamBKey = "gw-demo-team-b-key";
+
+    private readonly Dictionary<string, string?> _settings;
+
+    /// <summary>Creates a gateway in front of three vLLM replicas and one Qdrant.</summary>
+    public GatewayFactory(IReadOnlyList<Uri> vllm, Uri qdrant, IDictionary<string, string?>? settings = null)
+    {
+        if (vllm.Count != 3)
+        {
+            throw new ArgumentException("The sample's appsettings.json lists three vllm replicas.", nameof(vllm));
+        }
+
+        _settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["AiEdge:Resilience:Backends:qdrant:Replicas:0:Url"] = qdrant.ToString(),
+            ["AiEdge:RateLimiting:Tiers:api:Rate"] = "1000r/s",
+            ["AiEdge:RateLimiting:Tiers:api:Burst"] = "1000",
+            ["AiEdge:RateLimiting:Tiers:generate:Rate"] = "1000r/s",
+            ["AiEdge:RateLimiting:Tiers:generate:Burst"] = "1000",
+            ["AiEdge:RateLimiting:Tiers:generate:Plans:pro:Rate"] = "1000r/s",
+            ["AiEdge:RateLimiting:Tiers:generate:Plans:pro:Burst"] = "1000",
+            ["AiEdge:RateLimiting:Tiers:vectors:Rate"] = "1000r/s",
+            ["AiEdge:RateLimiting:Tiers:vectors:Burst"] = "1000",
+        };
+        for (var i = 0; i < vllm.Count; i++)
+        {
+            _settings["AiEdge:Resilience:Backends:vllm:Replicas:" + i + ":Url"] = vllm[i].ToString();
+            _settings["AiEdge:Resilience:Backends:vllm:Replicas:" + i + ":Weight"] = "1";
+        }
+
+        foreach (var setting in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[setting.Key] = setting.Value;
+        }
+    }
+
+    /// <summary>Serves the gateway on Kestrel over loopback and returns its base address.</summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return ClientOptions.BaseAddress;
+    }
+
+    /// <inheritdoc />
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.ConfigureLogging(logging => logging.ClearProviders());
+        builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
+    }
+}
