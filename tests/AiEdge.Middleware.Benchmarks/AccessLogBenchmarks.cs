@@ -64,6 +64,9 @@ public class AccessLogBenchmarks
         var app = builder.Build();
         app.UseAiEdge();
         app.MapPost("/v1/predict/{model}", static context => context.Response.Body.WriteAsync(Body).AsTask());
+
+        // A pipeline built by hand needs the endpoint middleware (a started host adds it itself).
+        app.UseEndpoints(static _ => { });
         return (app, ((IApplicationBuilder)app).Build());
     }
 

@@ -49,7 +49,7 @@ sample_env=(
   ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
   AiEdge__RateLimiting__Tiers__predict__Rate=1000000r/s AiEdge__RateLimiting__Tiers__predict__Burst=1000000
   AiEdge__RateLimiting__Tiers__generate__Rate=1000000r/s AiEdge__RateLimiting__Tiers__generate__Burst=1000000
-  AiEdge__RateLimiting__Tiers__generate__TokenBudget__Limit=1000000000
+  AiEdge__RateLimiting__Tiers__generate__TokenBudget__Tokens=1000000000
   Sample__TokenDelayMs=20
 )
 
