@@ -11,7 +11,7 @@ builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
 // AddRedis() shares limits, cache and idempotency across replicas when AiEdge:Redis:Configuration is set; no-op when empty.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency().AddRedis());
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddChatPage().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency().AddRedis());
 
 // Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
@@ -19,6 +19,9 @@ builder.AddSampleTelemetry();
 var app = builder.Build();
 
 app.UseAiEdge();
+
+// GET / : a page that streams a chat completion with fetch (wwwroot; its own CSP, see ChatPage.cs).
+app.MapChatPage();
 
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
 
