@@ -112,6 +112,13 @@ public sealed class PackageConsumptionTests
 
     private static string FindRepositoryRoot()
     {
+        var built = typeof(PackageConsumptionTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(static a => a.Key == "RepositoryRoot")?.Value;
+        if (built is not null && File.Exists(Path.Combine(built, "AiEdge.Middleware.sln")))
+        {
+            return built;
+        }
+
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
             if (File.Exists(Path.Combine(directory.FullName, "AiEdge.Middleware.sln")))
