@@ -273,6 +273,26 @@ public sealed class BackendPoolIntegrationTests
     }
 
     [Fact]
+    public async Task Prober_StoppedAfterItWasDisposed_DoesNotThrow_AndProbesNoMore()
+    {
+        await using var backend = await FakeModelBackend.StartAsync();
+        var settings = ResilienceHost.Settings(backend);
+        settings["AiEdge:Resilience:Backends:model:Replicas:0:HealthUrl"] = backend.BaseAddress + "health";
+        settings["AiEdge:Resilience:Backends:model:ProbeInterval"] = "00:00:03";
+        var clock = new ManualTimeProvider();
+        await using var app = await ResilienceHost.StartAsync(clock, settings);
+        var prober = app.Services.GetServices<IHostedService>().OfType<BackendProber>().Single();
+
+        // What a host does when it is disposed while another hosted service is still stopping.
+        await prober.DisposeAsync();
+        await prober.StopAsync(CancellationToken.None).WaitAsync(ResilienceHost.Wait);
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0, clock.ActiveTimers);
+        Assert.False(backend.HealthArrivals.Reader.TryRead(out _));
+    }
+
+    [Fact]
     public async Task ActiveProbe_Success_ClosesTheReplicasOpenBreakerBeforeTheBreakEnds()
     {
         await using var backend = await FakeModelBackend.StartAsync();

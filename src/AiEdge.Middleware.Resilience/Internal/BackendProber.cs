@@ -36,20 +36,23 @@ internal sealed partial class BackendProber(BreakerRegistry registry, IHttpClien
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Stopping twice, or after DisposeAsync (a host disposed while another service stops), is harmless: the
+        // source is never disposed, so a late probe or a second stop never meets an ObjectDisposedException.
         await _stopping.CancelAsync().ConfigureAwait(false);
-        foreach (var timer in _timers)
+        ITimer[] timers;
+        lock (_timers)
+        {
+            timers = [.. _timers];
+            _timers.Clear();
+        }
+
+        foreach (var timer in timers)
         {
             await timer.DisposeAsync().ConfigureAwait(false);
         }
-
-        _timers.Clear();
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(CancellationToken.None).ConfigureAwait(false);
-        _stopping.Dispose();
-    }
+    public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));
 
     /// <summary>Probes every replica of <paramref name="pool"/> that has a health URL, once, in parallel.</summary>
     public async Task ProbePoolAsync(BackendPool pool)
