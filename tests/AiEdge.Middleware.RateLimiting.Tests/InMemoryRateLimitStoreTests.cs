@@ -145,7 +145,9 @@ public sealed class InMemoryRateLimitStoreTests
 
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(batch.Admitted);
-        Assert.Equal(0, allocated);
+        // Bytes per call, rounded down: a one-off allocation of the runtime itself (tiered JIT) cannot fail it,
+        // while any allocation per call (24 bytes at the least) does.
+        Assert.Equal(0, allocated / 10_000);
     }
 
     [Fact]

@@ -54,7 +54,9 @@ public sealed class RateLimitingMiddlewareTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(200, context.Response.StatusCode);
         Assert.Equal("\"predict\";r=20;t=1", context.Response.Headers["RateLimit"].ToString());
-        Assert.Equal(0, allocated);
+        // Bytes per call, rounded down: a one-off allocation of the runtime itself (tiered JIT) cannot fail it,
+        // while any allocation per call (24 bytes at the least) does.
+        Assert.Equal(0, allocated / 10_000);
     }
 
     [Fact]
