@@ -1,78 +1,142 @@
-using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace AiEdge.Middleware.Internal;
 
-/// <summary>The in-process <see cref="ICacheLock"/>: one entry per held key, a completion source to wake waiters.</summary>
+/// <summary>
+/// The in-process <see cref="ICacheLock"/>: one entry per held key under one lock (no await inside it), a
+/// completion source created only when someone waits. The middleware calls the <see cref="CacheKey"/> overloads
+/// with a numeric owner token, so an uncontended acquire and release allocate nothing.
+/// </summary>
 internal sealed class InMemoryCacheLock(TimeProvider time) : ICacheLock
 {
-    private readonly ConcurrentDictionary<string, Holder> _holders = new(StringComparer.Ordinal);
+    private readonly Table<string, string> _byName = new(time, StringComparer.Ordinal);
+    private readonly Table<CacheKey, long> _byKey = new(time, null);
+    private long _lastToken;
+
+    /// <summary>Returns an owner token unique within this lock (the per-request owner for the <see cref="CacheKey"/> overloads).</summary>
+    public long NewOwnerToken() => Interlocked.Increment(ref _lastToken);
 
     public ValueTask<bool> TryAcquireAsync(string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        var holder = new Holder(owner, now + lease);
-        while (true)
-        {
-            if (_holders.TryAdd(key, holder))
-            {
-                return ValueTask.FromResult(true);
-            }
-
-            if (!_holders.TryGetValue(key, out var current))
-            {
-                continue;
-            }
-
-            if (current.ExpiresAt > now)
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            // An expired holder: take its place and wake its waiters.
-            if (_holders.TryUpdate(key, holder, current))
-            {
-                current.Released.TrySetResult();
-                return ValueTask.FromResult(true);
-            }
-        }
-    }
+        => ValueTask.FromResult(_byName.TryAcquire(key, owner, lease));
 
     public ValueTask ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
     {
-        if (_holders.TryGetValue(key, out var current)
-            && string.Equals(current.Owner, owner, StringComparison.Ordinal)
-            && _holders.TryRemove(new KeyValuePair<string, Holder>(key, current)))
-        {
-            current.Released.TrySetResult();
-        }
-
+        _byName.Release(key, owner);
         return ValueTask.CompletedTask;
     }
 
-    public async ValueTask<bool> WaitAsync(string key, TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask<bool> WaitAsync(string key, TimeSpan timeout, CancellationToken cancellationToken)
+        => _byName.WaitAsync(key, timeout, cancellationToken);
+
+    /// <summary>Takes the lock on <paramref name="key"/> for <paramref name="owner"/>; <see langword="false"/> when someone else holds it.</summary>
+    public bool TryAcquire(in CacheKey key, long owner, TimeSpan lease) => _byKey.TryAcquire(key, owner, lease);
+
+    /// <summary>Releases the lock when <paramref name="owner"/> holds it and wakes the waiters; otherwise does nothing.</summary>
+    public void Release(in CacheKey key, long owner) => _byKey.Release(key, owner);
+
+    /// <summary>Waits until the lock on <paramref name="key"/> is released or expired, or <paramref name="timeout"/> passed.</summary>
+    public ValueTask<bool> WaitAsync(in CacheKey key, TimeSpan timeout, CancellationToken cancellationToken)
+        => _byKey.WaitAsync(key, timeout, cancellationToken);
+
+    private sealed class Table<TKey, TOwner>(TimeProvider time, IEqualityComparer<TKey>? comparer)
+        where TKey : notnull
+        where TOwner : IEquatable<TOwner>
     {
-        if (!_holders.TryGetValue(key, out var current))
+        private readonly Lock _lock = new();
+        private readonly Dictionary<TKey, Holder> _holders = new(comparer);
+
+        public bool TryAcquire(TKey key, TOwner owner, TimeSpan lease)
         {
+            var now = time.GetUtcNow();
+            TaskCompletionSource? wake = null;
+            lock (_lock)
+            {
+                ref var holder = ref CollectionsMarshal.GetValueRefOrAddDefault(_holders, key, out var exists);
+                if (exists)
+                {
+                    if (holder.ExpiresAt > now)
+                    {
+                        return false;
+                    }
+
+                    // An expired holder: take its place and wake its waiters.
+                    wake = holder.Released;
+                }
+
+                holder = new Holder(owner, now + lease);
+            }
+
+            wake?.TrySetResult();
             return true;
         }
 
-        var remaining = current.ExpiresAt - time.GetUtcNow();
-        var wait = remaining < timeout ? remaining : timeout;
-        if (wait > TimeSpan.Zero)
+        public void Release(TKey key, TOwner owner)
         {
-            await current.Released.Task.WaitAsync(wait, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            TaskCompletionSource? wake = null;
+            lock (_lock)
+            {
+                ref var holder = ref CollectionsMarshal.GetValueRefOrNullRef(_holders, key);
+                if (Unsafe.IsNullRef(ref holder) || !holder.Owner.Equals(owner))
+                {
+                    return;
+                }
+
+                wake = holder.Released;
+                _holders.Remove(key);
+            }
+
+            wake?.TrySetResult();
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        return current.Released.Task.IsCompleted || current.ExpiresAt <= time.GetUtcNow();
-    }
+        public ValueTask<bool> WaitAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            if (!TryGetWaitable(key, out var released, out var expiresAt))
+            {
+                return ValueTask.FromResult(true);
+            }
 
-    private sealed class Holder(string owner, DateTimeOffset expiresAt)
-    {
-        public string Owner { get; } = owner;
+            return WaitCoreAsync(released, expiresAt, timeout, cancellationToken);
+        }
 
-        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+        private async ValueTask<bool> WaitCoreAsync(TaskCompletionSource released, DateTimeOffset expiresAt, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var remaining = expiresAt - time.GetUtcNow();
+            var wait = remaining < timeout ? remaining : timeout;
+            if (wait > TimeSpan.Zero)
+            {
+                await released.Task.WaitAsync(wait, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
 
-        public TaskCompletionSource Released { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            cancellationToken.ThrowIfCancellationRequested();
+            return released.Task.IsCompleted || expiresAt <= time.GetUtcNow();
+        }
+
+        private bool TryGetWaitable(TKey key, out TaskCompletionSource released, out DateTimeOffset expiresAt)
+        {
+            lock (_lock)
+            {
+                ref var holder = ref CollectionsMarshal.GetValueRefOrNullRef(_holders, key);
+                if (Unsafe.IsNullRef(ref holder))
+                {
+                    released = null!;
+                    expiresAt = default;
+                    return false;
+                }
+
+                released = holder.Released ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                expiresAt = holder.ExpiresAt;
+                return true;
+            }
+        }
+
+        private struct Holder(TOwner owner, DateTimeOffset expiresAt)
+        {
+            public readonly TOwner Owner = owner;
+
+            public readonly DateTimeOffset ExpiresAt = expiresAt;
+
+            public TaskCompletionSource? Released;
+        }
     }
 }

@@ -27,6 +27,7 @@ internal sealed partial class PredictionCacheMiddleware
     private readonly CachePolicyRegistry _policies;
     private readonly MemoryResponseCache _memory;
     private readonly ICacheLock _lock;
+    private readonly InMemoryCacheLock? _memoryLock;
     private readonly IDistributedCache? _distributed;
     private readonly TimeProvider _time;
     private readonly AiEdgeMetrics _metrics;
@@ -53,6 +54,7 @@ internal sealed partial class PredictionCacheMiddleware
         _policies = policies;
         _memory = memory;
         _lock = cacheLock;
+        _memoryLock = cacheLock as InMemoryCacheLock;
         _distributed = value.UseDistributedCache ? services.GetService<IDistributedCache>() : null;
         _time = time;
         _metrics = metrics;
@@ -172,12 +174,25 @@ internal sealed partial class PredictionCacheMiddleware
             }
         }
 
+        // The in-process lock is keyed by the hash itself with a numeric owner (no strings per request); a
+        // shared lock (Redis) gets the hex key and a unique owner string.
+        var memoryLock = _memoryLock;
         string? lockKey = null;
         string? owner = null;
+        long token = 0;
+        var holding = false;
         if (_coalescing)
         {
-            lockKey = key.ToString();
-            owner = Guid.NewGuid().ToString("N");
+            if (memoryLock is null)
+            {
+                lockKey = key.ToString();
+                owner = Guid.NewGuid().ToString("N");
+            }
+            else
+            {
+                token = memoryLock.NewOwnerToken();
+            }
+
             var coalesced = false;
             while (true)
             {
@@ -185,9 +200,12 @@ internal sealed partial class PredictionCacheMiddleware
                 bool released;
                 try
                 {
-                    acquired = await _lock.TryAcquireAsync(lockKey, owner, _coalescingTimeout, aborted);
+                    acquired = memoryLock is null
+                        ? await _lock.TryAcquireAsync(lockKey!, owner!, _coalescingTimeout, aborted)
+                        : memoryLock.TryAcquire(key, token, _coalescingTimeout);
                     if (acquired)
                     {
+                        holding = true;
                         break;
                     }
 
@@ -198,12 +216,13 @@ internal sealed partial class PredictionCacheMiddleware
                         Log.Coalesced(_logger);
                     }
 
-                    released = await _lock.WaitAsync(lockKey, _coalescingTimeout, aborted);
+                    released = memoryLock is null
+                        ? await _lock.WaitAsync(lockKey!, _coalescingTimeout, aborted)
+                        : await memoryLock.WaitAsync(key, _coalescingTimeout, aborted);
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException)
                 {
                     Log.LockFailed(_logger, exception);
-                    owner = null;
                     break;
                 }
 
@@ -224,7 +243,6 @@ internal sealed partial class PredictionCacheMiddleware
                 if (!released)
                 {
                     // proxy_cache_lock_timeout: run without the lock rather than wait forever.
-                    owner = null;
                     break;
                 }
             }
@@ -236,11 +254,18 @@ internal sealed partial class PredictionCacheMiddleware
         }
         finally
         {
-            if (owner is not null)
+            if (holding)
             {
                 try
                 {
-                    await _lock.ReleaseAsync(lockKey!, owner, CancellationToken.None);
+                    if (memoryLock is null)
+                    {
+                        await _lock.ReleaseAsync(lockKey!, owner!, CancellationToken.None);
+                    }
+                    else
+                    {
+                        memoryLock.Release(key, token);
+                    }
                 }
                 catch (Exception exception)
                 {
