@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AiEdge.Middleware.Docs.Tests;
@@ -22,6 +23,9 @@ public sealed class ApiProxyMigrationTests : IAsyncLifetime
         builder.Logging.ClearProviders();
         builder.Configuration.AddJsonFile(Path.Combine(AppContext.BaseDirectory, "Snippets", "api-proxy.appsettings.json"));
         builder.WebHost.UseTestServer();
+
+        // A clock that stands still: the rate-limit assertions must not depend on how fast the machine is.
+        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
         _app = ApiProxyMigration.Build(builder);
         await _app.StartAsync();
         _client = _app.GetTestClient();
