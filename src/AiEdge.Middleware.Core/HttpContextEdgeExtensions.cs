@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Claims;
 using AiEdge.Middleware;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 
 namespace Microsoft.AspNetCore.Http;
 
@@ -25,8 +26,8 @@ public static class HttpContextEdgeExtensions
     public static string? GetCallerId(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var user = context.User;
-        if (user.Identity is not { IsAuthenticated: true } identity)
+        var user = PeekUser(context);
+        if (user?.Identity is not { IsAuthenticated: true } identity)
         {
             return null;
         }
@@ -43,6 +44,12 @@ public static class HttpContextEdgeExtensions
     public static string? GetCallerPlan(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.User.Identity is { IsAuthenticated: true } ? context.User.FindFirst(AiEdgeClaimTypes.Plan)?.Value : null;
+        var user = PeekUser(context);
+        return user?.Identity is { IsAuthenticated: true } ? user.FindFirst(AiEdgeClaimTypes.Plan)?.Value : null;
     }
+
+    // HttpContext.User creates (and keeps) an empty anonymous principal on every request that has none; reading
+    // the authentication feature instead gives the same answer without allocating one.
+    private static ClaimsPrincipal? PeekUser(HttpContext context)
+        => context is DefaultHttpContext ? context.Features.Get<IHttpAuthenticationFeature>()?.User : context.User;
 }

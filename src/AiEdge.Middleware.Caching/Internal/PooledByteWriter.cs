@@ -16,6 +16,17 @@ internal sealed class PooledByteWriter : IBufferWriter<byte>, IDisposable
 
     public int Length => _length;
 
+    /// <summary>Rents a buffer again after <see cref="Dispose"/>, so that one writer object can be reused.</summary>
+    public void Reopen(int initialCapacity)
+    {
+        if (_buffer.Length == 0)
+        {
+            _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(256, initialCapacity));
+        }
+
+        _length = 0;
+    }
+
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);

@@ -23,6 +23,9 @@ internal sealed partial class PredictionCacheMiddleware
     private const string DistributedPrefix = "aiedge:cache:";
     private static readonly byte[] KeyVersion = "aiedge-cache-v1"u8.ToArray();
 
+    [ThreadStatic]
+    private static PooledByteWriter? t_keyWriter;
+
     private readonly RequestDelegate _next;
     private readonly CachePolicyRegistry _policies;
     private readonly MemoryResponseCache _memory;
@@ -278,7 +281,7 @@ internal sealed partial class PredictionCacheMiddleware
     private async Task RunAsync(HttpContext context, ResolvedCachePolicy policy, CacheKey key, CachedResponse? stale, bool revalidate)
     {
         var response = context.Response;
-        var headersBefore = ResponseRecorder.SnapshotHeaderNames(response.Headers);
+        var headersBefore = ResponseRecorder.RentHeaderNames(response.Headers, out var headersBeforeCount);
         response.Headers[ResponseRecorder.XCache] = ResponseRecorder.Miss;
         var prior = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         var tee = new ResponseTee(context, prior.Stream, _maxResponseBody, swallowServerErrors: stale is not null);
@@ -304,7 +307,7 @@ internal sealed partial class PredictionCacheMiddleware
 
             if (stale is not null && (failed || tee.Swallowed || (response.StatusCode >= StatusCodes.Status500InternalServerError && !response.HasStarted)))
             {
-                RemoveHeadersSince(response.Headers, headersBefore);
+                RemoveHeadersSince(response.Headers, headersBefore.AsSpan(0, headersBeforeCount));
                 _metrics.CacheResult(context, "stale");
                 Log.ServedStale(_logger, response.StatusCode);
                 await ResponseRecorder.WriteAsync(context, stale, ResponseRecorder.Stale, _time.GetUtcNow());
@@ -328,20 +331,35 @@ internal sealed partial class PredictionCacheMiddleware
                 }
             }
 
-            var entry = ResponseRecorder.Record(response, headersBefore, tee.Copy.WrittenSpan, eventEnds, _time.GetUtcNow(), policy.Duration, policy.StaleIfError);
+            var entry = ResponseRecorder.Record(response, headersBefore.AsSpan(0, headersBeforeCount), tee.Copy.WrittenSpan, eventEnds, _time.GetUtcNow(), policy.Duration, policy.StaleIfError);
             _memory.Set(key, entry);
             await SetDistributedAsync(key, entry);
         }
         finally
         {
             tee.Release();
+            ResponseRecorder.ReturnHeaderNames(headersBefore);
         }
     }
 
     private bool TryComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, out CacheKey key)
     {
+        // Computing the key never awaits, so one writer object per thread serves every request.
+        var writer = t_keyWriter ??= new PooledByteWriter(0);
+        writer.Reopen(body.Length + 512);
+        try
+        {
+            return TryComputeKey(context, policy, callerId, body, writer, out key);
+        }
+        finally
+        {
+            writer.Dispose();
+        }
+    }
+
+    private static bool TryComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, PooledByteWriter writer, out CacheKey key)
+    {
         var request = context.Request;
-        using var writer = new PooledByteWriter(body.Length + 512);
         writer.WriteBlock(KeyVersion);
         writer.WriteString(request.Method);
         writer.WriteString((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
@@ -470,12 +488,12 @@ internal sealed partial class PredictionCacheMiddleware
     private static bool IsEventStream(string? contentType)
         => contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
 
-    private static void RemoveHeadersSince(IHeaderDictionary headers, string[] before)
+    private static void RemoveHeadersSince(IHeaderDictionary headers, ReadOnlySpan<string> before)
     {
         List<string>? added = null;
         foreach (var header in headers)
         {
-            if (Array.IndexOf(before, header.Key) < 0)
+            if (before.IndexOf(header.Key) < 0)
             {
                 (added ??= []).Add(header.Key);
             }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -42,10 +43,38 @@ internal static class ResponseRecorder
         return names;
     }
 
+    /// <summary>Like <see cref="SnapshotHeaderNames"/>, into an array rented from the pool (give it back with <see cref="ReturnHeaderNames"/>).</summary>
+    public static string[] RentHeaderNames(IHeaderDictionary headers, out int count)
+    {
+        count = headers.Count;
+        if (count == 0)
+        {
+            return [];
+        }
+
+        var names = ArrayPool<string>.Shared.Rent(count);
+        var i = 0;
+        foreach (var header in headers)
+        {
+            names[i++] = header.Key;
+        }
+
+        return names;
+    }
+
+    /// <summary>Returns an array from <see cref="RentHeaderNames"/>.</summary>
+    public static void ReturnHeaderNames(string[] names)
+    {
+        if (names.Length > 0)
+        {
+            ArrayPool<string>.Shared.Return(names, clearArray: true);
+        }
+    }
+
     /// <summary>Builds the stored form of the response the endpoint just produced.</summary>
     public static CachedResponse Record(
         HttpResponse response,
-        string[] headersBefore,
+        ReadOnlySpan<string> headersBefore,
         ReadOnlySpan<byte> body,
         int[]? eventEnds,
         DateTimeOffset now,
@@ -53,21 +82,30 @@ internal static class ResponseRecorder
         TimeSpan staleWindow,
         string? extraExcluded = null)
     {
-        var headers = new List<KeyValuePair<string, StringValues>>(response.Headers.Count);
-        foreach (var header in response.Headers)
+        var all = response.Headers;
+        var kept = ArrayPool<KeyValuePair<string, StringValues>>.Shared.Rent(Math.Max(1, all.Count));
+        var count = 0;
+        try
         {
-            if (Excluded.Contains(header.Key)
-                || (extraExcluded is not null && string.Equals(header.Key, extraExcluded, StringComparison.OrdinalIgnoreCase))
-                || (!header.Key.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && Contains(headersBefore, header.Key))
-                || IsListedInConnection(response.Headers, header.Key))
+            foreach (var header in all)
             {
-                continue;
+                if (Excluded.Contains(header.Key)
+                    || (extraExcluded is not null && string.Equals(header.Key, extraExcluded, StringComparison.OrdinalIgnoreCase))
+                    || (!header.Key.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && Contains(headersBefore, header.Key))
+                    || IsListedInConnection(all, header.Key))
+                {
+                    continue;
+                }
+
+                kept[count++] = header;
             }
 
-            headers.Add(header);
+            return new CachedResponse(response.StatusCode, kept.AsSpan(0, count).ToArray(), body.ToArray(), eventEnds, now, now + duration, now + duration + staleWindow);
         }
-
-        return new CachedResponse(response.StatusCode, [.. headers], body.ToArray(), eventEnds, now, now + duration, now + duration + staleWindow);
+        finally
+        {
+            ArrayPool<KeyValuePair<string, StringValues>>.Shared.Return(kept, clearArray: true);
+        }
     }
 
     /// <summary>Finds the event boundaries of a completed event stream; <see langword="null"/> when the terminal event is missing.</summary>
@@ -177,7 +215,7 @@ internal static class ResponseRecorder
         return trimmed.EndsWith(line) && (trimmed.Length == line.Length || trimmed[trimmed.Length - line.Length - 1] == (byte)'\n');
     }
 
-    private static bool Contains(string[] names, string name)
+    private static bool Contains(ReadOnlySpan<string> names, string name)
     {
         foreach (var candidate in names)
         {
