@@ -166,9 +166,8 @@ internal sealed partial class IdempotencyMiddleware
         var response = context.Response;
         var headersBefore = ResponseRecorder.SnapshotHeaderNames(response.Headers);
         var prior = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-        var tee = new ResponseTee(context, prior.Stream, _maxResponseBody, swallowServerErrors: false);
-        var feature = new TeeResponseBodyFeature(prior, tee);
-        context.Features.Set<IHttpResponseBodyFeature>(feature);
+        var tee = new ResponseTee(context, prior, _maxResponseBody, swallowServerErrors: false);
+        context.Features.Set<IHttpResponseBodyFeature>(tee);
         var completed = false;
         try
         {
@@ -178,7 +177,7 @@ internal sealed partial class IdempotencyMiddleware
             }
             finally
             {
-                await feature.FlushWriterAsync();
+                await tee.FlushWriterAsync();
                 context.Features.Set(prior);
             }
 
@@ -188,7 +187,7 @@ internal sealed partial class IdempotencyMiddleware
                 return;
             }
 
-            var body = tee.Copy.WrittenSpan;
+            var body = tee.Copy;
             int[]? eventEnds = null;
             if (response.ContentType is { } type && type.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase))
             {

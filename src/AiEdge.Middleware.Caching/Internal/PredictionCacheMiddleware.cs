@@ -284,9 +284,8 @@ internal sealed partial class PredictionCacheMiddleware
         var headersBefore = ResponseRecorder.RentHeaderNames(response.Headers, out var headersBeforeCount);
         response.Headers[ResponseRecorder.XCache] = ResponseRecorder.Miss;
         var prior = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
-        var tee = new ResponseTee(context, prior.Stream, _maxResponseBody, swallowServerErrors: stale is not null);
-        var feature = new TeeResponseBodyFeature(prior, tee);
-        context.Features.Set<IHttpResponseBodyFeature>(feature);
+        var tee = new ResponseTee(context, prior, _maxResponseBody, swallowServerErrors: stale is not null);
+        context.Features.Set<IHttpResponseBodyFeature>(tee);
         var failed = false;
         try
         {
@@ -301,7 +300,7 @@ internal sealed partial class PredictionCacheMiddleware
             }
             finally
             {
-                await feature.FlushWriterAsync();
+                await tee.FlushWriterAsync();
                 context.Features.Set(prior);
             }
 
@@ -323,7 +322,7 @@ internal sealed partial class PredictionCacheMiddleware
             int[]? eventEnds = null;
             if (IsEventStream(response.ContentType))
             {
-                eventEnds = ResponseRecorder.FindCompletedEvents(tee.Copy.WrittenSpan, _terminalEvent);
+                eventEnds = ResponseRecorder.FindCompletedEvents(tee.Copy, _terminalEvent);
                 if (eventEnds is null)
                 {
                     Log.StreamNotStored(_logger);
@@ -331,7 +330,7 @@ internal sealed partial class PredictionCacheMiddleware
                 }
             }
 
-            var entry = ResponseRecorder.Record(response, headersBefore.AsSpan(0, headersBeforeCount), tee.Copy.WrittenSpan, eventEnds, _time.GetUtcNow(), policy.Duration, policy.StaleIfError);
+            var entry = ResponseRecorder.Record(response, headersBefore.AsSpan(0, headersBeforeCount), tee.Copy, eventEnds, _time.GetUtcNow(), policy.Duration, policy.StaleIfError);
             _memory.Set(key, entry);
             await SetDistributedAsync(key, entry);
         }

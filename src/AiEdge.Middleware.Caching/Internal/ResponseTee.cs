@@ -1,15 +1,24 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace AiEdge.Middleware.Internal;
 
 /// <summary>
-/// Stands in for the response body while the endpoint runs: every write goes to the client at once (never
-/// buffered, so event streams stay live) and a copy is kept up to a limit. When a stale entry may replace a
+/// Stands in for the response body (stream and feature in one object) while the endpoint runs: every write goes
+/// to the client at once (never buffered, so event streams stay live) and a copy is kept, in a pooled buffer, up to
+/// a limit. Starting, completing and buffering control go to the real feature. When a stale entry may replace a
 /// server error, a response that starts with a 5xx status is swallowed instead of sent.
 /// </summary>
-internal sealed class ResponseTee(HttpContext context, Stream inner, long maxCopy, bool swallowServerErrors) : Stream
+internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature prior, long maxCopy, bool swallowServerErrors)
+    : Stream, IHttpResponseBodyFeature
 {
-    private readonly PooledByteWriter _copy = new(4096);
+    private static readonly StreamPipeWriterOptions WriterOptions = new(leaveOpen: true);
+    private readonly Stream _inner = prior.Stream;
+    private byte[] _copy = ArrayPool<byte>.Shared.Rent(4096);
+    private int _copied;
+    private PipeWriter? _writer;
     private bool _decided;
 
     /// <summary>Gets whether the response outgrew the copy limit (it was still sent in full).</summary>
@@ -19,7 +28,7 @@ internal sealed class ResponseTee(HttpContext context, Stream inner, long maxCop
     public bool Swallowed { get; private set; }
 
     /// <summary>Gets the copy of what was written.</summary>
-    public PooledByteWriter Copy => _copy;
+    public ReadOnlySpan<byte> Copy => _copy.AsSpan(0, _copied);
 
     public override bool CanRead => false;
 
@@ -35,13 +44,42 @@ internal sealed class ResponseTee(HttpContext context, Stream inner, long maxCop
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Decides whether the response is swallowed (the endpoint is starting it); with <paramref name="startOnly"/>, flushes nothing.</summary>
-    public void Flush(bool startOnly)
+    Stream IHttpResponseBodyFeature.Stream => this;
+
+    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, WriterOptions);
+
+    void IHttpResponseBodyFeature.DisableBuffering() => prior.DisableBuffering();
+
+    Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken)
     {
         Decide();
-        if (!startOnly && !Swallowed)
+        return Swallowed ? Task.CompletedTask : prior.StartAsync(cancellationToken);
+    }
+
+    Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken)
+        => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
+
+    async Task IHttpResponseBodyFeature.CompleteAsync()
+    {
+        await FlushWriterAsync();
+        if (!Swallowed)
         {
-            inner.Flush();
+            await prior.CompleteAsync();
+        }
+    }
+
+    /// <summary>Pushes bytes still held by the pipe writer into the tee (without starting an empty response) and releases it.</summary>
+    public async ValueTask FlushWriterAsync()
+    {
+        if (_writer is { } writer)
+        {
+            if (writer.CanGetUnflushedBytes && writer.UnflushedBytes > 0)
+            {
+                await writer.FlushAsync();
+            }
+
+            await writer.CompleteAsync();
+            _writer = null;
         }
     }
 
@@ -50,14 +88,14 @@ internal sealed class ResponseTee(HttpContext context, Stream inner, long maxCop
         Decide();
         if (!Swallowed)
         {
-            inner.Flush();
+            _inner.Flush();
         }
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken)
     {
         Decide();
-        return Swallowed ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
+        return Swallowed ? Task.CompletedTask : _inner.FlushAsync(cancellationToken);
     }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
@@ -72,7 +110,7 @@ internal sealed class ResponseTee(HttpContext context, Stream inner, long maxCop
     {
         if (Keep(buffer))
         {
-            inner.Write(buffer);
+            _inner.Write(buffer);
         }
     }
 
@@ -80,10 +118,19 @@ internal sealed class ResponseTee(HttpContext context, Stream inner, long maxCop
         => WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        => Keep(buffer.Span) ? inner.WriteAsync(buffer, cancellationToken) : ValueTask.CompletedTask;
+        => Keep(buffer.Span) ? _inner.WriteAsync(buffer, cancellationToken) : ValueTask.CompletedTask;
 
     /// <summary>Returns the pooled copy.</summary>
-    public void Release() => _copy.Dispose();
+    public void Release()
+    {
+        var copy = _copy;
+        _copy = [];
+        _copied = 0;
+        if (copy.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
 
     private bool Keep(ReadOnlySpan<byte> data)
     {
@@ -95,13 +142,22 @@ internal sealed class ResponseTee(HttpContext context, Stream inner, long maxCop
 
         if (!Overflowed)
         {
-            if (_copy.Length + (long)data.Length > maxCopy)
+            if (_copied + (long)data.Length > maxCopy)
             {
                 Overflowed = true;
             }
             else
             {
-                _copy.Write(data);
+                if (_copy.Length - _copied < data.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_copy.Length * 2, _copied + data.Length));
+                    _copy.AsSpan(0, _copied).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(_copy);
+                    _copy = larger;
+                }
+
+                data.CopyTo(_copy.AsSpan(_copied));
+                _copied += data.Length;
             }
         }
 
