@@ -71,7 +71,8 @@ public static class AiEdgeServiceCollectionExtensions
 
         if (options.StatusCodeProblems)
         {
-            app.UseStatusCodePages();
+            // UseStatusCodePages() without the framework's per-request HttpContext.Items write.
+            app.UseMiddleware<StatusCodeProblemsMiddleware>();
         }
     }
 }
