@@ -18,6 +18,9 @@ internal static class JsonCanonicalizer
     private const byte StringTag = (byte)'s';
     private const byte NumberTag = (byte)'n';
 
+    // One delegate for every sort (sorting with an IComparer would allocate one per call).
+    private static readonly Comparison<JsonProperty> CompareNames = CompareNamesCore;
+
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
     /// <summary>Writes the canonical form of <paramref name="json"/>; <see langword="false"/> when it is not valid JSON.</summary>
@@ -105,7 +108,7 @@ internal static class JsonCanonicalizer
                 properties[count++] = property;
             }
 
-            Array.Sort(properties, 0, count, PropertyNameComparer.Instance);
+            properties.AsSpan(0, count).Sort(CompareNames);
             writer.Write(ObjectStart);
             for (var i = 0; i < count; i++)
             {
@@ -163,13 +166,8 @@ internal static class JsonCanonicalizer
     }
 
     /// <summary>Orders members by their raw UTF-8 names (escaped names are rare and still order deterministically).</summary>
-    private sealed class PropertyNameComparer : IComparer<JsonProperty>
-    {
-        public static readonly PropertyNameComparer Instance = new();
-
-        public int Compare(JsonProperty x, JsonProperty y)
-            => JsonMarshal.GetRawUtf8PropertyName(x).SequenceCompareTo(JsonMarshal.GetRawUtf8PropertyName(y));
-    }
+    private static int CompareNamesCore(JsonProperty x, JsonProperty y)
+        => JsonMarshal.GetRawUtf8PropertyName(x).SequenceCompareTo(JsonMarshal.GetRawUtf8PropertyName(y));
 
     /// <summary>Encodes the excluded member names once, at startup.</summary>
     public static byte[][] EncodeNames(IList<string> names)
