@@ -10,13 +10,6 @@ namespace AiEdge.Middleware.Security.Internal;
 /// </summary>
 internal sealed partial class SecurityHeadersMiddleware
 {
-    private static readonly Func<object, Task> ApplyOnStarting = static state =>
-    {
-        var pending = (PendingHeaders)state;
-        pending.Headers.Apply(pending.Context.Response.Headers);
-        return Task.CompletedTask;
-    };
-
     private readonly RequestDelegate _next;
     private readonly SecurityHeadersPolicies _policies;
     private readonly ILogger _logger;
@@ -42,7 +35,7 @@ internal sealed partial class SecurityHeadersMiddleware
         }
 
         var headers = context.Request.IsHttps ? policy.Https : policy.Http;
-        context.Response.OnStarting(ApplyOnStarting, new PendingHeaders(context, headers));
+        context.Response.OnStarting(headers.ApplyOnStarting, context);
         return _next(context);
     }
 
@@ -50,13 +43,6 @@ internal sealed partial class SecurityHeadersMiddleware
     {
         Log.UnknownPolicy(_logger, name);
         return _policies.Default;
-    }
-
-    private sealed class PendingHeaders(HttpContext context, HeaderSet headers)
-    {
-        public HttpContext Context { get; } = context;
-
-        public HeaderSet Headers { get; } = headers;
     }
 
     private static partial class Log

@@ -105,7 +105,15 @@ internal sealed class HeaderSet
         }
 
         _removed = policy.RemovedHeadersArray;
+        ApplyOnStarting = state =>
+        {
+            Apply(((HttpContext)state).Response.Headers);
+            return Task.CompletedTask;
+        };
     }
+
+    /// <summary>Gets the response-starting callback that applies this set (its state is the <see cref="HttpContext"/>), made once so that registering it allocates nothing.</summary>
+    public Func<object, Task> ApplyOnStarting { get; }
 
     public void Apply(IHeaderDictionary headers)
     {
