@@ -54,9 +54,20 @@ internal static class ResponseRecorder
 
         var names = ArrayPool<string>.Shared.Rent(count);
         var i = 0;
-        foreach (var header in headers)
+        if (headers is HeaderDictionary dictionary)
         {
-            names[i++] = header.Key;
+            // Its struct enumerator (through the interface the enumerator is boxed).
+            foreach (var header in dictionary)
+            {
+                names[i++] = header.Key;
+            }
+        }
+        else
+        {
+            foreach (var header in headers)
+            {
+                names[i++] = header.Key;
+            }
         }
 
         return names;
@@ -87,17 +98,26 @@ internal static class ResponseRecorder
         var count = 0;
         try
         {
-            foreach (var header in all)
+            if (all is HeaderDictionary dictionary)
             {
-                if (Excluded.Contains(header.Key)
-                    || (extraExcluded is not null && string.Equals(header.Key, extraExcluded, StringComparison.OrdinalIgnoreCase))
-                    || (!header.Key.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && Contains(headersBefore, header.Key))
-                    || IsListedInConnection(all, header.Key))
+                // Its struct enumerator (through the interface the enumerator is boxed).
+                foreach (var header in dictionary)
                 {
-                    continue;
+                    if (IsReplayed(all, header.Key, headersBefore, extraExcluded))
+                    {
+                        kept[count++] = header;
+                    }
                 }
-
-                kept[count++] = header;
+            }
+            else
+            {
+                foreach (var header in all)
+                {
+                    if (IsReplayed(all, header.Key, headersBefore, extraExcluded))
+                    {
+                        kept[count++] = header;
+                    }
+                }
             }
 
             return new CachedResponse(response.StatusCode, kept.AsSpan(0, count).ToArray(), body.ToArray(), eventEnds, now, now + duration, now + duration + staleWindow);
@@ -107,6 +127,12 @@ internal static class ResponseRecorder
             ArrayPool<KeyValuePair<string, StringValues>>.Shared.Return(kept, clearArray: true);
         }
     }
+
+    private static bool IsReplayed(IHeaderDictionary all, string name, ReadOnlySpan<string> headersBefore, string? extraExcluded)
+        => !(Excluded.Contains(name)
+            || (extraExcluded is not null && string.Equals(name, extraExcluded, StringComparison.OrdinalIgnoreCase))
+            || (!name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && Contains(headersBefore, name))
+            || IsListedInConnection(all, name));
 
     /// <summary>Finds the event boundaries of a completed event stream; <see langword="null"/> when the terminal event is missing.</summary>
     public static int[]? FindCompletedEvents(ReadOnlySpan<byte> body, ReadOnlySpan<byte> terminalEvent)
