@@ -19,63 +19,90 @@ internal static class JsonCanonicalizer
     private const byte NumberTag = (byte)'n';
 
     // One delegate for every sort (sorting with an IComparer would allocate one per call).
-    private static readonly Comparison<JsonProperty> CompareNames = CompareNamesCore;
+    private static readonly Comparison<Member> CompareNames = static (x, y) => x.QuotedName.Span[1..^1].SequenceCompareTo(y.QuotedName.Span[1..^1]);
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
+    private static readonly JsonReaderOptions ReaderOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
     /// <summary>Writes the canonical form of <paramref name="json"/>; <see langword="false"/> when it is not valid JSON.</summary>
+    /// <remarks>Reads with <see cref="Utf8JsonReader"/> (nothing allocated per document): validates it whole first,
+    /// so nothing is written for invalid JSON, then walks it, sorting each object's members by raw name.</remarks>
     public static bool TryWrite(ReadOnlyMemory<byte> json, PooledByteWriter writer, byte[][] excludedTopLevel)
     {
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, DocumentOptions);
-        }
-        catch (JsonException)
+        if (!IsValid(json.Span))
         {
             // Invalid JSON is the client's business (the endpoint answers it); the cache only needs to know.
             return false;
         }
 
-        using (document)
-        {
-            Write(document.RootElement, writer, excludedTopLevel);
-        }
-
+        var reader = new Utf8JsonReader(json.Span, ReaderOptions);
+        reader.Read();
+        Write(ref reader, json, 0, writer, excludedTopLevel);
         return true;
     }
 
-    private static void Write(JsonElement element, PooledByteWriter writer, byte[][]? excluded)
+    private static bool IsValid(ReadOnlySpan<byte> json)
     {
-        switch (element.ValueKind)
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        try
         {
-            case JsonValueKind.Object:
-                WriteObject(element, writer, excluded);
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            reader.Skip();
+            while (reader.Read())
+            {
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Writes the value at the reader (which reads <paramref name="json"/> from <paramref name="offset"/>) and leaves the reader on its last token.</summary>
+    private static void Write(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, int offset, PooledByteWriter writer, byte[][]? excluded)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                WriteObject(ref reader, json, offset, writer, excluded);
                 break;
-            case JsonValueKind.Array:
+            case JsonTokenType.StartArray:
                 writer.Write(ArrayStart);
                 var count = 0;
-                foreach (var item in element.EnumerateArray())
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    Write(item, writer, null);
+                    Write(ref reader, json, offset, writer, null);
                     count++;
                 }
 
                 writer.Write(End);
                 writer.WriteInt32(count);
                 break;
-            case JsonValueKind.String:
+            case JsonTokenType.String:
                 writer.Write(StringTag);
-                WriteStringValue(JsonMarshal.GetRawUtf8Value(element), element, writer);
+                if (reader.ValueIsEscaped)
+                {
+                    writer.WriteString(reader.GetString());
+                }
+                else
+                {
+                    writer.WriteBlock(reader.ValueSpan);
+                }
+
                 break;
-            case JsonValueKind.Number:
+            case JsonTokenType.Number:
                 writer.Write(NumberTag);
-                writer.WriteBlock(JsonMarshal.GetRawUtf8Value(element));
+                writer.WriteBlock(reader.ValueSpan);
                 break;
-            case JsonValueKind.True:
+            case JsonTokenType.True:
                 writer.Write((byte)'t');
                 break;
-            case JsonValueKind.False:
+            case JsonTokenType.False:
                 writer.Write((byte)'f');
                 break;
             default:
@@ -84,37 +111,48 @@ internal static class JsonCanonicalizer
         }
     }
 
-    private static void WriteObject(JsonElement element, PooledByteWriter writer, byte[][]? excluded)
+    private static void WriteObject(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, int offset, PooledByteWriter writer, byte[][]? excluded)
     {
-        var properties = ArrayPool<JsonProperty>.Shared.Rent(16);
+        var members = ArrayPool<Member>.Shared.Rent(16);
         var count = 0;
         try
         {
-            foreach (var property in element.EnumerateObject())
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (excluded is not null && IsExcluded(JsonMarshal.GetRawUtf8PropertyName(property), excluded))
+                // The token starts at the opening quote; the raw (still escaped) name follows it.
+                var nameStart = offset + (int)reader.TokenStartIndex;
+                var quotedName = json.Slice(nameStart, reader.ValueSpan.Length + 2);
+                var escaped = reader.ValueIsEscaped;
+                reader.Read();
+                var valueStart = (int)reader.TokenStartIndex;
+                reader.Skip();
+                var valueOffset = offset + valueStart;
+                var value = json.Slice(valueOffset, (int)reader.BytesConsumed - valueStart);
+                if (excluded is not null && IsExcluded(quotedName.Span[1..^1], excluded))
                 {
                     continue;
                 }
 
-                if (count == properties.Length)
+                if (count == members.Length)
                 {
-                    var larger = ArrayPool<JsonProperty>.Shared.Rent(count * 2);
-                    Array.Copy(properties, larger, count);
-                    ArrayPool<JsonProperty>.Shared.Return(properties, clearArray: true);
-                    properties = larger;
+                    var larger = ArrayPool<Member>.Shared.Rent(count * 2);
+                    Array.Copy(members, larger, count);
+                    ArrayPool<Member>.Shared.Return(members, clearArray: true);
+                    members = larger;
                 }
 
-                properties[count++] = property;
+                members[count++] = new Member(quotedName, escaped, value, valueOffset);
             }
 
-            properties.AsSpan(0, count).Sort(CompareNames);
+            members.AsSpan(0, count).Sort(CompareNames);
             writer.Write(ObjectStart);
             for (var i = 0; i < count; i++)
             {
-                var property = properties[i];
-                WriteName(property, writer);
-                Write(property.Value, writer, null);
+                var member = members[i];
+                WriteName(member, writer);
+                var valueReader = new Utf8JsonReader(member.Value.Span, ReaderOptions);
+                valueReader.Read();
+                Write(ref valueReader, json, member.ValueOffset, writer, null);
             }
 
             writer.Write(End);
@@ -122,7 +160,7 @@ internal static class JsonCanonicalizer
         }
         finally
         {
-            ArrayPool<JsonProperty>.Shared.Return(properties, clearArray: true);
+            ArrayPool<Member>.Shared.Return(members, clearArray: true);
         }
     }
 
@@ -139,35 +177,22 @@ internal static class JsonCanonicalizer
         return false;
     }
 
-    private static void WriteName(JsonProperty property, PooledByteWriter writer)
+    private static void WriteName(in Member member, PooledByteWriter writer)
     {
-        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
-        if (raw.IndexOf((byte)'\\') < 0)
+        if (!member.Escaped)
         {
-            writer.WriteBlock(raw);
+            writer.WriteBlock(member.QuotedName.Span[1..^1]);
+            return;
         }
-        else
-        {
-            writer.WriteString(property.Name);
-        }
+
+        // The quoted name alone is a JSON string: read it back unescaped.
+        var reader = new Utf8JsonReader(member.QuotedName.Span, ReaderOptions);
+        reader.Read();
+        writer.WriteString(reader.GetString());
     }
 
-    private static void WriteStringValue(ReadOnlySpan<byte> rawWithQuotes, JsonElement element, PooledByteWriter writer)
-    {
-        var raw = rawWithQuotes.Length >= 2 && rawWithQuotes[0] == (byte)'"' ? rawWithQuotes[1..^1] : rawWithQuotes;
-        if (raw.IndexOf((byte)'\\') < 0)
-        {
-            writer.WriteBlock(raw);
-        }
-        else
-        {
-            writer.WriteString(element.GetString());
-        }
-    }
-
-    /// <summary>Orders members by their raw UTF-8 names (escaped names are rare and still order deterministically).</summary>
-    private static int CompareNamesCore(JsonProperty x, JsonProperty y)
-        => JsonMarshal.GetRawUtf8PropertyName(x).SequenceCompareTo(JsonMarshal.GetRawUtf8PropertyName(y));
+    /// <summary>An object member: its raw name with its quotes, whether the name has escapes, its raw value and where the value starts in the document.</summary>
+    private readonly record struct Member(ReadOnlyMemory<byte> QuotedName, bool Escaped, ReadOnlyMemory<byte> Value, int ValueOffset);
 
     /// <summary>Encodes the excluded member names once, at startup.</summary>
     public static byte[][] EncodeNames(IList<string> names)
