@@ -25,17 +25,15 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
     private readonly IStreamingMetadata? _metadata;
     private readonly long _requestStart;
     private Stream? _innerStream;
-    private SemaphoreSlim? _gate;
     private PipeWriter? _pipeWriter;
-    private ITimer? _heartbeat;
-    private TimeSpan _heartbeatInterval;
-    private EventBoundary _boundary;
     private int _mode;
     private bool _bufferingDisableRequested;
     private bool _firstOutputSeen;
-    private long _lastOutput;
-    private long _streamStart;
     private volatile bool _closed;
+
+    // What only a stream needs, made when the response turns out to be one: a pass-through response (most
+    // requests, when event streams are detected) carries none of it.
+    private LiveState? _live;
 
     public StreamingResponseBody(HttpContext context, IHttpResponseBodyFeature inner, StreamingMiddleware owner, IStreamingMetadata? metadata, long requestStart)
     {
@@ -133,7 +131,7 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
             return;
         }
 
-        _gate!.Wait();
+        _live!.Gate.Wait();
         try
         {
             // Observed before the bytes leave, so a client that has seen them knows the bookkeeping is done.
@@ -146,7 +144,7 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
         finally
         {
-            _gate.Release();
+            _live!.Gate.Release();
         }
     }
 
@@ -168,14 +166,14 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
             return;
         }
 
-        _gate!.Wait();
+        _live!.Gate.Wait();
         try
         {
             InnerStream.Flush();
         }
         finally
         {
-            _gate.Release();
+            _live!.Gate.Release();
         }
     }
 
@@ -206,10 +204,10 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
 
         StopHeartbeats();
-        await _gate!.WaitAsync(CancellationToken.None);
-        _gate.Release();
+        await _live!.Gate.WaitAsync(CancellationToken.None);
+        _live!.Gate.Release();
         clientDisconnected |= _context.RequestAborted.IsCancellationRequested;
-        _owner.StreamEnded(_context, _owner.Time.GetElapsedTime(_streamStart), clientDisconnected);
+        _owner.StreamEnded(_context, _owner.Time.GetElapsedTime(_live!.StreamStart), clientDisconnected);
     }
 
     private void Decide()
@@ -250,18 +248,18 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
 
         _inner.DisableBuffering();
-        _gate = new SemaphoreSlim(1, 1);
-        _streamStart = _owner.Time.GetTimestamp();
-        _lastOutput = _streamStart;
+        _live = new LiveState();
+        _live!.StreamStart = _owner.Time.GetTimestamp();
+        _live!.LastOutput = _live!.StreamStart;
         _mode = mode;
         _owner.StreamStarted(_context, mode == EventStream);
 
         if (mode == EventStream)
         {
-            _heartbeatInterval = _metadata?.HeartbeatInterval ?? _owner.HeartbeatInterval;
-            if (_heartbeatInterval > TimeSpan.Zero)
+            _live!.HeartbeatInterval = _metadata?.HeartbeatInterval ?? _owner.HeartbeatInterval;
+            if (_live!.HeartbeatInterval > TimeSpan.Zero)
             {
-                _heartbeat = _owner.Time.CreateTimer(static state => ((StreamingResponseBody)state!).OnHeartbeatDue(), this, _heartbeatInterval, Timeout.InfiniteTimeSpan);
+                _live!.Heartbeat = _owner.Time.CreateTimer(static state => ((StreamingResponseBody)state!).OnHeartbeatDue(), this, _live!.HeartbeatInterval, Timeout.InfiniteTimeSpan);
             }
         }
     }
@@ -275,7 +273,7 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
 
         var now = _owner.Time.GetTimestamp();
-        Volatile.Write(ref _lastOutput, now);
+        Volatile.Write(ref _live!.LastOutput, now);
         if (!_firstOutputSeen)
         {
             _firstOutputSeen = true;
@@ -287,13 +285,13 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
             return true;
         }
 
-        _boundary.Observe(buffer);
-        return _boundary.AtBoundary;
+        _live!.Boundary.Observe(buffer);
+        return _live!.Boundary.AtBoundary;
     }
 
     private async ValueTask WriteStreamedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
-        await _gate!.WaitAsync(cancellationToken);
+        await _live!.Gate.WaitAsync(cancellationToken);
         try
         {
             // Observed before the bytes leave, so a client that has seen them knows the bookkeeping is done.
@@ -306,26 +304,26 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
         finally
         {
-            _gate.Release();
+            _live!.Gate.Release();
         }
     }
 
     private async Task FlushStreamedAsync(CancellationToken cancellationToken)
     {
-        await _gate!.WaitAsync(cancellationToken);
+        await _live!.Gate.WaitAsync(cancellationToken);
         try
         {
             await InnerStream.FlushAsync(cancellationToken);
         }
         finally
         {
-            _gate.Release();
+            _live!.Gate.Release();
         }
     }
 
     private async Task StartStreamAsync(CancellationToken cancellationToken)
     {
-        await _gate!.WaitAsync(cancellationToken);
+        await _live!.Gate.WaitAsync(cancellationToken);
         try
         {
             await _inner.StartAsync(cancellationToken);
@@ -335,22 +333,22 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
         finally
         {
-            _gate.Release();
+            _live!.Gate.Release();
         }
     }
 
     private async Task SendFileStreamedAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
-        await _gate!.WaitAsync(cancellationToken);
+        await _live!.Gate.WaitAsync(cancellationToken);
         try
         {
             await _inner.SendFileAsync(path, offset, count, cancellationToken);
             await InnerStream.FlushAsync(cancellationToken);
-            Volatile.Write(ref _lastOutput, _owner.Time.GetTimestamp());
+            Volatile.Write(ref _live!.LastOutput, _owner.Time.GetTimestamp());
         }
         finally
         {
-            _gate.Release();
+            _live!.Gate.Release();
         }
     }
 
@@ -362,14 +360,14 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
 
         StopHeartbeats();
-        await _gate!.WaitAsync(CancellationToken.None);
+        await _live!.Gate.WaitAsync(CancellationToken.None);
         try
         {
             await _inner.CompleteAsync();
         }
         finally
         {
-            _gate.Release();
+            _live!.Gate.Release();
         }
     }
 
@@ -386,7 +384,7 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
     private void StopHeartbeats()
     {
         _closed = true;
-        _heartbeat?.Dispose();
+        _live?.Heartbeat?.Dispose();
     }
 
     private void OnHeartbeatDue()
@@ -396,25 +394,25 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
             return;
         }
 
-        var interval = _heartbeatInterval;
-        var idle = _owner.Time.GetElapsedTime(Volatile.Read(ref _lastOutput));
+        var interval = _live!.HeartbeatInterval;
+        var idle = _owner.Time.GetElapsedTime(Volatile.Read(ref _live!.LastOutput));
         if (idle < interval)
         {
-            _heartbeat?.Change(interval - idle, Timeout.InfiniteTimeSpan);
+            _live!.Heartbeat?.Change(interval - idle, Timeout.InfiniteTimeSpan);
             return;
         }
 
         // Busy: the application is writing right now, so the stream is not idle.
-        if (!_gate!.Wait(0))
+        if (!_live!.Gate.Wait(0))
         {
-            _heartbeat?.Change(interval, Timeout.InfiniteTimeSpan);
+            _live!.Heartbeat?.Change(interval, Timeout.InfiniteTimeSpan);
             return;
         }
 
-        if (_closed || !_boundary.AtBoundary || _context.RequestAborted.IsCancellationRequested)
+        if (_closed || !_live!.Boundary.AtBoundary || _context.RequestAborted.IsCancellationRequested)
         {
-            _gate.Release();
-            _heartbeat?.Change(interval, Timeout.InfiniteTimeSpan);
+            _live!.Gate.Release();
+            _live!.Heartbeat?.Change(interval, Timeout.InfiniteTimeSpan);
             return;
         }
 
@@ -427,8 +425,8 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         try
         {
             var aborted = _context.RequestAborted;
-            _boundary.Observe(HeartbeatBytes);
-            Volatile.Write(ref _lastOutput, _owner.Time.GetTimestamp());
+            _live!.Boundary.Observe(HeartbeatBytes);
+            Volatile.Write(ref _live!.LastOutput, _owner.Time.GetTimestamp());
             _owner.Metrics.Heartbeat();
             await InnerStream.WriteAsync(HeartbeatBytes, aborted);
             await InnerStream.FlushAsync(aborted);
@@ -441,12 +439,27 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
         }
         finally
         {
-            _gate!.Release();
+            _live!.Gate.Release();
         }
 
         if (!stop && !_closed)
         {
-            _heartbeat?.Change(_heartbeatInterval, Timeout.InfiniteTimeSpan);
+            _live!.Heartbeat?.Change(_live!.HeartbeatInterval, Timeout.InfiniteTimeSpan);
         }
+    }
+
+    private sealed class LiveState
+    {
+        public readonly SemaphoreSlim Gate = new(1, 1);
+
+        public ITimer? Heartbeat;
+
+        public TimeSpan HeartbeatInterval;
+
+        public EventBoundary Boundary;
+
+        public long LastOutput;
+
+        public long StreamStart;
     }
 }
