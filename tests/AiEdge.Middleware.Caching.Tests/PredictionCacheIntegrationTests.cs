@@ -227,6 +227,23 @@ public sealed class PredictionCacheIntegrationTests
         Assert.Equal("MISS", CachingHost.XCache(other.Response));
     }
 
+    [Theory]
+    [InlineData("{\"input\":\"\\ud800\"}")]
+    [InlineData("{\"\\udfff\":1}")]
+    public async Task Predict_JsonWithALoneSurrogateEscape_IsKeyedOnRawBytesAndNeverAnError(string body)
+    {
+        var model = new Model();
+        await using var app = await StartAsync(model);
+
+        var first = await SendAsync(app, "/predict", body);
+        var second = await SendAsync(app, "/predict", body);
+
+        Assert.Equal(HttpStatusCode.OK, first.Response.StatusCode);
+        Assert.Equal("MISS", CachingHost.XCache(first.Response));
+        Assert.Equal("HIT", CachingHost.XCache(second.Response));
+        Assert.Equal(1, model.Runs);
+    }
+
     [Fact]
     public async Task Predict_InvalidJsonWithBypass_Bypasses()
     {
@@ -430,7 +447,12 @@ public sealed class PredictionCacheIntegrationTests
         const int n = 8;
         var model = new Model();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        model.Before = _ => gate.Task;
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        model.Before = _ =>
+        {
+            entered.TrySetResult();
+            return gate.Task;
+        };
         await using var app = await StartAsync(model);
         using var coalesced = new CachingHost.InstrumentCounter(app.Services, "aiedge.cache.coalesced", n - 1);
 
@@ -440,7 +462,9 @@ public sealed class PredictionCacheIntegrationTests
             requests[i] = Task.Run(() => SendAsync(app, "/predict", Body));
         }
 
+        // The waiters may all be counted before the leader reaches the model: wait for both.
         await coalesced.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(1, model.Runs);
         gate.SetResult();
         var responses = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(30));

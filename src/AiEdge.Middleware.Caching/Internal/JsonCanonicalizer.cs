@@ -34,9 +34,21 @@ internal static class JsonCanonicalizer
             return false;
         }
 
+        var start = writer.Length;
         var reader = new Utf8JsonReader(json.Span, ReaderOptions);
         reader.Read();
-        Write(ref reader, json, 0, writer, excludedTopLevel);
+        try
+        {
+            Write(ref reader, json, 0, writer, excludedTopLevel);
+        }
+        catch (InvalidOperationException)
+        {
+            // Well-formed JSON whose string escapes are not valid UTF-16 (a lone surrogate such as "\ud800"):
+            // the reader validates the syntax only, so unescaping is where it shows. Treated as not JSON.
+            writer.Rewind(start);
+            return false;
+        }
+
         return true;
     }
 

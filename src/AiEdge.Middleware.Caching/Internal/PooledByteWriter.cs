@@ -33,6 +33,9 @@ internal sealed class PooledByteWriter : IBufferWriter<byte>, IDisposable
 
     public void Advance(int count) => _length += count;
 
+    /// <summary>Forgets what was written after <paramref name="length"/> bytes.</summary>
+    public void Rewind(int length) => _length = length;
+
     public Memory<byte> GetMemory(int sizeHint = 0)
     {
         Ensure(sizeHint);
