@@ -4,6 +4,7 @@ using System.Text.Json;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
@@ -161,10 +162,19 @@ public sealed class RateLimitingIntegrationTests
     {
         var time = new ManualTimeProvider();
         var decisions = new List<string>();
+        await using var app = await StartAsync(time, o => o.AddTier("t", t =>
+        {
+            t.Rate = "1r/m";
+            t.Burst = 1;
+            t.DryRun = true;
+        }));
+
+        // Only this app's meter: other tests run in parallel and report through meters of their own.
+        var meters = app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == "aiedge.ratelimit.requests")
+            if (instrument.Name == "aiedge.ratelimit.requests" && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -183,12 +193,6 @@ public sealed class RateLimitingIntegrationTests
             }
         });
         listener.Start();
-        await using var app = await StartAsync(time, o => o.AddTier("t", t =>
-        {
-            t.Rate = "1r/m";
-            t.Burst = 1;
-            t.DryRun = true;
-        }));
 
         var statuses = await app.SendManyAsync("/limited", 5);
 
