@@ -12,7 +12,7 @@ namespace AiEdge.Middleware.Internal;
 /// server error, a response that starts with a 5xx status is swallowed instead of sent.
 /// </summary>
 internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature prior, long maxCopy, bool swallowServerErrors)
-    : Stream, IHttpResponseBodyFeature
+    : WriteOnlyStream, IHttpResponseBodyFeature
 {
     private static readonly StreamPipeWriterOptions WriterOptions = new(leaveOpen: true);
     private readonly Stream _inner = prior.Stream;
@@ -29,20 +29,6 @@ internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature 
 
     /// <summary>Gets the copy of what was written.</summary>
     public ReadOnlySpan<byte> Copy => _copy.AsSpan(0, _copied);
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     Stream IHttpResponseBodyFeature.Stream => this;
 
@@ -97,12 +83,6 @@ internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature 
         Decide();
         return Swallowed ? Task.CompletedTask : _inner.FlushAsync(cancellationToken);
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -8,7 +9,7 @@ namespace AiEdge.Middleware.RateLimiting.Internal;
 /// A pass-through response body that shows every written byte to a <see cref="UsageScanner"/>. Nothing is held
 /// back: each write and flush goes straight to the server, so event streams still flush event by event.
 /// </summary>
-internal sealed class UsageObservingBody(IHttpResponseBodyFeature inner, UsageScanner scanner) : Stream, IHttpResponseBodyFeature
+internal sealed class UsageObservingBody(IHttpResponseBodyFeature inner, UsageScanner scanner) : WriteOnlyStream, IHttpResponseBodyFeature
 {
     private PipeWriter? _writer;
 
@@ -17,20 +18,6 @@ internal sealed class UsageObservingBody(IHttpResponseBodyFeature inner, UsageSc
     public PipeWriter Writer => _writer ??= PipeWriter.Create(this, new StreamPipeWriterOptions(minimumBufferSize: 4096, leaveOpen: true));
 
     public IHttpResponseBodyFeature Inner => inner;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public void DisableBuffering() => inner.DisableBuffering();
 
@@ -74,10 +61,4 @@ internal sealed class UsageObservingBody(IHttpResponseBodyFeature inner, UsageSc
     public override void Flush() => inner.Stream.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => inner.Stream.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -10,7 +11,7 @@ namespace AiEdge.Middleware.Streaming.Internal;
 /// response to streaming (no buffering, no compression, anti-buffering headers, no timeout), flushes each complete
 /// event, and writes heartbeat comments between events while the stream is idle. Anything else passes through.
 /// </summary>
-internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
+internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBodyFeature
 {
     private const int Undecided = 0;
     private const int PassThrough = 1;
@@ -99,26 +100,6 @@ internal sealed class StreamingResponseBody : Stream, IHttpResponseBodyFeature
     }
 
     // Stream
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 

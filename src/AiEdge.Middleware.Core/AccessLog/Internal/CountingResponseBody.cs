@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace AiEdge.Middleware.AccessLog.Internal;
@@ -7,7 +8,7 @@ namespace AiEdge.Middleware.AccessLog.Internal;
 /// Wraps the server's <see cref="IHttpResponseBodyFeature"/> to count the body bytes the application sends (NGINX's
 /// <c>$body_bytes_sent</c>), through the stream, the pipe writer or send-file alike. Pooled: one per in-flight request.
 /// </summary>
-internal sealed class CountingResponseBody : Stream, IHttpResponseBodyFeature
+internal sealed class CountingResponseBody : WriteOnlyStream, IHttpResponseBodyFeature
 {
     private readonly CountingPipeWriter _writer;
     private IHttpResponseBodyFeature _inner = null!;
@@ -42,29 +43,9 @@ internal sealed class CountingResponseBody : Stream, IHttpResponseBodyFeature
 
     public Task CompleteAsync() => _inner.CompleteAsync();
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
     public override void Flush() => _inner.Stream.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _inner.Stream.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count)
     {
