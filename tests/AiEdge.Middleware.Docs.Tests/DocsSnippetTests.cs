@@ -32,6 +32,43 @@ public sealed partial class DocsSnippetTests
     public void TheMigrationGuide_HasCompiledSnippets()
         => Assert.True(Snippets().Count(static row => (string)row[0] == Path.Combine("docs", "migrating-from-nginx.md")) >= 4);
 
+    [Fact]
+    public void EveryCSharpBlockInTheDocs_IsACompiledSnippet()
+    {
+        var root = RepositoryRoot();
+        var unmarked = new List<string>();
+        foreach (var file in Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Append(Path.Combine(root, "README.md")))
+        {
+            var lines = File.ReadAllLines(file);
+            var inBlock = false;
+            for (var i = 0; i < lines.Length; i++)
+            {
+                if (!lines[i].StartsWith("```", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (!inBlock && lines[i].Trim() is "```csharp" or "```cs" or "```c#")
+                {
+                    var previous = i - 1;
+                    while (previous >= 0 && string.IsNullOrWhiteSpace(lines[previous]))
+                    {
+                        previous--;
+                    }
+
+                    if (previous < 0 || !SnippetMarker().IsMatch(lines[previous]))
+                    {
+                        unmarked.Add($"{Path.GetRelativePath(root, file)}:{i + 1}");
+                    }
+                }
+
+                inBlock = !inBlock;
+            }
+        }
+
+        Assert.True(unmarked.Count == 0, "C# blocks without a <!-- snippet: ... --> marker: " + string.Join(", ", unmarked));
+    }
+
     [Theory]
     [MemberData(nameof(Snippets))]
     public void Snippet_EqualsTheCompiledSource(string document, int line, string source)

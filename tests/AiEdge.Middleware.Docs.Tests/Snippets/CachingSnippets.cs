@@ -14,7 +14,7 @@ public static class CachingSnippets
         var app = builder.Build();
         app.UseAiEdge();
         app.MapPost("/v1/predict", Predict).WithPredictionCache();          // or [PredictionCache] on an MVC action
-        app.MapPost("/v1/embed", Embed).WithPredictionCache("embeddings");  // a named policy
+        app.MapPost("/v1/embed", Embed).WithPredictionCache("embeddings");  // a named policy: AiEdge:Caching:Policies:embeddings
         #endregion
         return app;
     }
