@@ -28,15 +28,8 @@ public static class AiEdgeBuilderCachingExtensions
     public static IAiEdgeBuilder AddPredictionCache(this IAiEdgeBuilder edge, Action<PredictionCacheOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<PredictionCacheOptions>()
-            .BindConfiguration(CachingSection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<PredictionCacheOptions, PredictionCacheOptionsValidator>(CachingSection, configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PredictionCacheOptions>, PredictionCacheOptionsValidator>());
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.Services.TryAddSingleton<ICacheLock, InMemoryCacheLock>();
         edge.Services.TryAddSingleton<MemoryResponseCache>();
@@ -58,15 +51,8 @@ public static class AiEdgeBuilderCachingExtensions
     public static IAiEdgeBuilder AddIdempotency(this IAiEdgeBuilder edge, Action<IdempotencyOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<IdempotencyOptions>()
-            .BindConfiguration(IdempotencySection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<IdempotencyOptions, IdempotencyOptionsValidator>(IdempotencySection, configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<IdempotencyOptions>, IdempotencyOptionsValidator>());
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.Services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
         edge.Services.TryAddSingleton<IdempotencyMarker>();

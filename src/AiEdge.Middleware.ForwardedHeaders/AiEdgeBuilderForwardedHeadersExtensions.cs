@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.ForwardedHeaders;
 using AiEdge.Middleware.ForwardedHeaders.Internal;
@@ -23,15 +24,8 @@ public static class AiEdgeBuilderForwardedHeadersExtensions
     public static IAiEdgeBuilder AddForwardedHeaders(this IAiEdgeBuilder edge, Action<EdgeForwardedHeadersOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<EdgeForwardedHeadersOptions>()
-            .BindConfiguration(ConfigurationSection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<EdgeForwardedHeadersOptions, EdgeForwardedHeadersOptionsValidator>(ConfigurationSection, configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeForwardedHeadersOptions>, EdgeForwardedHeadersOptionsValidator>());
         edge.Services.TryAddSingleton<ForwardedHeadersResolver>();
         edge.AddStage<ForwardedHeadersNormalizationMiddleware>(AiEdgeStage.ForwardedHeaders);
         return edge;

@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.RateLimiting;
 using AiEdge.Middleware.RateLimiting.Internal;
@@ -20,15 +21,8 @@ public static class AiEdgeBuilderRateLimitingExtensions
     public static IAiEdgeBuilder AddRateLimiting(this IAiEdgeBuilder edge, Action<RateLimitingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<RateLimitingOptions>()
-            .BindConfiguration("AiEdge:RateLimiting")
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<RateLimitingOptions, RateLimitingOptionsValidator>("AiEdge:RateLimiting", configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RateLimitingOptions>, RateLimitingOptionsValidator>());
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         edge.Services.TryAddSingleton<TierRegistry>();

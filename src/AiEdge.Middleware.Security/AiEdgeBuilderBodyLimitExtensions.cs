@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.Security;
 using AiEdge.Middleware.Security.Internal;
@@ -24,15 +25,8 @@ public static class AiEdgeBuilderBodyLimitExtensions
     public static IAiEdgeBuilder AddBodyLimits(this IAiEdgeBuilder edge, Action<BodyLimitOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<BodyLimitOptions>()
-            .BindConfiguration(ConfigurationSection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<BodyLimitOptions, BodyLimitOptionsValidator>(ConfigurationSection, configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BodyLimitOptions>, BodyLimitOptionsValidator>());
         edge.AddStage<BodyLimitMiddleware>(AiEdgeStage.BodyLimits);
         return edge;
     }

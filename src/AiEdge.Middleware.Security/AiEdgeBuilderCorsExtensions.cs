@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.Security;
 using AiEdge.Middleware.Security.Internal;
@@ -25,16 +26,9 @@ public static class AiEdgeBuilderCorsExtensions
     public static IAiEdgeBuilder AddCors(this IAiEdgeBuilder edge, Action<EdgeCorsOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<EdgeCorsOptions>()
-            .BindConfiguration(ConfigurationSection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<EdgeCorsOptions, EdgeCorsOptionsValidator>(ConfigurationSection, configure);
 
         edge.Services.AddCors();
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeCorsOptions>, EdgeCorsOptionsValidator>());
         edge.Services.TryAddSingleton<EdgeCorsPolicy>();
         edge.AddStage<EdgeCorsMiddleware>(AiEdgeStage.Cors);
         return edge;

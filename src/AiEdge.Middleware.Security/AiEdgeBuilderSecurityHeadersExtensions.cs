@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.Security;
 using AiEdge.Middleware.Security.Internal;
@@ -25,15 +26,8 @@ public static class AiEdgeBuilderSecurityHeadersExtensions
     public static IAiEdgeBuilder AddSecurityHeaders(this IAiEdgeBuilder edge, Action<SecurityHeadersOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<SecurityHeadersOptions>()
-            .BindConfiguration(ConfigurationSection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<SecurityHeadersOptions, SecurityHeadersOptionsValidator>(ConfigurationSection, configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecurityHeadersOptions>, SecurityHeadersOptionsValidator>());
         edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<KestrelServerOptions>, KestrelServerHeaderSetup>());
         edge.Services.TryAddEnumerable(ServiceDescriptor.Transient<IStartupFilter, SecurityHeadersEndpointValidator>());
         edge.Services.TryAddSingleton<SecurityHeadersPolicies>();

@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.Streaming;
 using AiEdge.Middleware.Streaming.Internal;
@@ -23,15 +24,8 @@ public static class AiEdgeBuilderStreamingExtensions
     public static IAiEdgeBuilder AddStreaming(this IAiEdgeBuilder edge, Action<StreamingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<StreamingOptions>()
-            .BindConfiguration(StreamingOptions.ConfigurationSection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<StreamingOptions, StreamingOptionsValidator>(StreamingOptions.ConfigurationSection, configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StreamingOptions>, StreamingOptionsValidator>());
         edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<WebSocketOptions>, WebSocketOptionsSetup>());
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.AddStage(AiEdgeStage.Streaming, "AiEdge.Streaming.WebSockets", static app => app.UseWebSockets());

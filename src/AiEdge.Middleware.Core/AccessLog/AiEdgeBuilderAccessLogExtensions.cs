@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.AccessLog.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,15 +24,8 @@ public static class AiEdgeBuilderAccessLogExtensions
     public static IAiEdgeBuilder AddAccessLog(this IAiEdgeBuilder edge, Action<AccessLogOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(edge);
-        var options = edge.Services.AddOptions<AccessLogOptions>()
-            .BindConfiguration(ConfigurationSection)
-            .ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
+        edge.AddValidatedOptions<AccessLogOptions, AccessLogOptionsValidator>(ConfigurationSection, configure);
 
-        edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AccessLogOptions>, AccessLogOptionsValidator>());
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.AddStage<AccessLogMiddleware>(AiEdgeStage.Diagnostics);
         return edge;
