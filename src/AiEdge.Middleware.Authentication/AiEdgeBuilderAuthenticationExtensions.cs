@@ -2,6 +2,7 @@ using AiEdge.Middleware;
 using AiEdge.Middleware.Authentication;
 using AiEdge.Middleware.Authentication.Internal;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -11,6 +12,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class AiEdgeBuilderAuthenticationExtensions
 {
     private static readonly string StageKey = typeof(EdgeAuthenticationMiddleware).FullName!;
+
+    // The key app.UseAuthentication() sets; WebApplication adds that middleware at the front of every pipeline
+    // whose services hold authentication schemes, unless the key is present.
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
     /// <summary>
     /// Authenticates callers by API key (the <c>X-API-Key</c> header or <c>Authorization: Bearer</c>, checked against
@@ -49,7 +54,20 @@ public static class AiEdgeBuilderAuthenticationExtensions
                     options.DefaultScheme = EdgeAuthenticationDefaults.AuthenticationScheme;
                 }
             });
-            edge.AddStage<EdgeAuthenticationMiddleware>(AiEdgeStage.Authentication);
+            edge.AddStage(AiEdgeStage.Authentication, StageKey, static app =>
+            {
+                // With only the AiEdge schemes, this stage does all that WebApplication's implicit
+                // UseAuthentication() would (same schemes, context.User and the authenticate-result features, only
+                // for requests that present credentials), so the implicit one is not added: it would authenticate
+                // every request a second time, before the edge, creating two handlers per request.
+                var options = app.ApplicationServices.GetRequiredService<IOptions<AuthenticationOptions>>().Value;
+                if (OnlyEdgeSchemes(options))
+                {
+                    app.Properties.TryAdd(AuthenticationMiddlewareSetKey, true);
+                }
+
+                app.UseMiddleware<EdgeAuthenticationMiddleware>();
+            });
         }
 
         if (configure is not null)

@@ -1,7 +1,9 @@
+using System.Security.Claims;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.Extensions.Logging;
 
 namespace AiEdge.Middleware.Authentication.Internal;
@@ -45,7 +47,11 @@ internal sealed partial class EdgeAuthenticationMiddleware(
         var result = await context.AuthenticateAsync(EdgeAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
         if (result.Succeeded)
         {
+            // As ASP.NET Core's AuthenticationMiddleware does: [Authorize] then reuses this result.
             context.User = result.Principal;
+            var features = new AuthenticatedFeatures(result);
+            context.Features.Set<IHttpAuthenticationFeature>(features);
+            context.Features.Set<IAuthenticateResultFeature>(features);
         }
         else if (result.Failure is not null && (required || _rejectInvalid))
         {
@@ -110,5 +116,32 @@ internal sealed partial class EdgeAuthenticationMiddleware(
 
         [LoggerMessage(1502, LogLevel.Debug, "Request refused by authentication: the caller lacks a required scope.", EventName = "ScopeMissing")]
         public static partial void ScopeMissing(ILogger logger);
+    }
+
+    /// <summary>The authenticated caller, as the features ASP.NET Core's authentication middleware sets.</summary>
+    private sealed class AuthenticatedFeatures(AuthenticateResult result) : IHttpAuthenticationFeature, IAuthenticateResultFeature
+    {
+        private AuthenticateResult? _result = result;
+        private ClaimsPrincipal? _user = result.Principal;
+
+        public AuthenticateResult? AuthenticateResult
+        {
+            get => _result;
+            set
+            {
+                _result = value;
+                _user = value?.Principal;
+            }
+        }
+
+        public ClaimsPrincipal? User
+        {
+            get => _user;
+            set
+            {
+                _user = value;
+                _result = null;
+            }
+        }
     }
 }
