@@ -7,18 +7,18 @@ namespace AiEdge.Middleware.Internal;
 
 /// <summary>
 /// Stands in for the response body (stream and feature in one object) while the endpoint runs: every write goes
-/// to the client at once (never buffered, so event streams stay live) and a copy is kept, in a pooled buffer, up to
-/// a limit. Starting, completing and buffering control go to the real feature. When a stale entry may replace a
-/// server error, a response that starts with a 5xx status is swallowed instead of sent.
+/// to the real body as it would without the cache (stream writes at once, pipe writes into the real writer's own
+/// buffers, flushed when the endpoint flushes) and a copy is kept, in a pooled buffer, up to a limit. Starting,
+/// completing and buffering control go to the real feature. When a stale entry may replace a server error, a
+/// response that starts with a 5xx status is swallowed instead of sent.
 /// </summary>
 internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature prior, long maxCopy, bool swallowServerErrors)
     : WriteOnlyStream, IHttpResponseBodyFeature
 {
-    private static readonly StreamPipeWriterOptions WriterOptions = new(leaveOpen: true);
     private readonly Stream _inner = prior.Stream;
     private byte[] _copy = ArrayPool<byte>.Shared.Rent(4096);
     private int _copied;
-    private PipeWriter? _writer;
+    private TeeWriter? _writer;
     private bool _decided;
 
     /// <summary>Gets whether the response outgrew the copy limit (it was still sent in full).</summary>
@@ -32,7 +32,7 @@ internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature 
 
     Stream IHttpResponseBodyFeature.Stream => this;
 
-    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= PipeWriter.Create(this, WriterOptions);
+    PipeWriter IHttpResponseBodyFeature.Writer => _writer ??= new TeeWriter(this, prior.Writer);
 
     void IHttpResponseBodyFeature.DisableBuffering() => prior.DisableBuffering();
 
@@ -54,19 +54,11 @@ internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature 
         }
     }
 
-    /// <summary>Pushes bytes still held by the pipe writer into the tee (without starting an empty response) and releases it.</summary>
-    public async ValueTask FlushWriterAsync()
+    /// <summary>Detaches the pipe writer: bytes it wrote are already copied and belong to the real writer, which the server flushes.</summary>
+    public ValueTask FlushWriterAsync()
     {
-        if (_writer is { } writer)
-        {
-            if (writer.CanGetUnflushedBytes && writer.UnflushedBytes > 0)
-            {
-                await writer.FlushAsync();
-            }
-
-            await writer.CompleteAsync();
-            _writer = null;
-        }
+        _writer = null;
+        return ValueTask.CompletedTask;
     }
 
     public override void Flush()
@@ -150,6 +142,63 @@ internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature 
         {
             _decided = true;
             Swallowed = swallowServerErrors && context.Response.StatusCode >= StatusCodes.Status500InternalServerError;
+        }
+    }
+
+    /// <summary>
+    /// The tee's pipe writer: the endpoint writes straight into the real writer's memory (no copy through a stream,
+    /// no extra flush) and each <see cref="Advance"/> copies what was just written. A swallowed response is written
+    /// into scratch memory and dropped.
+    /// </summary>
+    private sealed class TeeWriter(ResponseTee owner, PipeWriter inner) : PipeWriter
+    {
+        private Memory<byte> _memory;
+        private byte[]? _scratch;
+
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        public override Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            owner.Decide();
+            if (!owner.Swallowed)
+            {
+                return _memory = inner.GetMemory(sizeHint);
+            }
+
+            if (_scratch is null || _scratch.Length < sizeHint)
+            {
+                _scratch = new byte[Math.Max(sizeHint, 4096)];
+            }
+
+            return _memory = _scratch;
+        }
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+
+        public override void Advance(int bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(bytes, _memory.Length);
+            var written = _memory.Span[..bytes];
+            _memory = default;
+            if (owner.Keep(written))
+            {
+                inner.Advance(bytes);
+            }
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default)
+        {
+            owner.Decide();
+            return owner.Swallowed ? ValueTask.FromResult(default(FlushResult)) : inner.FlushAsync(cancellationToken);
+        }
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        // The real writer belongs to the server, which completes it at the end of the request.
+        public override void Complete(Exception? exception = null)
+        {
         }
     }
 }
