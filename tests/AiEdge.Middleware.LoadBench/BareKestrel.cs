@@ -3,7 +3,7 @@ using AiEdge.Samples.ModelApi;
 
 namespace AiEdge.Middleware.LoadBench;
 
-/// <summary>The sample's predict, client and streamed chat endpoints on bare Kestrel, without any AiEdge concern.</summary>
+/// <summary>The sample's predict, train, client and streamed chat endpoints on bare Kestrel: the sample's host and endpoint code without any AiEdge concern.</summary>
 internal static class BareKestrel
 {
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
@@ -12,24 +12,45 @@ internal static class BareKestrel
 
     public static int Run(string[] args)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
-        builder.Logging.ClearProviders();
+        // The same host as the sample (WebApplication.CreateBuilder: its logging, configuration and host filtering)
+        // and the same endpoint code, so that the only difference measured is AddAiEdge()/UseAiEdge().
+        var builder = WebApplication.CreateBuilder(args);
         var app = builder.Build();
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
 
         app.MapPost("/v1/predict", async (HttpContext context) =>
         {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-            var root = document.RootElement;
-            var input = root.TryGetProperty("input", out var i) ? i.GetString() : null;
-            if (string.IsNullOrWhiteSpace(input))
+            PredictRequest? request;
+            try
             {
-                return Results.Problem(statusCode: 400, title: "Invalid request");
+                request = await JsonSerializer.DeserializeAsync<PredictRequest>(context.Request.Body, json, context.RequestAborted);
+            }
+            catch (JsonException)
+            {
+                return Problems.BadRequest("The body is not valid JSON.");
             }
 
-            var model = root.TryGetProperty("model", out var m) ? m.GetString() : "toy-sentiment";
-            var (label, score) = ToyModel.Predict(input);
-            return Results.Json(new { model, label, score, invocation = Guid.NewGuid().ToString("n") }, json);
+            if (request is null || string.IsNullOrWhiteSpace(request.Input))
+            {
+                return Problems.BadRequest("'input' is required and must not be empty.");
+            }
+
+            var (label, score) = ToyModel.Predict(request.Input);
+            return Results.Ok(new PredictResponse(request.Model ?? "toy-sentiment", label, score, Guid.NewGuid().ToString("n")));
+        });
+
+        app.MapPost("/v1/train", async (HttpContext context) =>
+        {
+            try
+            {
+                using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            }
+            catch (JsonException)
+            {
+                return Problems.BadRequest("The body is not valid JSON.");
+            }
+
+            return Results.Accepted(value: new { job = Guid.NewGuid().ToString("n") });
         });
 
         app.MapGet("/v1/client", (HttpContext context) => Results.Json(new

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The load benchmark: builds the sample and a bare Kestrel app in Release, starts NGINX (as the seeds configure
 # it) in front of bare Kestrel and a real redis-server, then measures every target with wrk on loopback,
-# alternating targets round by round, and prints a Markdown table with the ratios the project targets.
-#   tests/load/run.sh [--duration 10s] [--connections 64] [--rounds 2] [--streams 200]
+# alternating targets round by round, and prints a Markdown table with the ratios the project targets, and the
+# server-side CPU time per request (the servers' own CPU, so it does not depend on how much the load generator takes).
+# Every target is first warmed up under full load until the JIT's tiered compilation has settled.
+#   tests/load/run.sh [--duration 10s] [--warmup 15s] [--connections 64] [--rounds 2] [--streams 200]
 # Needs: wrk, nginx, redis-server (installed with apt-get when missing, as root).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-duration=10s; connections=64; rounds=2; streams=200
+duration=10s; warmup=15s; connections=64; rounds=2; streams=200
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
     --connections) connections=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --streams) streams=$2; shift 2 ;;
@@ -55,11 +58,15 @@ sample_env=(
   Sample__TokenDelayMs=20
 )
 
-(cd "$work/bench" && exec dotnet AiEdge.Middleware.LoadBench.dll bare --urls "http://127.0.0.1:$bare_port") & pids+=($!)
+# The bare app runs on the same host defaults and environment as the sample: only AiEdge differs.
+(cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll bare --urls "http://127.0.0.1:$bare_port") & pids+=($!)
+bare_pid=$!
 (cd "$work/sample" && exec env "${sample_env[@]}" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$sample_port") & pids+=($!)
 sample_pid=$!
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null & pids+=($!)
+redis_pid=$!
 (cd "$work/sample" && exec env "${sample_env[@]}" AiEdge__Redis__Configuration="127.0.0.1:$redis_port" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$redis_sample_port") & pids+=($!)
+redis_sample_pid=$!
 sed -e "s#__DIR__#$work#g" -e "s#__UPSTREAM__#$bare_port#g" -e "s#__PORT__#$nginx_port#g" "$root/tests/load/nginx.conf.template" > "$work/nginx.conf"
 mkdir -p "$work/nginx-cache"
 "$nginx_bin" -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
@@ -78,24 +85,42 @@ declare -A url=(
   [aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
 )
 order=(bare-miss aiedge-miss nginx-miss aiedge-redis-miss aiedge-hit nginx-hit aiedge-limit aiedge-redis-limit)
-declare -A rps p50 p99 errs
+declare -A rps p50 p99 errs cpu
+
+# The processes that serve a target (NGINX: its workers and the app behind it; Redis mode: the app and redis-server).
+servers() {
+  case "$1" in
+    bare-*) echo "$bare_pid" ;;
+    nginx-*) echo "$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ') $bare_pid" ;;
+    aiedge-redis-*) echo "$redis_sample_pid $redis_pid" ;;
+    *) echo "$sample_pid" ;;
+  esac
+}
+# utime + stime of those processes, in clock ticks.
+ticks() { local t=0 p; for p in $(servers "$1"); do t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$p/stat") )); done; echo "$t"; }
+hz=$(getconf CLK_TCK)
 
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
 
-# Warm-up: JIT, connection pools, the first cache fill.
-for t in "${order[@]}"; do IFS='|' read -r u s <<<"${url[$t]}"; wrk -t2 -c16 -d2s -s "$root/tests/load/$s.lua" "$u" >/dev/null; done
+# Warm-up under full load: the JIT's tiered compilation (which takes longer the more code a request runs), the
+# connection pools, and for the miss target a cache that is full and evicting, as it is in steady state.
+for t in "${order[@]}"; do IFS='|' read -r u s <<<"${url[$t]}"; wrk -t2 -c"$connections" -d"$warmup" -s "$root/tests/load/$s.lua" "$u" >/dev/null; done
 
 for round in $(seq 1 "$rounds"); do
   for t in "${order[@]}"; do
     IFS='|' read -r u s <<<"${url[$t]}"
     [ "$s" = miss ] || [ "$s" = hit ] || [ "$s" = train ] || { echo "unknown script $s" >&2; exit 2; }
+    t0=$(ticks "$t")
     out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/tests/load/$s.lua" "$u")
+    t1=$(ticks "$t")
     r=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
+    n=$(awk '/requests in/ { print $1 }' <<<"$out")
+    c=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$hz" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1000000 / hz / n : 0) }')
     l50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
     l99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
     e=$(awk '/Non-2xx/ { print $NF }' <<<"$out"); e=${e:-0}
-    echo "round $round $t: $r req/s p50 ${l50}ms p99 ${l99}ms non-2xx $e" >&2
-    rps[$t]="${rps[$t]:-} $r"; p50[$t]="${p50[$t]:-} $l50"; p99[$t]="${p99[$t]:-} $l99"; errs[$t]=$(( ${errs[$t]:-0} + e ))
+    echo "round $round $t: $r req/s p50 ${l50}ms p99 ${l99}ms non-2xx $e server CPU ${c}us/request" >&2
+    rps[$t]="${rps[$t]:-} $r"; p50[$t]="${p50[$t]:-} $l50"; p99[$t]="${p99[$t]:-} $l99"; cpu[$t]="${cpu[$t]:-} $c"; errs[$t]=$(( ${errs[$t]:-0} + e ))
   done
 done
 
@@ -107,10 +132,10 @@ rss_peak=$(awk '/VmHWM/ { print $2 }' "/proc/$sample_pid/status")
 bare_stream_line=$("$work/bench/AiEdge.Middleware.LoadBench" streams --url "http://127.0.0.1:$bare_port/v1/chat/completions" --count "$streams" 2>&1 || true)
 
 echo
-echo "| target | requests/s | p50 (ms) | p99 (ms) | non-2xx |"
-echo "|---|---:|---:|---:|---:|"
+echo "| target | requests/s | p50 (ms) | p99 (ms) | server CPU per request (µs) | non-2xx |"
+echo "|---|---:|---:|---:|---:|---:|"
 for t in "${order[@]}"; do
-  echo "| $t | $(median "${rps[$t]}") | $(median "${p50[$t]}") | $(median "${p99[$t]}") | ${errs[$t]} |"
+  echo "| $t | $(median "${rps[$t]}") | $(median "${p50[$t]}") | $(median "${p99[$t]}") | $(median "${cpu[$t]}") | ${errs[$t]} |"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 echo
@@ -121,7 +146,9 @@ echo "| AiEdge hit / NGINX proxy_cache hit | $(ratio "$(median "${rps[aiedge-hit
 echo "| Redis-backed / in-memory limits (uncached limited route) | $(ratio "$(median "${rps[aiedge-redis-limit]}")" "$(median "${rps[aiedge-limit]}")") | >= 0.75 |"
 echo "| Redis-backed / in-memory, cache miss (limits, L2 and cross-replica lock in Redis) | $(ratio "$(median "${rps[aiedge-redis-miss]}")" "$(median "${rps[aiedge-miss]}")") | — |"
 echo
+echo "Server CPU per request: AiEdge miss $(median "${cpu[aiedge-miss]}") µs against bare $(median "${cpu[bare-miss]}") µs (+$(awk -v a="$(median "${cpu[aiedge-miss]}")" -v b="$(median "${cpu[bare-miss]}")" 'BEGIN { printf "%.1f", a - b }') µs); AiEdge hit $(median "${cpu[aiedge-hit]}") µs against NGINX hit $(median "${cpu[nginx-hit]}") µs."
+echo
 echo "Event streams ($streams concurrent, 16 tokens at 20 ms): AiEdge: $stream_line; bare: $bare_stream_line"
 echo "AiEdge sample memory: RSS $((rss_before / 1024)) MiB before streams, peak $((rss_peak / 1024)) MiB"
 echo
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), .NET $(dotnet --version), $("$nginx_bin" -v 2>&1 | sed 's#.*/##'), wrk -t2 -c$connections -d$duration, $rounds rounds (medians)."
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), .NET $(dotnet --version), $("$nginx_bin" -v 2>&1 | sed 's#.*/##'), wrk -t2 -c$connections -d$duration after a $warmup warm-up per target, $rounds rounds (medians)."
