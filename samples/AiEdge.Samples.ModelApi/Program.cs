@@ -25,50 +25,9 @@ app.MapChatPage();
 
 var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
 
-app.MapPost("/v1/predict", async (HttpContext context, TimeProvider time) =>
-{
-    PredictRequest? request;
-    try
-    {
-        request = await JsonSerializer.DeserializeAsync<PredictRequest>(context.Request.Body, json, context.RequestAborted);
-    }
-    catch (JsonException)
-    {
-        return Problems.BadRequest("The body is not valid JSON.");
-    }
+app.MapPost("/v1/predict", ModelEndpoints.PredictAsync).WithBodyLimit("1m").WithPredictionCache().WithIdempotency().WithRateLimitTier("predict");
 
-    if (request is null || string.IsNullOrWhiteSpace(request.Input))
-    {
-        return Problems.BadRequest("'input' is required and must not be empty.");
-    }
-
-    if (request.DelayMs is < 0 or > 10_000)
-    {
-        return Problems.BadRequest("'delay_ms' must be from 0 to 10000.");
-    }
-
-    if (request.DelayMs is > 0)
-    {
-        await Task.Delay(TimeSpan.FromMilliseconds(request.DelayMs.Value), time, context.RequestAborted);
-    }
-
-    var (label, score) = ToyModel.Predict(request.Input);
-    return Results.Ok(new PredictResponse(request.Model ?? "toy-sentiment", label, score, Guid.NewGuid().ToString("n")));
-}).WithBodyLimit("1m").WithPredictionCache().WithIdempotency().WithRateLimitTier("predict");
-
-app.MapPost("/v1/train", async (HttpContext context) =>
-{
-    try
-    {
-        using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-    }
-    catch (JsonException)
-    {
-        return Problems.BadRequest("The body is not valid JSON.");
-    }
-
-    return Results.Accepted(value: new { job = Guid.NewGuid().ToString("n") });
-}).WithBodyLimit("100m").WithIdempotency().WithRateLimitTier("train");
+app.MapPost("/v1/train", ModelEndpoints.TrainAsync).WithBodyLimit("100m").WithIdempotency().WithRateLimitTier("train");
 
 app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator generator, IOptions<SampleOptions> options, TimeProvider time) =>
 {

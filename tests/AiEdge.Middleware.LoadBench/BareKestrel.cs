@@ -15,43 +15,12 @@ internal static class BareKestrel
         // The same host as the sample (WebApplication.CreateBuilder: its logging, configuration and host filtering)
         // and the same endpoint code, so that the only difference measured is AddAiEdge()/UseAiEdge().
         var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddSingleton(TimeProvider.System); // the predict handler's clock (AiEdge registers it in the sample)
         var app = builder.Build();
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web);
 
-        app.MapPost("/v1/predict", async (HttpContext context) =>
-        {
-            PredictRequest? request;
-            try
-            {
-                request = await JsonSerializer.DeserializeAsync<PredictRequest>(context.Request.Body, json, context.RequestAborted);
-            }
-            catch (JsonException)
-            {
-                return Problems.BadRequest("The body is not valid JSON.");
-            }
-
-            if (request is null || string.IsNullOrWhiteSpace(request.Input))
-            {
-                return Problems.BadRequest("'input' is required and must not be empty.");
-            }
-
-            var (label, score) = ToyModel.Predict(request.Input);
-            return Results.Ok(new PredictResponse(request.Model ?? "toy-sentiment", label, score, Guid.NewGuid().ToString("n")));
-        });
-
-        app.MapPost("/v1/train", async (HttpContext context) =>
-        {
-            try
-            {
-                using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-            }
-            catch (JsonException)
-            {
-                return Problems.BadRequest("The body is not valid JSON.");
-            }
-
-            return Results.Accepted(value: new { job = Guid.NewGuid().ToString("n") });
-        });
+        app.MapPost("/v1/predict", ModelEndpoints.PredictAsync);
+        app.MapPost("/v1/train", ModelEndpoints.TrainAsync);
 
         app.MapGet("/v1/client", (HttpContext context) => Results.Json(new
         {
