@@ -6,11 +6,34 @@ namespace AiEdge.Middleware.Internal;
 
 /// <summary>
 /// A stored response: status, the headers worth replaying, the body and, for an event stream, the offsets where
-/// each event ends. Immutable once built; shared by every request that replays it.
+/// each event ends. Immutable from the outside once built; shared by every request that replays it.
 /// </summary>
+/// <remarks>
+/// It is also its own node in <see cref="MemoryResponseCache"/>'s least-recently-used list (the <c>Lru*</c> members),
+/// so storing a response allocates nothing beside it and its body. Those members are read and written only by that
+/// cache, under its lock, once the cache has claimed the instance (<see cref="TryClaim"/>).
+/// </remarks>
 internal sealed class CachedResponse
 {
+    /// <summary>
+    /// What one entry costs beside its body, headers and event ends, in bytes on a 64-bit runtime: this object
+    /// (object header and method table 16, five references 40, four longs 32, the 32-byte key, two ints 8: 128)
+    /// and its slot in the cache's dictionary (key 32, reference 8, hash and next 8, bucket 4: 52, say 56).
+    /// </summary>
+    public const int EntryOverhead = 128 + 56;
+
+    /// <summary>What an array costs beside its elements (object header, method table, length).</summary>
+    public const int ArrayOverhead = 24;
+
+    /// <summary>What a string costs beside its characters (object header, method table, length, terminator).</summary>
+    public const int StringOverhead = 22;
+
     private const byte FormatVersion = 1;
+
+    private readonly long _createdTicks;
+    private readonly long _expiresTicks;
+    private readonly long _staleTicks;
+    private int _claimed;
 
     public CachedResponse(
         int statusCode,
@@ -20,21 +43,55 @@ internal sealed class CachedResponse
         DateTimeOffset createdAt,
         DateTimeOffset expiresAt,
         DateTimeOffset staleUntil)
+        : this(statusCode, headers, ReplayedHeaderSets.Shared.Holds(headers), body, eventEnds, createdAt.UtcTicks, expiresAt.UtcTicks, staleUntil.UtcTicks)
+    {
+    }
+
+    /// <summary>
+    /// Builds a response whose <paramref name="headers"/> may be a set shared with other responses
+    /// (<paramref name="headersShared"/>: held by <see cref="ReplayedHeaderSets"/>, so not charged to this entry);
+    /// the times are UTC ticks.
+    /// </summary>
+    internal CachedResponse(
+        int statusCode,
+        KeyValuePair<string, StringValues>[] headers,
+        bool headersShared,
+        byte[] body,
+        int[]? eventEnds,
+        long createdTicks,
+        long expiresTicks,
+        long staleTicks)
     {
         StatusCode = statusCode;
         Headers = headers;
         Body = body;
         EventEnds = eventEnds;
-        CreatedAt = createdAt;
-        ExpiresAt = expiresAt;
-        StaleUntil = staleUntil;
-        Size = EstimateSize(headers, body, eventEnds);
+        _createdTicks = createdTicks;
+        _expiresTicks = expiresTicks;
+        _staleTicks = staleTicks;
+        Size = EstimateSize(headers, headersShared, body, eventEnds);
+    }
+
+    // A copy sharing the arrays, for a cache that finds the instance already claimed.
+    private CachedResponse(CachedResponse other)
+    {
+        StatusCode = other.StatusCode;
+        Headers = other.Headers;
+        Body = other.Body;
+        EventEnds = other.EventEnds;
+        _createdTicks = other._createdTicks;
+        _expiresTicks = other._expiresTicks;
+        _staleTicks = other._staleTicks;
+        Size = other.Size;
     }
 
     /// <summary>Gets the status code.</summary>
     public int StatusCode { get; }
 
-    /// <summary>Gets the replayed headers (content headers and those the endpoint set; never Set-Cookie or hop-by-hop).</summary>
+    /// <summary>
+    /// Gets the replayed headers (content headers and those the endpoint set; never Set-Cookie or hop-by-hop).
+    /// The array may be shared with other responses: never modify it.
+    /// </summary>
     public KeyValuePair<string, StringValues>[] Headers { get; }
 
     /// <summary>Gets the body.</summary>
@@ -47,16 +104,40 @@ internal sealed class CachedResponse
     public bool IsEventStream => EventEnds is not null;
 
     /// <summary>Gets when the response was produced.</summary>
-    public DateTimeOffset CreatedAt { get; }
+    public DateTimeOffset CreatedAt => new(_createdTicks, TimeSpan.Zero);
 
     /// <summary>Gets when the response stops being fresh.</summary>
-    public DateTimeOffset ExpiresAt { get; }
+    public DateTimeOffset ExpiresAt => new(_expiresTicks, TimeSpan.Zero);
 
     /// <summary>Gets until when the response may still be served stale when the endpoint fails.</summary>
-    public DateTimeOffset StaleUntil { get; }
+    public DateTimeOffset StaleUntil => new(_staleTicks, TimeSpan.Zero);
 
-    /// <summary>Gets the approximate number of bytes the entry holds in memory.</summary>
+    /// <summary>Gets <see cref="StaleUntil"/> in UTC ticks.</summary>
+    public long StaleUntilTicks => _staleTicks;
+
+    /// <summary>
+    /// Gets the approximate number of bytes the entry holds in memory: <see cref="EntryOverhead"/>, the body and
+    /// event-end arrays, and the header set unless it is shared (a shared set is held once by the bounded
+    /// <see cref="ReplayedHeaderSets"/> table, whatever the number of entries referring to it). A private header set
+    /// counts its array, and each field's name and value strings (plus the array of several values), even though
+    /// those strings may be shared with the server: the estimate errs on the side of holding less.
+    /// </summary>
     public long Size { get; }
+
+    /// <summary>The previous (more recently used) entry; <see cref="MemoryResponseCache"/> only, under its lock.</summary>
+    internal CachedResponse? LruPrevious { get; set; }
+
+    /// <summary>The next (less recently used) entry; <see cref="MemoryResponseCache"/> only, under its lock.</summary>
+    internal CachedResponse? LruNext { get; set; }
+
+    /// <summary>The key the entry is stored under; <see cref="MemoryResponseCache"/> only, under its lock.</summary>
+    internal CacheKey LruKey { get; set; }
+
+    /// <summary>Claims the instance for one cache's list; <see langword="false"/> when it was claimed before (it is never released).</summary>
+    internal bool TryClaim() => Interlocked.CompareExchange(ref _claimed, 1, 0) == 0;
+
+    /// <summary>A new, unclaimed instance with the same content (the arrays are shared).</summary>
+    internal CachedResponse CopyUnclaimed() => new(this);
 
     /// <summary>Serializes the response into a self-contained byte array (the format of L2 and Redis records).</summary>
     public byte[] Serialize()
@@ -76,9 +157,9 @@ internal sealed class CachedResponse
         span[0] = FormatVersion;
         var offset = 1;
         WriteInt32(span, ref offset, StatusCode);
-        WriteInt64(span, ref offset, CreatedAt.UtcTicks);
-        WriteInt64(span, ref offset, ExpiresAt.UtcTicks);
-        WriteInt64(span, ref offset, StaleUntil.UtcTicks);
+        WriteInt64(span, ref offset, _createdTicks);
+        WriteInt64(span, ref offset, _expiresTicks);
+        WriteInt64(span, ref offset, _staleTicks);
         WriteInt32(span, ref offset, Headers.Length);
         foreach (var header in Headers)
         {
@@ -171,26 +252,45 @@ internal sealed class CachedResponse
             }
         }
 
-        response = new CachedResponse(
-            status,
-            headers,
-            body,
-            eventEnds,
-            new DateTimeOffset(created, TimeSpan.Zero),
-            new DateTimeOffset(expires, TimeSpan.Zero),
-            new DateTimeOffset(stale, TimeSpan.Zero));
+        if (created < DateTimeOffset.MinValue.UtcTicks || created > DateTimeOffset.MaxValue.UtcTicks
+            || expires < DateTimeOffset.MinValue.UtcTicks || expires > DateTimeOffset.MaxValue.UtcTicks
+            || stale < DateTimeOffset.MinValue.UtcTicks || stale > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            return false;
+        }
+
+        headers = ReplayedHeaderSets.Shared.Share(headers, headers, out var headersShared);
+        response = new CachedResponse(status, headers, headersShared, body, eventEnds, created, expires, stale);
         return true;
     }
 
-    private static long EstimateSize(KeyValuePair<string, StringValues>[] headers, byte[] body, int[]? eventEnds)
+    private static long EstimateSize(KeyValuePair<string, StringValues>[] headers, bool headersShared, byte[] body, int[]? eventEnds)
     {
-        long size = 128 + body.Length + ((eventEnds?.Length ?? 0) * 4);
+        long size = EntryOverhead + ArrayOverhead + body.Length;
+        if (eventEnds is not null)
+        {
+            size += ArrayOverhead + (eventEnds.Length * 4L);
+        }
+
+        if (headersShared)
+        {
+            return size;
+        }
+
+        // KeyValuePair<string, StringValues>: two references.
+        size += ArrayOverhead + (headers.Length * 16L);
         foreach (var header in headers)
         {
-            size += 32 + (header.Key.Length * 2);
-            foreach (var value in header.Value)
+            size += StringOverhead + (header.Key.Length * 2L);
+            var values = header.Value;
+            if (values.Count > 1)
             {
-                size += 24 + ((value?.Length ?? 0) * 2);
+                size += ArrayOverhead + (values.Count * 8L);
+            }
+
+            for (var i = 0; i < values.Count; i++)
+            {
+                size += StringOverhead + ((values[i]?.Length ?? 0) * 2L);
             }
         }
 

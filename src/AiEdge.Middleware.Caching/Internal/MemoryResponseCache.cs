@@ -1,21 +1,24 @@
+using System.Runtime.InteropServices;
 using AiEdge.Middleware.Caching;
 using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.Internal;
 
 /// <summary>
-/// The in-memory first level: least-recently-used entries bounded in bytes (each entry's body, headers and
-/// bookkeeping), one lock, no await inside it. Entries leave when their stale window ends or when room is needed.
+/// The in-memory first level: least-recently-used entries bounded in bytes (<see cref="CachedResponse.Size"/>: each
+/// entry's body, private headers and bookkeeping), one lock, no await inside it. Entries leave when their stale window
+/// ends or when room is needed. Each entry is its own list node, so storing one allocates nothing beside it (and the
+/// dictionary's growth while it fills).
 /// </summary>
 internal sealed class MemoryResponseCache
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<CacheKey, Node> _entries = [];
+    private readonly Dictionary<CacheKey, CachedResponse> _entries = [];
     private readonly TimeProvider _time;
     private readonly AiEdgeMetrics _metrics;
     private readonly long _limit;
-    private Node? _head;
-    private Node? _tail;
+    private CachedResponse? _head;
+    private CachedResponse? _tail;
     private long _size;
 
     public MemoryResponseCache(IOptions<PredictionCacheOptions> options, TimeProvider time, AiEdgeMetrics metrics)
@@ -52,21 +55,22 @@ internal sealed class MemoryResponseCache
     /// <summary>Finds the entry for <paramref name="key"/> that is fresh or still within its stale window.</summary>
     public CachedResponse? Get(in CacheKey key)
     {
-        var now = _time.GetUtcNow();
+        var now = _time.GetUtcNow().UtcTicks;
         long removed = 0;
         CachedResponse? found = null;
         lock (_lock)
         {
-            if (_entries.TryGetValue(key, out var node))
+            if (_entries.TryGetValue(key, out var entry))
             {
-                if (node.Response.StaleUntil <= now)
+                if (entry.StaleUntilTicks <= now)
                 {
-                    removed = Remove_NeedsLock(node);
+                    _entries.Remove(key);
+                    removed = Unlink_NeedsLock(entry);
                 }
                 else
                 {
-                    MoveToFront_NeedsLock(node);
-                    found = node.Response;
+                    MoveToFront_NeedsLock(entry);
+                    found = entry;
                 }
             }
         }
@@ -81,6 +85,10 @@ internal sealed class MemoryResponseCache
 
     /// <summary>Stores <paramref name="response"/> under <paramref name="key"/>, evicting least recently used entries to stay within the limit.</summary>
     /// <returns><see langword="false"/> when the entry alone exceeds the limit.</returns>
+    /// <remarks>
+    /// The cache links <paramref name="response"/> itself into its list. An instance already stored (here under
+    /// another key, or in another cache) is stored as a copy sharing its arrays.
+    /// </remarks>
     public bool Set(in CacheKey key, CachedResponse response)
     {
         if (response.Size > _limit)
@@ -88,21 +96,33 @@ internal sealed class MemoryResponseCache
             return false;
         }
 
-        long delta = response.Size;
+        var entry = response.TryClaim() ? response : null;
+        long delta;
         lock (_lock)
         {
-            if (_entries.TryGetValue(key, out var existing))
+            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var exists);
+            if (exists && ReferenceEquals(slot, response))
             {
-                delta -= Remove_NeedsLock(existing);
+                MoveToFront_NeedsLock(response);
+                return true;
             }
 
-            var node = new Node(key, response);
-            _entries[key] = node;
-            AddToFront_NeedsLock(node);
-            _size += response.Size;
-            while (_size > _limit && _tail is not null && _tail != node)
+            entry ??= response.CopyUnclaimed();
+            entry.TryClaim();
+            delta = entry.Size;
+            if (exists)
             {
-                delta -= Remove_NeedsLock(_tail);
+                delta -= Unlink_NeedsLock(slot!);
+            }
+
+            slot = entry;
+            entry.LruKey = key;
+            AddToFront_NeedsLock(entry);
+            _size += entry.Size;
+            while (_size > _limit && _tail is { } tail && tail != entry)
+            {
+                _entries.Remove(tail.LruKey);
+                delta -= Unlink_NeedsLock(tail);
             }
         }
 
@@ -110,75 +130,65 @@ internal sealed class MemoryResponseCache
         return true;
     }
 
-    private long Remove_NeedsLock(Node node)
+    // Takes the entry out of the list (the caller removes it from the dictionary) and gives the bytes it freed.
+    private long Unlink_NeedsLock(CachedResponse entry)
     {
-        _entries.Remove(node.Key);
-        if (node.Previous is not null)
+        if (entry.LruPrevious is not null)
         {
-            node.Previous.Next = node.Next;
+            entry.LruPrevious.LruNext = entry.LruNext;
         }
         else
         {
-            _head = node.Next;
+            _head = entry.LruNext;
         }
 
-        if (node.Next is not null)
+        if (entry.LruNext is not null)
         {
-            node.Next.Previous = node.Previous;
+            entry.LruNext.LruPrevious = entry.LruPrevious;
         }
         else
         {
-            _tail = node.Previous;
+            _tail = entry.LruPrevious;
         }
 
-        node.Previous = node.Next = null;
-        _size -= node.Response.Size;
-        return node.Response.Size;
+        // No links from a dead entry (it may sit in an older generation than its neighbours).
+        entry.LruPrevious = entry.LruNext = null;
+        _size -= entry.Size;
+        return entry.Size;
     }
 
-    private void AddToFront_NeedsLock(Node node)
+    private void AddToFront_NeedsLock(CachedResponse entry)
     {
-        node.Next = _head;
+        entry.LruNext = _head;
         if (_head is not null)
         {
-            _head.Previous = node;
+            _head.LruPrevious = entry;
         }
 
-        _head = node;
-        _tail ??= node;
+        _head = entry;
+        _tail ??= entry;
     }
 
-    private void MoveToFront_NeedsLock(Node node)
+    private void MoveToFront_NeedsLock(CachedResponse entry)
     {
-        if (_head == node)
+        if (_head == entry)
         {
             return;
         }
 
-        node.Previous!.Next = node.Next;
-        if (node.Next is not null)
+        entry.LruPrevious!.LruNext = entry.LruNext;
+        if (entry.LruNext is not null)
         {
-            node.Next.Previous = node.Previous;
+            entry.LruNext.LruPrevious = entry.LruPrevious;
         }
         else
         {
-            _tail = node.Previous;
+            _tail = entry.LruPrevious;
         }
 
-        node.Previous = null;
-        node.Next = _head;
-        _head!.Previous = node;
-        _head = node;
-    }
-
-    private sealed class Node(CacheKey key, CachedResponse response)
-    {
-        public CacheKey Key { get; } = key;
-
-        public CachedResponse Response { get; } = response;
-
-        public Node? Previous { get; set; }
-
-        public Node? Next { get; set; }
+        entry.LruPrevious = null;
+        entry.LruNext = _head;
+        _head!.LruPrevious = entry;
+        _head = entry;
     }
 }

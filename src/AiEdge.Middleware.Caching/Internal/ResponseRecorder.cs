@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -18,12 +20,11 @@ internal static class ResponseRecorder
     private static readonly string[] SmallNumbers = CreateSmallNumbers();
 
     // Never replayed: cookies, hop-by-hop fields, fields the server or other concerns compute per response.
-    private static readonly HashSet<string> Excluded = new(StringComparer.OrdinalIgnoreCase)
-    {
+    private static readonly FrozenSet<string> Excluded = FrozenSet.Create(
+        StringComparer.OrdinalIgnoreCase,
         "Set-Cookie", "Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate", "Proxy-Authorization",
         "TE", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length", "Date", "Server", "Age", XCache,
-        "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed",
-    };
+        "RateLimit", "RateLimit-Policy", "Retry-After", "Idempotent-Replayed");
 
     /// <summary>Takes the names of the headers present before the endpoint ran (set by earlier concerns, never stored).</summary>
     public static string[] SnapshotHeaderNames(IHeaderDictionary headers)
@@ -92,9 +93,33 @@ internal static class ResponseRecorder
         TimeSpan duration,
         TimeSpan staleWindow,
         string? extraExcluded = null)
+        => Record(response, headersBefore, body, eventEnds, now, duration, staleWindow, extraExcluded, ReplayedHeaderSets.Shared);
+
+    /// <summary>
+    /// Builds the stored form of the response the endpoint just produced, its replayed headers shared through
+    /// <paramref name="headerSets"/>: when an equal set is held there, this allocates only the response and its body.
+    /// </summary>
+    public static CachedResponse Record(
+        HttpResponse response,
+        ReadOnlySpan<string> headersBefore,
+        ReadOnlySpan<byte> body,
+        int[]? eventEnds,
+        DateTimeOffset now,
+        TimeSpan duration,
+        TimeSpan staleWindow,
+        string? extraExcluded,
+        ReplayedHeaderSets headerSets)
     {
         var all = response.Headers;
-        var kept = ArrayPool<KeyValuePair<string, StringValues>>.Shared.Rent(Math.Max(1, all.Count));
+        var expires = now + duration;
+        var staleUntil = expires + staleWindow;
+
+        // The replayed fields are gathered on the stack (a pooled array only for more than a handful).
+        var inline = default(HeaderBuffer);
+        KeyValuePair<string, StringValues>[]? rented = null;
+        var kept = all.Count <= HeaderBuffer.Length
+            ? (Span<KeyValuePair<string, StringValues>>)inline
+            : rented = ArrayPool<KeyValuePair<string, StringValues>>.Shared.Rent(all.Count);
         var count = 0;
         try
         {
@@ -120,11 +145,15 @@ internal static class ResponseRecorder
                 }
             }
 
-            return new CachedResponse(response.StatusCode, kept.AsSpan(0, count).ToArray(), body.ToArray(), eventEnds, now, now + duration, now + duration + staleWindow);
+            var headers = headerSets.Share(kept[..count], owned: null, out var headersShared);
+            return new CachedResponse(response.StatusCode, headers, headersShared, body.ToArray(), eventEnds, now.UtcTicks, expires.UtcTicks, staleUntil.UtcTicks);
         }
         finally
         {
-            ArrayPool<KeyValuePair<string, StringValues>>.Shared.Return(kept, clearArray: true);
+            if (rented is not null)
+            {
+                ArrayPool<KeyValuePair<string, StringValues>>.Shared.Return(rented, clearArray: true);
+            }
         }
     }
 
@@ -264,9 +293,9 @@ internal static class ResponseRecorder
 
         foreach (var value in connection)
         {
-            foreach (var token in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            foreach (var range in value.AsSpan().Split(','))
             {
-                if (string.Equals(token, name, StringComparison.OrdinalIgnoreCase))
+                if (value.AsSpan(range).Trim().Equals(name, StringComparison.OrdinalIgnoreCase))
                 {
                     return true;
                 }
@@ -285,5 +314,14 @@ internal static class ResponseRecorder
         }
 
         return numbers;
+    }
+
+    // Room for the replayed fields of an ordinary response without renting.
+    [InlineArray(Length)]
+    private struct HeaderBuffer
+    {
+        public const int Length = 16;
+
+        private KeyValuePair<string, StringValues> _first;
     }
 }
