@@ -17,10 +17,10 @@ internal sealed class CachedResponse
 {
     /// <summary>
     /// What one entry costs beside its body, headers and event ends, in bytes on a 64-bit runtime: this object
-    /// (object header and method table 16, five references 40, four longs 32, the 32-byte key, two ints 8: 128)
-    /// and its slot in the cache's dictionary (key 32, reference 8, hash and next 8, bucket 4: 52, say 56).
+    /// (object header and method table 16, five references 40, three longs 24, the 32-byte key, two ints 8: 120)
+    /// and its slot in the cache's set (reference 8, hash and next 8, bucket 4: 20, say 24).
     /// </summary>
-    public const int EntryOverhead = 128 + 56;
+    public const int EntryOverhead = 120 + 24;
 
     /// <summary>What an array costs beside its elements (object header, method table, length).</summary>
     public const int ArrayOverhead = 24;
@@ -30,10 +30,14 @@ internal sealed class CachedResponse
 
     private const byte FormatVersion = 1;
 
+    // The high bit of _status marks an instance claimed by a cache (see TryClaim).
+    private const int ClaimedBit = int.MinValue;
+
     private readonly long _createdTicks;
     private readonly long _expiresTicks;
     private readonly long _staleTicks;
-    private int _claimed;
+    private readonly int _size;
+    private int _status;
 
     public CachedResponse(
         int statusCode,
@@ -62,31 +66,32 @@ internal sealed class CachedResponse
         long expiresTicks,
         long staleTicks)
     {
-        StatusCode = statusCode;
+        ArgumentOutOfRangeException.ThrowIfNegative(statusCode);
+        _status = statusCode;
         Headers = headers;
         Body = body;
         EventEnds = eventEnds;
         _createdTicks = createdTicks;
         _expiresTicks = expiresTicks;
         _staleTicks = staleTicks;
-        Size = EstimateSize(headers, headersShared, body, eventEnds);
+        _size = (int)Math.Min(EstimateSize(headers, headersShared, body, eventEnds), int.MaxValue);
     }
 
     // A copy sharing the arrays, for a cache that finds the instance already claimed.
     private CachedResponse(CachedResponse other)
     {
-        StatusCode = other.StatusCode;
+        _status = other.StatusCode;
         Headers = other.Headers;
         Body = other.Body;
         EventEnds = other.EventEnds;
         _createdTicks = other._createdTicks;
         _expiresTicks = other._expiresTicks;
         _staleTicks = other._staleTicks;
-        Size = other.Size;
+        _size = other._size;
     }
 
     /// <summary>Gets the status code.</summary>
-    public int StatusCode { get; }
+    public int StatusCode => _status & ~ClaimedBit;
 
     /// <summary>
     /// Gets the replayed headers (content headers and those the endpoint set; never Set-Cookie or hop-by-hop).
@@ -120,9 +125,10 @@ internal sealed class CachedResponse
     /// event-end arrays, and the header set unless it is shared (a shared set is held once by the bounded
     /// <see cref="ReplayedHeaderSets"/> table, whatever the number of entries referring to it). A private header set
     /// counts its array, and each field's name and value strings (plus the array of several values), even though
-    /// those strings may be shared with the server: the estimate errs on the side of holding less.
+    /// those strings may be shared with the server: the estimate errs on the side of holding less. At most
+    /// <see cref="int.MaxValue"/>.
     /// </summary>
-    public long Size { get; }
+    public long Size => _size;
 
     /// <summary>The previous (more recently used) entry; <see cref="MemoryResponseCache"/> only, under its lock.</summary>
     internal CachedResponse? LruPrevious { get; set; }
@@ -134,7 +140,7 @@ internal sealed class CachedResponse
     internal CacheKey LruKey { get; set; }
 
     /// <summary>Claims the instance for one cache's list; <see langword="false"/> when it was claimed before (it is never released).</summary>
-    internal bool TryClaim() => Interlocked.CompareExchange(ref _claimed, 1, 0) == 0;
+    internal bool TryClaim() => (Interlocked.Or(ref _status, ClaimedBit) & ClaimedBit) == 0;
 
     /// <summary>A new, unclaimed instance with the same content (the arrays are shared).</summary>
     internal CachedResponse CopyUnclaimed() => new(this);
@@ -197,6 +203,7 @@ internal sealed class CachedResponse
 
         var offset = 1;
         if (!TryReadInt32(data, ref offset, out var status)
+            || status < 0
             || !TryReadInt64(data, ref offset, out var created)
             || !TryReadInt64(data, ref offset, out var expires)
             || !TryReadInt64(data, ref offset, out var stale)

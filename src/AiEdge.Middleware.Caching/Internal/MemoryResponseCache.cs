@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using AiEdge.Middleware.Caching;
 using Microsoft.Extensions.Options;
 
@@ -7,13 +6,15 @@ namespace AiEdge.Middleware.Internal;
 /// <summary>
 /// The in-memory first level: least-recently-used entries bounded in bytes (<see cref="CachedResponse.Size"/>: each
 /// entry's body, private headers and bookkeeping), one lock, no await inside it. Entries leave when their stale window
-/// ends or when room is needed. Each entry is its own list node, so storing one allocates nothing beside it (and the
-/// dictionary's growth while it fills).
+/// ends or when room is needed. Each entry is its own list node and its own key, so storing one allocates nothing
+/// beside it (but the set's growth while the cache fills).
 /// </summary>
 internal sealed class MemoryResponseCache
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<CacheKey, CachedResponse> _entries = [];
+    // The entries keyed by their own LruKey: a slot is one reference (no copy of the 32-byte key beside it).
+    private readonly HashSet<CachedResponse> _entries = new(KeyComparer.Instance);
+    private readonly HashSet<CachedResponse>.AlternateLookup<CacheKey> _byKey;
     private readonly TimeProvider _time;
     private readonly AiEdgeMetrics _metrics;
     private readonly long _limit;
@@ -26,6 +27,7 @@ internal sealed class MemoryResponseCache
         _limit = options.Value.SizeLimit;
         _time = time;
         _metrics = metrics;
+        _byKey = _entries.GetAlternateLookup<CacheKey>();
     }
 
     /// <summary>Gets the bytes held.</summary>
@@ -60,11 +62,11 @@ internal sealed class MemoryResponseCache
         CachedResponse? found = null;
         lock (_lock)
         {
-            if (_entries.TryGetValue(key, out var entry))
+            if (_byKey.TryGetValue(key, out var entry))
             {
                 if (entry.StaleUntilTicks <= now)
                 {
-                    _entries.Remove(key);
+                    _entries.Remove(entry);
                     removed = Unlink_NeedsLock(entry);
                 }
                 else
@@ -100,8 +102,8 @@ internal sealed class MemoryResponseCache
         long delta;
         lock (_lock)
         {
-            ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_entries, key, out var exists);
-            if (exists && ReferenceEquals(slot, response))
+            var exists = _byKey.TryGetValue(key, out var existing);
+            if (exists && ReferenceEquals(existing, response))
             {
                 MoveToFront_NeedsLock(response);
                 return true;
@@ -112,16 +114,17 @@ internal sealed class MemoryResponseCache
             delta = entry.Size;
             if (exists)
             {
-                delta -= Unlink_NeedsLock(slot!);
+                _entries.Remove(existing!);
+                delta -= Unlink_NeedsLock(existing!);
             }
 
-            slot = entry;
             entry.LruKey = key;
+            _entries.Add(entry);
             AddToFront_NeedsLock(entry);
             _size += entry.Size;
             while (_size > _limit && _tail is { } tail && tail != entry)
             {
-                _entries.Remove(tail.LruKey);
+                _entries.Remove(tail);
                 delta -= Unlink_NeedsLock(tail);
             }
         }
@@ -130,7 +133,7 @@ internal sealed class MemoryResponseCache
         return true;
     }
 
-    // Takes the entry out of the list (the caller removes it from the dictionary) and gives the bytes it freed.
+    // Takes the entry out of the list (the caller removes it from the set) and gives the bytes it freed.
     private long Unlink_NeedsLock(CachedResponse entry)
     {
         if (entry.LruPrevious is not null)
@@ -190,5 +193,23 @@ internal sealed class MemoryResponseCache
         entry.LruNext = _head;
         _head!.LruPrevious = entry;
         _head = entry;
+    }
+
+    // Entries are equal when their keys are; a CacheKey finds its entry without an entry to compare with.
+    private sealed class KeyComparer : IEqualityComparer<CachedResponse>, IAlternateEqualityComparer<CacheKey, CachedResponse>
+    {
+        public static readonly KeyComparer Instance = new();
+
+        public bool Equals(CachedResponse? x, CachedResponse? y)
+            => ReferenceEquals(x, y) || (x is not null && y is not null && x.LruKey.Equals(y.LruKey));
+
+        public int GetHashCode(CachedResponse obj) => obj.LruKey.GetHashCode();
+
+        public bool Equals(CacheKey alternate, CachedResponse other) => alternate.Equals(other.LruKey);
+
+        public int GetHashCode(CacheKey alternate) => alternate.GetHashCode();
+
+        // Never called: entries are added whole, never from a bare key.
+        public CachedResponse Create(CacheKey alternate) => throw new NotSupportedException("Entries are added whole.");
     }
 }
