@@ -66,6 +66,11 @@ public static class AiEdgeServiceCollectionExtensions
             app.UseExceptionHandler(new ExceptionHandlerOptions
             {
                 StatusCodeSelector = static exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+
+                // A request the client got wrong or abandoned (a body that arrives too slowly or ends early, a
+                // malformed one) is answered with its 4xx but is not an application error: no error log with a
+                // stack trace per such request, as Kestrel itself logs bad requests only at debug level.
+                SuppressDiagnosticsCallback = static context => context.Exception is BadHttpRequestException,
             });
         }
 
