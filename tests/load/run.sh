@@ -151,4 +151,4 @@ echo
 echo "Event streams ($streams concurrent, 16 tokens at 20 ms): AiEdge: $stream_line; bare: $bare_stream_line"
 echo "AiEdge sample memory: RSS $((rss_before / 1024)) MiB before streams, peak $((rss_peak / 1024)) MiB"
 echo
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), .NET $(dotnet --version), $("$nginx_bin" -v 2>&1 | sed 's#.*/##'), wrk -t2 -c$connections -d$duration after a $warmup warm-up per target, $rounds rounds (medians)."
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), .NET $(dotnet --version), $("$nginx_bin" -v 2>&1 | sed 's#.*/#nginx #'), wrk -t2 -c$connections -d$duration after a $warmup warm-up per target, $rounds rounds (medians)."
