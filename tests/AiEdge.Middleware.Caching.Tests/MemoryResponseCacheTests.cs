@@ -242,6 +242,21 @@ public sealed class MemoryResponseCacheTests
         Assert.InRange(allocated, 0, 120 + 128);
     }
 
+    [Fact]
+    public void Record_StoredBodyStartsInTheOldestGeneration()
+    {
+        var response = new DefaultHttpContext().Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        var body = "{\"label\":\"positive\"}"u8.ToArray();
+
+        var entry = ResponseRecorder.Record(response, [], body, null, Start, TimeSpan.FromMinutes(1), TimeSpan.Zero);
+
+        // Not copied through the young generations by every collection while it waits in the cache.
+        Assert.Equal(GC.MaxGeneration, GC.GetGeneration(entry.Body));
+        Assert.Equal(body, entry.Body);
+    }
+
     internal static CachedResponse Entry(int bodyLength, TimeSpan? stale = null)
         => new(200, [], new byte[bodyLength], null, Start, Start.AddMinutes(1), Start.AddMinutes(1) + (stale ?? TimeSpan.FromMinutes(1)));
 

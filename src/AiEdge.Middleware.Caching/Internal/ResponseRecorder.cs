@@ -146,7 +146,7 @@ internal static class ResponseRecorder
             }
 
             var headers = headerSets.Share(kept[..count], owned: null, out var headersShared);
-            return new CachedResponse(response.StatusCode, headers, headersShared, body.ToArray(), eventEnds, now.UtcTicks, expires.UtcTicks, staleUntil.UtcTicks);
+            return new CachedResponse(response.StatusCode, headers, headersShared, CopyLongLived(body), eventEnds, now.UtcTicks, expires.UtcTicks, staleUntil.UtcTicks);
         }
         finally
         {
@@ -162,6 +162,20 @@ internal static class ResponseRecorder
             || (extraExcluded is not null && string.Equals(name, extraExcluded, StringComparison.OrdinalIgnoreCase))
             || (!name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) && Contains(headersBefore, name))
             || IsListedInConnection(all, name));
+
+    // A stored body lives until it is evicted: allocated on the pinned object heap (logically the oldest
+    // generation), the collector never copies it through the young generations, and it holds no references to trace.
+    private static byte[] CopyLongLived(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return [];
+        }
+
+        var copy = GC.AllocateUninitializedArray<byte>(body.Length, pinned: true);
+        body.CopyTo(copy);
+        return copy;
+    }
 
     /// <summary>Finds the event boundaries of a completed event stream; <see langword="null"/> when the terminal event is missing.</summary>
     public static int[]? FindCompletedEvents(ReadOnlySpan<byte> body, ReadOnlySpan<byte> terminalEvent)
