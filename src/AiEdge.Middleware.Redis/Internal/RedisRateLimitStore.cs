@@ -16,10 +16,10 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// <remarks>
 /// Decisions of concurrent requests share script calls: a lone decision is sent at once; those that arrive while a
 /// call is on its way queue and go together (up to <see cref="MaxRequestsPerCall"/>) in the next one, decided in
-/// arrival order. Each request encodes its bucket keys once, on its own thread, into a pooled
-/// <see cref="PendingDecision"/> that it awaits as a <see cref="ValueTask"/>; the single sender names each distinct
-/// key and rule of the call once, copies the encoded keys into the connection's buffer, and settles every decision
-/// from the reply, or by the failure mode when the call fails. A caller that is cancelled is released at once; its decision is left out if its call was not written yet,
+/// arrival order. Each request encodes its keys and values once, on its own thread, into a pooled
+/// <see cref="PendingDecision"/> that it awaits as a <see cref="ValueTask"/>; the single sender copies those bytes
+/// into the connection's buffer and settles every decision from the reply, or by the failure mode when the call
+/// fails. A caller that is cancelled is released at once; its decision is left out if its call was not written yet,
 /// and applied in Redis (its result discarded) if it was.
 /// </remarks>
 internal sealed partial class RedisRateLimitStore : IRateLimitStore
@@ -229,7 +229,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             return ValueTask.FromCanceled(cancellationToken);
         }
 
-        // The decision copies what the call needs (its keys, encoded; rules and costs) out of the batch now; the batch is
+        // The decision copies what the call needs (its keys and values, encoded) out of the batch now; the batch is
         // written again only by whoever settles the decision first: the call's reply, or the caller's cancellation.
         var decision = RentDecision();
         var task = decision.Start(batch, cancellationToken);
