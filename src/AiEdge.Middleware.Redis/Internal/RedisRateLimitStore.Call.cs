@@ -149,7 +149,7 @@ internal sealed partial class RedisRateLimitStore
         /// <summary>Settles every decision from the script's reply; <see langword="false"/> (nothing settled) when the reply is malformed.</summary>
         public bool TryComplete(RedisValue reply)
         {
-            if (reply.Type != RespType.Array || reply.Items!.Length != ItemCount * 3)
+            if (reply.Type != RespType.Array || reply.Items!.Length != ItemCount * 5 + DecisionCount)
             {
                 return false;
             }

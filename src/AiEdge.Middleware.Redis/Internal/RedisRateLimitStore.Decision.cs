@@ -97,28 +97,24 @@ internal sealed partial class RedisRateLimitStore
         /// <summary>Takes the results of this decision from the reply at <paramref name="offset"/>; returns the offset after them.</summary>
         public int Complete(RedisValue[] items, int offset)
         {
-            var next = offset + ItemCount * 3;
+            var next = offset + 1 + ItemCount * 5;
             if (!TrySettle())
             {
                 return next;
             }
 
             var batch = _batch!;
-            var admitted = true;
+            batch.Admitted = items[offset].Integer == 1;
             for (var i = 0; i < ItemCount; i++)
             {
-                var o = offset + i * 3;
-                var decided = items[o].Integer;
+                var o = offset + 1 + i * 5;
                 ref var result = ref batch.Results[i];
-                result.Admitted = decided >= 0;
-                result.DelayMs = Math.Max(decided, 0);
-                result.RetryAfterMs = Math.Max(-decided, 0);
-                result.Remaining = items[o + 1].Integer;
-                result.ResetMs = items[o + 2].Integer;
-                admitted &= decided >= 0;
+                result.Admitted = items[o].Integer == 1;
+                result.DelayMs = items[o + 1].Integer;
+                result.RetryAfterMs = items[o + 2].Integer;
+                result.Remaining = items[o + 3].Integer;
+                result.ResetMs = items[o + 4].Integer;
             }
-
-            batch.Admitted = admitted;
 
             _core.SetResult(true);
             return next;

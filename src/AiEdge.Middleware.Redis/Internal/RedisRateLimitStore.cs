@@ -29,8 +29,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     // for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; ARGV[3]: the number of distinct
     // rules R, then 5 values per rule: unit (0 requests, 1 tokens), rate numerator, rate denominator, capacity,
     // delay (-1: nodelay); then per batch its item count n and 3 values per item: key index, rule index, cost.
-    // Returns 3 integers per item, batch after batch: delayMs when the item admits (0 or more), or -retryAfterMs when
-    // it refuses (retry-after is at least 1 ms); remaining; resetMs. A batch is admitted when every item admits.
+    // Returns per batch: admitted, then per item: admitted, delayMs, retryAfterMs, remaining, resetMs.
     // A bucket is read once per call (HMGET) and, when a batch committed to it, written once at the end (HSET and
     // PEXPIRE of its last commit): between batches its state lives in the call's tables, holding what the hash would,
     // so many decisions on one hot bucket cost Redis one read and one write per call.
@@ -65,6 +64,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
           a = a + 1
           local base = #out
           local all = 1
+          out[base + 1] = 1
           for i = 1, n do
             local p = a + (i - 1) * 3
             local key, r, cost = tonumber(ARGV[p]), tonumber(ARGV[p + 1]) * 5 - 4, tonumber(ARGV[p + 2])
@@ -113,10 +113,10 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             end
             if admitted == 0 then all = 0 end
             keys[i], nexts[i], exists[i], lasts[i] = key, nx, ex ~= nil, last
-            local o = base + (i - 1) * 3
-            if admitted == 1 then out[o + 1] = delayms else out[o + 1] = -retry end
-            out[o + 2], out[o + 3] = remaining, reset
+            local o = base + 1 + (i - 1) * 5
+            out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = admitted, delayms, retry, remaining, reset
           end
+          out[base + 1] = all
           if all == 1 then
             for i = 1, n do
               local key = keys[i]
@@ -124,7 +124,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
               if (not exists[i]) or now > last then last = now end
               if not ttl[key] then dirty[#dirty + 1] = key end
               ce[key], cl[key] = nexts[i], last
-              ttl[key] = out[base + (i - 1) * 3 + 3] + 1000
+              ttl[key] = out[base + 1 + (i - 1) * 5 + 5] + 1000
             end
           end
           a = a + n * 3
