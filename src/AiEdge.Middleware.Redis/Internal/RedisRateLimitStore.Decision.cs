@@ -11,8 +11,8 @@ namespace AiEdge.Middleware.Redis.Internal;
 internal sealed partial class RedisRateLimitStore
 {
     /// <summary>
-    /// One request's decision on its way to Redis, pooled and reused. <see cref="Start"/> encodes its keys once, on
-    /// the request's own thread, and keeps each item's rule and cost; then it is settled exactly once, by whichever comes first: the call's reply
+    /// One request's decision on its way to Redis, pooled and reused. <see cref="Start"/> encodes its keys and values
+    /// once, on the request's own thread; then it is settled exactly once, by whichever comes first: the call's reply
     /// (the results are written into the batch), the failure mode when the call fails, or the caller's cancellation
     /// (the batch is then never touched again, as its caller may reuse it). The caller awaits it as a
     /// <see cref="ValueTask"/> with no task behind it. It goes back to the pool once both the caller has its result
@@ -24,10 +24,7 @@ internal sealed partial class RedisRateLimitStore
         private const int Settled = 1;
 
         private readonly ArrayBufferWriter<byte> _keys = new(256);
-        private int[] _keyEnds = new int[4];
-        private int[] _keyHashes = new int[4];
-        private RateLimitRule[] _rules = new RateLimitRule[4];
-        private long[] _costs = new long[4];
+        private readonly ArrayBufferWriter<byte> _values = new(128);
         private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
         private RateLimitBatch? _batch;
         private CancellationToken _cancellationToken;
@@ -35,8 +32,14 @@ internal sealed partial class RedisRateLimitStore
         private int _state;
         private int _owners;
 
-        /// <summary>Gets the number of items (rules) of the batch.</summary>
-        public int ItemCount { get; private set; }
+        /// <summary>Gets the number of keys (one per item of the batch).</summary>
+        public int KeyCount { get; private set; }
+
+        /// <summary>Gets the keys, each a RESP bulk string.</summary>
+        public ReadOnlySpan<byte> Keys => _keys.WrittenSpan;
+
+        /// <summary>Gets the item count and the 6 values of each item, each a RESP bulk string.</summary>
+        public ReadOnlySpan<byte> Values => _values.WrittenSpan;
 
         /// <summary>Gets whether the decision was settled (cancelled, before its call was sent).</summary>
         public bool IsSettled => Volatile.Read(ref _state) == Settled;
@@ -50,27 +53,20 @@ internal sealed partial class RedisRateLimitStore
             _batch = batch;
             _cancellationToken = cancellationToken;
             _keys.ResetWrittenCount();
-            var count = batch.Count;
-            if (_rules.Length < count)
-            {
-                _keyEnds = new int[count];
-                _keyHashes = new int[count];
-                _rules = new RateLimitRule[count];
-                _costs = new long[count];
-            }
-
-            ItemCount = count;
-            for (var i = 0; i < count; i++)
+            _values.ResetWrittenCount();
+            KeyCount = batch.Count;
+            RespWriter.WriteBulkInteger(_values, batch.Count);
+            for (var i = 0; i < batch.Count; i++)
             {
                 ref var item = ref batch.Items[i];
-                var start = _keys.WrittenCount;
-                WriteKey(item.Rule.StoreKey, item.Partition);
-                _keyEnds[i] = _keys.WrittenCount;
-                var hash = default(HashCode);
-                hash.AddBytes(_keys.WrittenSpan[start..]);
-                _keyHashes[i] = hash.ToHashCode();
-                _rules[i] = item.Rule;
-                _costs[i] = item.CostMilli;
+                var rule = item.Rule;
+                WriteKey(rule.StoreKey, item.Partition);
+                RespWriter.WriteBulkInteger(_values, rule.Unit == RateLimitUnit.Requests ? 0 : 1);
+                RespWriter.WriteBulkInteger(_values, rule.RateNumerator);
+                RespWriter.WriteBulkInteger(_values, rule.RateDenominator);
+                RespWriter.WriteBulkInteger(_values, rule.CapacityMilli);
+                RespWriter.WriteBulkInteger(_values, rule.NoDelay ? -1 : rule.DelayMilli);
+                RespWriter.WriteBulkInteger(_values, item.CostMilli);
             }
 
             var task = new ValueTask(this, _core.Version);
@@ -82,22 +78,10 @@ internal sealed partial class RedisRateLimitStore
             return task;
         }
 
-        /// <summary>Gets the key of item <paramref name="item"/>, as a RESP bulk string.</summary>
-        public ReadOnlySpan<byte> Key(int item) => _keys.WrittenSpan[(item == 0 ? 0 : _keyEnds[item - 1]).._keyEnds[item]];
-
-        /// <summary>Gets a hash of <see cref="Key"/>.</summary>
-        public int KeyHash(int item) => _keyHashes[item];
-
-        /// <summary>Gets the rule of item <paramref name="item"/>.</summary>
-        public RateLimitRule Rule(int item) => _rules[item];
-
-        /// <summary>Gets the cost (milli-units) of item <paramref name="item"/>.</summary>
-        public long Cost(int item) => _costs[item];
-
         /// <summary>Takes the results of this decision from the reply at <paramref name="offset"/>; returns the offset after them.</summary>
         public int Complete(RedisValue[] items, int offset)
         {
-            var next = offset + 1 + ItemCount * 5;
+            var next = offset + 1 + KeyCount * 5;
             if (!TrySettle())
             {
                 return next;
@@ -105,7 +89,7 @@ internal sealed partial class RedisRateLimitStore
 
             var batch = _batch!;
             batch.Admitted = items[offset].Integer == 1;
-            for (var i = 0; i < ItemCount; i++)
+            for (var i = 0; i < KeyCount; i++)
             {
                 var o = offset + 1 + i * 5;
                 ref var result = ref batch.Results[i];
@@ -209,7 +193,6 @@ internal sealed partial class RedisRateLimitStore
             {
                 _batch = null;
                 _cancellationToken = default;
-                Array.Clear(_rules, 0, ItemCount);
                 store.ReturnDecision(this);
             }
         }

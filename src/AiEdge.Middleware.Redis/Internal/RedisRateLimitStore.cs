@@ -6,38 +6,28 @@ using AiEdge.Middleware.RateLimiting.Internal;
 namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>
-/// The rate-limit state of every replica in Redis: one Lua script decides requests' batches atomically on Redis's own
-/// clock (<c>TIME</c>), with exactly <see cref="LeakyBucket"/>'s integer arithmetic, and commits a batch only when
-/// every rule admits. Each bucket is a hash <c>{e: excess milli-units, l: last ms}</c> under
+/// The rate-limit state of every replica in Redis: one Lua script decides a whole batch atomically on Redis's own
+/// clock (<c>TIME</c>), with exactly <see cref="LeakyBucket"/>'s integer arithmetic, and commits only when every
+/// rule admits. Each bucket is a hash <c>{e: excess milli-units, l: last ms}</c> under
 /// <c>{prefix}rl:{StoreKey}:{{partition}}</c> (the partition is the Cluster hash tag, so every rule of one
 /// partition lives in one slot) and expires once idle. While Redis is unreachable the decision is taken by the
 /// replica's own in-memory store (fail-open) or the call throws (fail-closed).
 /// </summary>
-/// <remarks>
-/// Decisions of concurrent requests share script calls: a lone decision is sent at once; those that arrive while a
-/// call is on its way queue and go together (up to <see cref="MaxRequestsPerCall"/>) in the next one, decided in
-/// arrival order. Each request encodes its keys and values once, on its own thread, into a pooled
-/// <see cref="PendingDecision"/> that it awaits as a <see cref="ValueTask"/>; the single sender copies those bytes
-/// into the connection's buffer and settles every decision from the reply, or by the failure mode when the call
-/// fails. A caller that is cancelled is released at once; its decision is left out if its call was not written yet,
-/// and applied in Redis (its result discarded) if it was.
-/// </remarks>
 internal sealed partial class RedisRateLimitStore : IRateLimitStore
 {
     // Decides several requests' batches in one call, one after another, each all-or-nothing exactly as a call of its
-    // own would (a later batch sees what an earlier one committed). KEYS: the call's distinct buckets. ARGV[1]: ''
-    // for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; ARGV[3]: the number of distinct
-    // rules R, then 5 values per rule: unit (0 requests, 1 tokens), rate numerator, rate denominator, capacity,
-    // delay (-1: nodelay); then per batch its item count n and 3 values per item: key index, rule index, cost.
-    // Returns per batch: admitted, then per item: admitted, delayMs, retryAfterMs, remaining, resetMs.
+    // own would (a later batch sees what an earlier one committed). KEYS: every batch's keys, in order (a key may
+    // repeat). ARGV[1]: '' for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; then per
+    // batch its item count n and 6 values per item: unit (0 requests, 1 tokens), rate numerator, rate denominator,
+    // capacity, delay (-1: nodelay), cost. Returns per batch: admitted, then per item: admitted, delayMs,
+    // retryAfterMs, remaining, resetMs.
     // A bucket is read once per call (HMGET) and, when a batch committed to it, written once at the end (HSET and
-    // PEXPIRE of its last commit): between batches its state lives in the call's tables, holding what the hash would,
-    // so many decisions on one hot bucket cost Redis one read and one write per call.
+    // PEXPIRE of its last commit): the state between batches lives in the call's tables, which is what the hash
+    // would hold, so many decisions on one hot bucket cost Redis one read and one write per call.
     // Lua numbers are doubles: exact while every product below stays under 2^53 (see docs/redis.md, sizing).
     internal static readonly RedisScript AcquireScript = new("ratelimit-acquire-batches", """
-        local floor, max = math.floor, math.max
         local function fdiv(a, b)
-          local q = floor(a / b)
+          local q = math.floor(a / b)
           if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
           return q
         end
@@ -49,28 +39,28 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         local now
         if ARGV[1] == '' then
           local t = redis.call('TIME')
-          now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
+          now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
         else
           now = tonumber(ARGV[1])
         end
-        local rules = {}
-        local a = 4 + tonumber(ARGV[3]) * 5
-        for j = 4, a - 1 do rules[j - 3] = tonumber(ARGV[j]) end
-        local read, ce, cl, ttl, dirty = {}, {}, {}, {}, {}
-        local nexts, exists, lasts, keys = {}, {}, {}, {}
+        local read, ce, cl = {}, {}, {}
+        local ttl, dirty = {}, {}
         local out = {}
+        local k, a = 0, 3
         for _ = 1, tonumber(ARGV[2]) do
           local n = tonumber(ARGV[a])
           a = a + 1
           local base = #out
+          local nexts, exists, lasts = {}, {}, {}
           local all = 1
           out[base + 1] = 1
           for i = 1, n do
-            local p = a + (i - 1) * 3
-            local key, r, cost = tonumber(ARGV[p]), tonumber(ARGV[p + 1]) * 5 - 4, tonumber(ARGV[p + 2])
-            local unit, num, den, cap, delay = rules[r], rules[r + 1], rules[r + 2], rules[r + 3], rules[r + 4]
+            local p = a + (i - 1) * 6
+            local unit, num, den = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+            local cap, delay, cost = tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4]), tonumber(ARGV[p + 5])
+            local key = KEYS[k + i]
             if not read[key] then
-              local s = redis.call('HMGET', KEYS[key], 'e', 'l')
+              local s = redis.call('HMGET', key, 'e', 'l')
               read[key] = true
               if s[1] then ce[key], cl[key] = tonumber(s[1]), tonumber(s[2]) end
             end
@@ -79,7 +69,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             if ex then
               excess = ex
               last = cl[key]
-              elapsed = max(now - last, 0)
+              elapsed = math.max(now - last, 0)
             end
             local drained = 0
             if elapsed > 0 then
@@ -87,11 +77,11 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             end
             local admitted, delayms, retry, remaining, reset, nx = 1, 0, 0, 0, 0, 0
             if unit == 0 then
-              if ex then nx = max(excess - drained + 1000, 0) end
+              if ex then nx = math.max(excess - drained + 1000, 0) end
               if nx > cap then
                 admitted = 0
-                retry = max(ceilms(num, den, excess + 1000 - cap) - elapsed, 1)
-                reset = max(ceilms(num, den, excess + 1000) - elapsed, 0)
+                retry = math.max(ceilms(num, den, excess + 1000 - cap) - elapsed, 1)
+                reset = math.max(ceilms(num, den, excess + 1000) - elapsed, 0)
               else
                 if delay >= 0 and nx > delay then delayms = fdiv((nx - delay) * den, num) end
                 remaining = fdiv(cap - nx, 1000)
@@ -99,27 +89,27 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
               end
             else
               local level = 0
-              if ex then level = max(excess - drained, 0) end
+              if ex then level = math.max(excess - drained, 0) end
               nx = level + cost
               if nx > cap then
                 admitted = 0
-                retry = max(ceilms(num, den, excess - (cap - cost)) - elapsed, 1)
+                retry = math.max(ceilms(num, den, excess - (cap - cost)) - elapsed, 1)
                 remaining = tdiv(cap - level, 1000)
-                reset = max(ceilms(num, den, excess) - elapsed, 0)
+                reset = math.max(ceilms(num, den, excess) - elapsed, 0)
               else
                 remaining = fdiv(cap - nx, 1000)
                 reset = ceilms(num, den, nx)
               end
             end
             if admitted == 0 then all = 0 end
-            keys[i], nexts[i], exists[i], lasts[i] = key, nx, ex ~= nil, last
+            nexts[i], exists[i], lasts[i] = nx, ex ~= nil, last
             local o = base + 1 + (i - 1) * 5
             out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = admitted, delayms, retry, remaining, reset
           end
           out[base + 1] = all
           if all == 1 then
             for i = 1, n do
-              local key = keys[i]
+              local key = KEYS[k + i]
               local last = lasts[i]
               if (not exists[i]) or now > last then last = now end
               if not ttl[key] then dirty[#dirty + 1] = key end
@@ -127,11 +117,12 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
               ttl[key] = out[base + 1 + (i - 1) * 5 + 5] + 1000
             end
           end
-          a = a + n * 3
+          k = k + n
+          a = a + n * 6
         end
         for _, key in ipairs(dirty) do
-          redis.call('HSET', KEYS[key], 'e', ce[key], 'l', cl[key])
-          redis.call('PEXPIRE', KEYS[key], ttl[key])
+          redis.call('HSET', key, 'e', ce[key], 'l', cl[key])
+          redis.call('PEXPIRE', key, ttl[key])
         end
         return out
         """);
@@ -173,10 +164,10 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
 
     private const string Concern = "ratelimit";
 
-    // One call carries at most this many requests' batches, and at most this many items (unless one batch alone has
+    // One call carries at most this many requests' batches, and at most this many keys (unless one batch alone has
     // more), so a call stays a few KiB and Redis is never busy with one script for long.
     private const int MaxRequestsPerCall = 64;
-    private const int MaxItemsPerCall = 256;
+    private const int MaxKeysPerCall = 256;
 
     // Decisions kept for reuse: enough for every request a loaded replica has waiting at once.
     private const int MaxPooledDecisions = 1024;
@@ -272,7 +263,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             {
                 while (call.DecisionCount < MaxRequestsPerCall && _queue.TryPeek(out var next))
                 {
-                    if (call.DecisionCount > 0 && call.ItemCount + next.ItemCount > MaxItemsPerCall)
+                    if (call.DecisionCount > 0 && call.KeyCount + next.KeyCount > MaxKeysPerCall)
                     {
                         break;
                     }
@@ -304,7 +295,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
                 return;
             }
 
-            call.Prepare(FixedNowMs);
+            call.FixNow(FixedNowMs);
             Interlocked.Increment(ref _scriptCalls);
             var reply = await _redis.EvaluateAsync(AcquireScript, call).ConfigureAwait(false);
             if (call.TryComplete(reply))
