@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>The state of the connection to Redis.</summary>
@@ -40,27 +38,4 @@ internal interface IRedisConnection
 
     /// <summary>Runs a Lua script by its SHA1 (<c>EVALSHA</c>), loading it with <c>EVAL</c> when the server answers <c>NOSCRIPT</c>.</summary>
     Task<RedisValue> EvaluateAsync(RedisScript script, int keyCount, RedisArg[] keysAndArgs);
-
-    /// <summary>Runs a Lua script as <see cref="EvaluateAsync(RedisScript, int, RedisArg[])"/> does, with keys and
-    /// arguments that encode themselves straight into the connection's buffer.</summary>
-    Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments);
-}
-
-/// <summary>
-/// The keys and arguments of one script call, already encoded or encoded on demand: a caller with many small
-/// arguments (the rate-limit decisions of many requests) writes them without a <see cref="RedisArg"/> per value.
-/// </summary>
-internal interface IRedisScriptArguments
-{
-    /// <summary>Gets the number of keys (written first).</summary>
-    int KeyCount { get; }
-
-    /// <summary>Gets the number of keys and arguments together.</summary>
-    int Count { get; }
-
-    /// <summary>
-    /// Writes every key, then every argument, each as a RESP bulk string. Called under the connection's write lock,
-    /// once, or twice when the server answers <c>NOSCRIPT</c>; must write the same bytes each time and never throw.
-    /// </summary>
-    void WriteTo(IBufferWriter<byte> writer);
 }

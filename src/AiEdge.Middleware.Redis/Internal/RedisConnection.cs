@@ -120,23 +120,6 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
         return reply;
     }
 
-    public async Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments)
-    {
-        var connection = _current;
-        if (!_connected || connection is null)
-        {
-            return await NotConnected().ConfigureAwait(false);
-        }
-
-        var reply = await connection.SendScript("EVALSHA", script.Sha1, arguments).ConfigureAwait(false);
-        if (reply.IsErrorWithPrefix("NOSCRIPT"u8))
-        {
-            reply = await connection.SendScript("EVAL", script.Text, arguments).ConfigureAwait(false);
-        }
-
-        return reply;
-    }
-
     private Task<RedisValue> NotConnected()
     {
         if (_endpoint is not null && _connectLoop is null)
@@ -401,25 +384,6 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
                 _pending.Enqueue(pending);
 
                 // The outbound pipe has no back-pressure, so the flush completes synchronously.
-                _ = _outbound.Writer.FlushAsync();
-            }
-
-            return pending.Task;
-        }
-
-        public Task<RedisValue> SendScript(string command, string script, IRedisScriptArguments arguments)
-        {
-            var pending = new PendingCommand(command, _owner._time.GetTimestamp());
-            lock (_writeLock)
-            {
-                if (_failed)
-                {
-                    return NotConnectedTask;
-                }
-
-                RespWriter.WriteScriptHeader(_outbound.Writer, command, script, arguments.KeyCount, arguments.Count);
-                arguments.WriteTo(_outbound.Writer);
-                _pending.Enqueue(pending);
                 _ = _outbound.Writer.FlushAsync();
             }
 

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting.Internal;
 
@@ -13,17 +11,13 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// partition lives in one slot) and expires once idle. While Redis is unreachable the decision is taken by the
 /// replica's own in-memory store (fail-open) or the call throws (fail-closed).
 /// </summary>
-internal sealed partial class RedisRateLimitStore : IRateLimitStore
+internal sealed class RedisRateLimitStore : IRateLimitStore
 {
     // Decides several requests' batches in one call, one after another, each all-or-nothing exactly as a call of its
-    // own would (a later batch sees what an earlier one committed). KEYS: every batch's keys, in order (a key may
-    // repeat). ARGV[1]: '' for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; then per
-    // batch its item count n and 6 values per item: unit (0 requests, 1 tokens), rate numerator, rate denominator,
-    // capacity, delay (-1: nodelay), cost. Returns per batch: admitted, then per item: admitted, delayMs,
-    // retryAfterMs, remaining, resetMs.
-    // A bucket is read once per call (HMGET) and, when a batch committed to it, written once at the end (HSET and
-    // PEXPIRE of its last commit): the state between batches lives in the call's tables, which is what the hash
-    // would hold, so many decisions on one hot bucket cost Redis one read and one write per call.
+    // own would (a later batch sees what an earlier one committed). KEYS: every batch's keys, in order. ARGV[1]: ''
+    // for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; then per batch its item count n
+    // and 6 values per item: unit (0 requests, 1 tokens), rate numerator, rate denominator, capacity, delay
+    // (-1: nodelay), cost. Returns per batch: admitted, then per item: admitted, delayMs, retryAfterMs, remaining, resetMs.
     // Lua numbers are doubles: exact while every product below stays under 2^53 (see docs/redis.md, sizing).
     internal static readonly RedisScript AcquireScript = new("ratelimit-acquire-batches", """
         local function fdiv(a, b)
@@ -43,8 +37,6 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         else
           now = tonumber(ARGV[1])
         end
-        local read, ce, cl = {}, {}, {}
-        local ttl, dirty = {}, {}
         local out = {}
         local k, a = 0, 3
         for _ = 1, tonumber(ARGV[2]) do
@@ -58,17 +50,12 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             local p = a + (i - 1) * 6
             local unit, num, den = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
             local cap, delay, cost = tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4]), tonumber(ARGV[p + 5])
-            local key = KEYS[k + i]
-            if not read[key] then
-              local s = redis.call('HMGET', key, 'e', 'l')
-              read[key] = true
-              if s[1] then ce[key], cl[key] = tonumber(s[1]), tonumber(s[2]) end
-            end
-            local ex = ce[key]
+            local s = redis.call('HMGET', KEYS[k + i], 'e', 'l')
+            local ex = s[1] and tonumber(s[1]) or nil
             local excess, last, elapsed = 0, now, 0
             if ex then
               excess = ex
-              last = cl[key]
+              last = tonumber(s[2])
               elapsed = math.max(now - last, 0)
             end
             local drained = 0
@@ -109,20 +96,14 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
           out[base + 1] = all
           if all == 1 then
             for i = 1, n do
-              local key = KEYS[k + i]
               local last = lasts[i]
               if (not exists[i]) or now > last then last = now end
-              if not ttl[key] then dirty[#dirty + 1] = key end
-              ce[key], cl[key] = nexts[i], last
-              ttl[key] = out[base + 1 + (i - 1) * 5 + 5] + 1000
+              redis.call('HSET', KEYS[k + i], 'e', nexts[i], 'l', last)
+              redis.call('PEXPIRE', KEYS[k + i], out[base + 1 + (i - 1) * 5 + 5] + 1000)
             end
           end
           k = k + n
           a = a + n * 6
-        end
-        for _, key in ipairs(dirty) do
-          redis.call('HSET', key, 'e', ce[key], 'l', cl[key])
-          redis.call('PEXPIRE', key, ttl[key])
         end
         return out
         """);
@@ -164,26 +145,17 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
 
     private const string Concern = "ratelimit";
 
-    // One call carries at most this many requests' batches, and at most this many keys (unless one batch alone has
-    // more), so a call stays a few KiB and Redis is never busy with one script for long.
+    // One call carries at most this many requests' batches (and so at most a few hundred arguments).
     private const int MaxRequestsPerCall = 64;
-    private const int MaxKeysPerCall = 256;
-
-    // Decisions kept for reuse: enough for every request a loaded replica has waiting at once.
-    private const int MaxPooledDecisions = 1024;
 
     private readonly IRedisConnection _redis;
     private readonly IRateLimitStore _local;
     private readonly AiEdgeMetrics? _metrics;
     private readonly bool _failClosed;
     private readonly string _prefix;
-    private readonly byte[] _prefixBytes;
     private readonly bool _coalesce;
     private readonly Lock _queueLock = new();
     private readonly Queue<PendingDecision> _queue = new();
-    private readonly DecisionCall _queuedCall;
-    private readonly ConcurrentQueue<PendingDecision> _pool = new();
-    private int _pooled;
     private bool _sending;
     private long _scriptCalls;
 
@@ -194,9 +166,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         _metrics = metrics;
         _failClosed = options.FailureMode == RedisFailureMode.FailClosed;
         _prefix = options.KeyPrefix + "rl:";
-        _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
         _coalesce = options.CoalesceRateLimitDecisions;
-        _queuedCall = new DecisionCall(MaxRequestsPerCall);
     }
 
     /// <summary>Gets the number of script calls made for decisions (fewer than the decisions when they were coalesced).</summary>
@@ -215,38 +185,45 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             return Fallback(batch, cancellationToken, null);
         }
 
-        if (cancellationToken.IsCancellationRequested)
+        return AcquireRemoteAsync(batch, cancellationToken);
+    }
+
+    private async ValueTask AcquireRemoteAsync(RateLimitBatch batch, CancellationToken cancellationToken)
+    {
+        // Everything the call needs is copied out of the batch now: a caller that gives up (cancellation) may hand
+        // its batch back to a pool while the call is still on its way.
+        var pending = new PendingDecision(this, batch);
+        if (_coalesce)
         {
-            return ValueTask.FromCanceled(cancellationToken);
+            bool send;
+            lock (_queueLock)
+            {
+                _queue.Enqueue(pending);
+                send = !_sending;
+                _sending = true;
+            }
+
+            if (send)
+            {
+                _ = SendQueuedAsync();
+            }
+        }
+        else
+        {
+            _ = SendAsync([pending], 1);
         }
 
-        // The decision copies what the call needs (its keys and values, encoded) out of the batch now; the batch is
-        // written again only by whoever settles the decision first: the call's reply, or the caller's cancellation.
-        var decision = RentDecision();
-        var task = decision.Start(batch, cancellationToken);
-        if (!_coalesce)
+        try
         {
-            var call = new DecisionCall(1);
-            call.Add(decision);
-            _ = SendAsync(call);
-            return task;
+            await (cancellationToken.CanBeCanceled ? pending.Task.WaitAsync(cancellationToken) : pending.Task).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            await Fallback(batch, cancellationToken, ex).ConfigureAwait(false);
+            return;
         }
 
-        bool send;
-        lock (_queueLock)
-        {
-            _queue.Enqueue(decision);
-            send = !_sending;
-            _sending = true;
-        }
-
-        if (send)
-        {
-            // Runs on this thread up to the write of the call: a lone decision leaves at once.
-            _ = SendQueuedAsync();
-        }
-
-        return task;
+        pending.CopyResultsTo(batch);
     }
 
     /// <summary>
@@ -255,66 +232,83 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     /// </summary>
     private async Task SendQueuedAsync()
     {
-        // Only one sender runs at a time (_sending), so it reuses one call.
-        var call = _queuedCall;
+        var group = new PendingDecision[MaxRequestsPerCall];
         while (true)
         {
+            var count = 0;
             lock (_queueLock)
             {
-                while (call.DecisionCount < MaxRequestsPerCall && _queue.TryPeek(out var next))
+                while (count < group.Length && _queue.TryDequeue(out var next))
                 {
-                    if (call.DecisionCount > 0 && call.KeyCount + next.KeyCount > MaxKeysPerCall)
-                    {
-                        break;
-                    }
-
-                    _queue.Dequeue();
-                    call.Add(next);
+                    group[count++] = next;
                 }
 
-                if (call.DecisionCount == 0)
+                if (count == 0)
                 {
                     _sending = false;
                     return;
                 }
             }
 
-            await SendAsync(call).ConfigureAwait(false);
+            await SendAsync(group, count).ConfigureAwait(false);
+            Array.Clear(group, 0, count);
         }
     }
 
-    /// <summary>Decides every request of <paramref name="call"/> in one script call and settles each of them; never throws.</summary>
-    private async Task SendAsync(DecisionCall call)
+    /// <summary>Decides <paramref name="count"/> requests' batches in one script call and completes each of them; never throws.</summary>
+    private async Task SendAsync(PendingDecision[] group, int count)
     {
-        RedisConnectionException? error;
         try
         {
-            // Decisions whose callers gave up before the call was written are not sent at all.
-            if (call.RemoveSettled() == 0)
+            var keyCount = 0;
+            var valueCount = 2;
+            for (var i = 0; i < count; i++)
             {
-                return;
+                keyCount += group[i].Keys.Length;
+                valueCount += 1 + group[i].Values.Length;
             }
 
-            call.FixNow(FixedNowMs);
+            var args = new RedisArg[keyCount + valueCount];
+            var key = 0;
+            var value = keyCount;
+            args[value++] = FixedNowMs is { } fixedNow ? fixedNow : string.Empty;
+            args[value++] = count;
+            for (var i = 0; i < count; i++)
+            {
+                var pending = group[i];
+                foreach (var k in pending.Keys)
+                {
+                    args[key++] = k;
+                }
+
+                args[value++] = pending.Keys.Length;
+                foreach (var v in pending.Values)
+                {
+                    args[value++] = v;
+                }
+            }
+
             Interlocked.Increment(ref _scriptCalls);
-            var reply = await _redis.EvaluateAsync(AcquireScript, call).ConfigureAwait(false);
-            if (call.TryComplete(reply))
+            var reply = await _redis.EvaluateAsync(AcquireScript, keyCount, args).ConfigureAwait(false);
+            if (reply.Type != RespType.Array || reply.Items!.Length != keyCount * 5 + count)
             {
-                return;
+                throw new RedisConnectionException("Unexpected reply to the rate-limit script: " + reply);
             }
 
-            error = new RedisConnectionException("Unexpected reply to the rate-limit script: " + reply);
-        }
-        catch (RedisConnectionException ex)
-        {
-            error = ex;
+            var offset = 0;
+            for (var i = 0; i < count; i++)
+            {
+                offset = group[i].Complete(reply.Items, offset);
+            }
         }
         catch (Exception ex)
         {
-            error = new RedisConnectionException("The rate-limit script failed.", ex);
+            var error = ex as RedisConnectionException ?? new RedisConnectionException("The rate-limit script failed.", ex);
+            for (var i = 0; i < count; i++)
+            {
+                group[i].TrySetException(error);
+            }
         }
-
-        call.Fail(error);
     }
 
     public ValueTask<long> ReconcileAsync(RateLimitRule rule, PartitionKey partition, long deltaMilli, long nowMs, CancellationToken cancellationToken)
@@ -374,26 +368,62 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         return _local.ReconcileAsync(rule, partition, deltaMilli, nowMs, cancellationToken);
     }
 
-    private PendingDecision RentDecision()
+    /// <summary>One request's batch on its way to Redis: its keys and values, then its results.</summary>
+    private sealed class PendingDecision : TaskCompletionSource
     {
-        if (_pool.TryDequeue(out var decision))
+        private readonly long[] _results;
+
+        public PendingDecision(RedisRateLimitStore store, RateLimitBatch batch)
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
         {
-            Interlocked.Decrement(ref _pooled);
-            return decision;
+            var count = batch.Count;
+            Keys = new string[count];
+            Values = new long[count * 6];
+            _results = new long[1 + count * 5];
+            for (var i = 0; i < count; i++)
+            {
+                ref var item = ref batch.Items[i];
+                var rule = item.Rule;
+                Keys[i] = store.Key(rule, item.Partition);
+                var b = i * 6;
+                Values[b] = rule.Unit == RateLimitUnit.Requests ? 0 : 1;
+                Values[b + 1] = rule.RateNumerator;
+                Values[b + 2] = rule.RateDenominator;
+                Values[b + 3] = rule.CapacityMilli;
+                Values[b + 4] = rule.NoDelay ? -1 : rule.DelayMilli;
+                Values[b + 5] = item.CostMilli;
+            }
         }
 
-        return new PendingDecision(this);
-    }
+        public string[] Keys { get; }
 
-    private void ReturnDecision(PendingDecision decision)
-    {
-        if (Interlocked.Increment(ref _pooled) <= MaxPooledDecisions)
+        public long[] Values { get; }
+
+        /// <summary>Takes this batch's results from the reply at <paramref name="offset"/>; returns the offset after them.</summary>
+        public int Complete(RedisValue[] items, int offset)
         {
-            _pool.Enqueue(decision);
+            for (var i = 0; i < _results.Length; i++)
+            {
+                _results[i] = items[offset + i].Integer;
+            }
+
+            TrySetResult();
+            return offset + _results.Length;
         }
-        else
+
+        public void CopyResultsTo(RateLimitBatch batch)
         {
-            Interlocked.Decrement(ref _pooled);
+            batch.Admitted = _results[0] == 1;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var o = 1 + i * 5;
+                ref var result = ref batch.Results[i];
+                result.Admitted = _results[o] == 1;
+                result.DelayMs = _results[o + 1];
+                result.RetryAfterMs = _results[o + 2];
+                result.Remaining = _results[o + 3];
+                result.ResetMs = _results[o + 4];
+            }
         }
     }
 }
