@@ -79,7 +79,9 @@ public sealed class HeartbeatIntegrationTests
         script.Writer.TryWrite("\n");
         Assert.Equal("data: one", await reader.ReadBlockAsync());
         time.Advance(TimeSpan.FromSeconds(15));
-        Assert.Equal(Heartbeat, await reader.ReadBlockAsync());
+
+        // The boundary's last "\n" may reach the reader after it split on "\r\n\r": it then leads the next block.
+        Assert.Equal(Heartbeat, (await reader.ReadBlockAsync()).TrimStart('\n'));
         script.Writer.Complete();
     }
 
