@@ -177,7 +177,6 @@ internal sealed partial class IdempotencyMiddleware
             }
             finally
             {
-                await tee.FlushWriterAsync();
                 context.Features.Set(prior);
             }
 

@@ -300,7 +300,6 @@ internal sealed partial class PredictionCacheMiddleware
             }
             finally
             {
-                await tee.FlushWriterAsync();
                 context.Features.Set(prior);
             }
 

@@ -45,21 +45,7 @@ internal sealed class ResponseTee(HttpContext context, IHttpResponseBodyFeature 
     Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken)
         => SendFileFallback.SendFileAsync(this, path, offset, count, cancellationToken);
 
-    async Task IHttpResponseBodyFeature.CompleteAsync()
-    {
-        await FlushWriterAsync();
-        if (!Swallowed)
-        {
-            await prior.CompleteAsync();
-        }
-    }
-
-    /// <summary>Detaches the pipe writer: bytes it wrote are already copied and belong to the real writer, which the server flushes.</summary>
-    public ValueTask FlushWriterAsync()
-    {
-        _writer = null;
-        return ValueTask.CompletedTask;
-    }
+    Task IHttpResponseBodyFeature.CompleteAsync() => Swallowed ? Task.CompletedTask : prior.CompleteAsync();
 
     public override void Flush()
     {
