@@ -24,55 +24,37 @@ internal static class JsonCanonicalizer
     private static readonly JsonReaderOptions ReaderOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
     /// <summary>Writes the canonical form of <paramref name="json"/>; <see langword="false"/> when it is not valid JSON.</summary>
-    /// <remarks>Reads with <see cref="Utf8JsonReader"/> (nothing allocated per document): validates it whole first,
-    /// so nothing is written for invalid JSON, then walks it, sorting each object's members by raw name.</remarks>
+    /// <remarks>Reads with <see cref="Utf8JsonReader"/> (nothing allocated per document) in one pass that validates
+    /// every token as it goes; what was written is taken back when the document turns out not to be valid JSON.</remarks>
     public static bool TryWrite(ReadOnlyMemory<byte> json, PooledByteWriter writer, byte[][] excludedTopLevel)
     {
-        if (!IsValid(json.Span))
-        {
-            // Invalid JSON is the client's business (the endpoint answers it); the cache only needs to know.
-            return false;
-        }
-
         var start = writer.Length;
-        var reader = new Utf8JsonReader(json.Span, ReaderOptions);
-        reader.Read();
         try
         {
-            Write(ref reader, json, 0, writer, excludedTopLevel);
+            var reader = new Utf8JsonReader(json.Span, ReaderOptions);
+            if (reader.Read())
+            {
+                Write(ref reader, json, 0, writer, excludedTopLevel);
+
+                // The reader reads the whole input as its final block: anything after the value throws here.
+                if (!reader.Read())
+                {
+                    return true;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Invalid JSON is the client's business (the endpoint answers it); the cache only needs to know.
         }
         catch (InvalidOperationException)
         {
             // Well-formed JSON whose string escapes are not valid UTF-16 (a lone surrogate such as "\ud800"):
             // the reader validates the syntax only, so unescaping is where it shows. Treated as not JSON.
-            writer.Rewind(start);
-            return false;
         }
 
-        return true;
-    }
-
-    private static bool IsValid(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json, ReaderOptions);
-        try
-        {
-            if (!reader.Read())
-            {
-                return false;
-            }
-
-            reader.Skip();
-            while (reader.Read())
-            {
-            }
-
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
+        writer.Rewind(start);
+        return false;
     }
 
     /// <summary>Writes the value at the reader (which reads <paramref name="json"/> from <paramref name="offset"/>) and leaves the reader on its last token.</summary>
@@ -136,6 +118,8 @@ internal static class JsonCanonicalizer
                 var quotedName = json.Slice(nameStart, reader.ValueSpan.Length + 2);
                 var escaped = reader.ValueIsEscaped;
                 reader.Read();
+                var valueType = reader.TokenType;
+                var valueEscaped = reader.ValueIsEscaped;
                 var valueStart = (int)reader.TokenStartIndex;
                 reader.Skip();
                 var valueOffset = offset + valueStart;
@@ -153,7 +137,7 @@ internal static class JsonCanonicalizer
                     members = larger;
                 }
 
-                members[count++] = new Member(quotedName, escaped, value, valueOffset);
+                members[count++] = new Member(quotedName, escaped, value, valueOffset, valueType, valueEscaped);
             }
 
             members.AsSpan(0, count).Sort(CompareNames);
@@ -162,9 +146,12 @@ internal static class JsonCanonicalizer
             {
                 var member = members[i];
                 WriteName(member, writer);
-                var valueReader = new Utf8JsonReader(member.Value.Span, ReaderOptions);
-                valueReader.Read();
-                Write(ref valueReader, json, member.ValueOffset, writer, null);
+                if (!TryWriteScalar(member, writer))
+                {
+                    var valueReader = new Utf8JsonReader(member.Value.Span, ReaderOptions);
+                    valueReader.Read();
+                    Write(ref valueReader, json, member.ValueOffset, writer, null);
+                }
             }
 
             writer.Write(End);
@@ -203,8 +190,41 @@ internal static class JsonCanonicalizer
         writer.WriteString(reader.GetString());
     }
 
-    /// <summary>An object member: its raw name with its quotes, whether the name has escapes, its raw value and where the value starts in the document.</summary>
-    private readonly record struct Member(ReadOnlyMemory<byte> QuotedName, bool Escaped, ReadOnlyMemory<byte> Value, int ValueOffset);
+    /// <summary>
+    /// Writes a member's value that is a number, a literal or a string without escapes straight from its raw bytes
+    /// (as <see cref="Write"/> would); <see langword="false"/> for objects, arrays and escaped strings.
+    /// </summary>
+    private static bool TryWriteScalar(in Member member, PooledByteWriter writer)
+    {
+        switch (member.ValueType)
+        {
+            case JsonTokenType.String when !member.ValueEscaped:
+                writer.Write(StringTag);
+                writer.WriteBlock(member.Value.Span[1..^1]);
+                return true;
+            case JsonTokenType.Number:
+                writer.Write(NumberTag);
+                writer.WriteBlock(member.Value.Span);
+                return true;
+            case JsonTokenType.True:
+                writer.Write((byte)'t');
+                return true;
+            case JsonTokenType.False:
+                writer.Write((byte)'f');
+                return true;
+            case JsonTokenType.Null:
+                writer.Write((byte)'z');
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// An object member: its raw name with its quotes, whether the name has escapes, its raw value (a string with its
+    /// quotes), where the value starts in the document, the value's first token and whether that token has escapes.
+    /// </summary>
+    private readonly record struct Member(ReadOnlyMemory<byte> QuotedName, bool Escaped, ReadOnlyMemory<byte> Value, int ValueOffset, JsonTokenType ValueType, bool ValueEscaped);
 
     /// <summary>Encodes the excluded member names once, at startup.</summary>
     public static byte[][] EncodeNames(IList<string> names)

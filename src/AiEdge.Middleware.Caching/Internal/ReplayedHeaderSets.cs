@@ -35,6 +35,7 @@ internal sealed class ReplayedHeaderSets
     private readonly int[] _hashes;
     private readonly KeyValuePair<string, StringValues>[]?[] _candidates;
     private readonly int[] _candidateHashes;
+    private KeyValuePair<string, StringValues>[]? _recent;
     private int _nextCandidate;
     private int _count;
 
@@ -75,6 +76,15 @@ internal sealed class ReplayedHeaderSets
             return [];
         }
 
+        // Most responses of an endpoint replay the same set as the previous one: compared field by field (equal
+        // strings are usually the same instances), it is found without hashing the names and values.
+        var recent = Volatile.Read(ref _recent);
+        if (recent is not null && AreEqual(recent, headers))
+        {
+            shared = true;
+            return recent;
+        }
+
         if (!TryHash(headers, out var hash))
         {
             shared = false;
@@ -84,6 +94,7 @@ internal sealed class ReplayedHeaderSets
         var found = Find(headers, hash);
         if (found is not null)
         {
+            Volatile.Write(ref _recent, found);
             shared = true;
             return found;
         }
@@ -158,6 +169,7 @@ internal sealed class ReplayedHeaderSets
                         _hashes[_count] = hash;
                         _sets[_count] = candidate;
                         Volatile.Write(ref _count, _count + 1);
+                        Volatile.Write(ref _recent, candidate);
                         shared = true;
                         return candidate;
                     }
