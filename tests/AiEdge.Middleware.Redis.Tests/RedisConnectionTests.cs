@@ -59,17 +59,34 @@ public sealed class RedisConnectionTests(RedisServerFixture redis) : IClassFixtu
     [Fact]
     public async Task EvaluateAsync_AfterScriptFlush_FallsBackToEvalAndCachesAgain()
     {
-        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration);
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration, o => o.CommandTimeout = Timeout);
         var script = new RedisScript("test-add", "return tonumber(ARGV[1]) + tonumber(ARGV[2]) + #KEYS[1]");
 
+        var before = await connection.EvaluateAsync(script, 1, ["ab", 1, 2]).WaitAsync(Timeout);
         Assert.Contains("OK", await redis.CommandAsync("SCRIPT FLUSH"));
         var first = await connection.EvaluateAsync(script, 1, ["abc", 1, 2]).WaitAsync(Timeout);
         var exists = await connection.ExecuteAsync("SCRIPT", "EXISTS", script.Sha1).WaitAsync(Timeout);
         var second = await connection.EvaluateAsync(script, 1, ["abcd", 1, 2]).WaitAsync(Timeout);
 
+        Assert.Equal(5, before.Integer);
         Assert.Equal(6, first.Integer);
         Assert.Equal(1, exists.Items![0].Integer);
         Assert.Equal(7, second.Integer);
+    }
+
+    [Fact]
+    public async Task EvaluateAsync_ScriptNotCachedYet_CallsIssuedBackToBackRunInIssueOrder()
+    {
+        Assert.Contains("OK", await redis.CommandAsync("SCRIPT FLUSH"));
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration, o => o.CommandTimeout = Timeout);
+        var script = new RedisScript("test-incr", "return redis.call('INCR', KEYS[1])");
+        var key = "conn:script-order:" + Guid.NewGuid().ToString("n");
+
+        // The first call caches the script: none of the calls behind it is answered NOSCRIPT and sent again later.
+        var calls = Enumerable.Range(0, 200).Select(_ => connection.EvaluateAsync(script, 1, [key])).ToArray();
+        var replies = await Task.WhenAll(calls).WaitAsync(Timeout);
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(static i => (long)i), replies.Select(static r => r.Integer));
     }
 
     [Fact]

@@ -21,17 +21,25 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
     private static RateLimitRule Tokens(long perMinute, string tier = "t", int lockOrder = 1)
         => new(tier, null, RateLimitUnit.Tokens, perMinute * 1000, 60_000, perMinute * 1000, long.MaxValue, lockOrder, perMinute, 60);
 
-    // A step: time moves by Dt ms (sometimes backwards), then one batch (requests rule, optionally a token rule
-    // with a cost), or a token reconciliation.
-    private sealed record Step(int Dt, bool WithTokens, int CostTokens, bool Reconcile, int Delta);
+    // A step: time moves by Dt ms (sometimes backwards), then one to four decisions issued back to back without
+    // waiting (so they share script calls, in arrival order), each on one of two partitions with the requests rule
+    // and optionally a token rule with a cost; or a token reconciliation.
+    private sealed record Decision(int Partition, bool WithTokens, int CostTokens);
+
+    private sealed record Step(int Dt, Decision[] Decisions, bool Reconcile, int Delta);
+
+    private static readonly Gen<Decision> DecisionGen =
+        from partition in Gen.Frequency((3, Gen.Constant(0)), (1, Gen.Constant(1)))
+        from withTokens in ArbMap.Default.GeneratorFor<bool>()
+        from cost in Gen.Choose(0, 300)
+        select new Decision(partition, withTokens, cost);
 
     private static readonly Gen<Step> StepGen =
         from dt in Gen.Frequency((6, Gen.Choose(0, 400)), (2, Gen.Choose(400, 5000)), (1, Gen.Choose(-50, -1)))
-        from withTokens in ArbMap.Default.GeneratorFor<bool>()
-        from cost in Gen.Choose(0, 300)
+        from decisions in Gen.Frequency((2, Gen.Constant(1)), (3, Gen.Choose(2, 4))).SelectMany(n => Gen.ArrayOf(DecisionGen, n))
         from reconcile in Gen.Frequency((5, Gen.Constant(false)), (1, Gen.Constant(true)))
         from delta in Gen.Choose(-300, 300)
-        select new Step(dt, withTokens, cost, reconcile, delta);
+        select new Step(dt, decisions, reconcile, delta);
 
     private static readonly Gen<(int Rate, int Burst, int Delay, int TokensPerMinute, Step[] Steps)> ScenarioGen =
         from rate in Gen.Choose(1, 50)
@@ -41,11 +49,16 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         from steps in Gen.Choose(1, 40).SelectMany(n => Gen.ArrayOf(StepGen, n))
         select (rate, burst, delay, tokens, steps);
 
-    [Fact]
-    public async Task AcquireAndReconcile_AnyTimeline_DecideExactlyAsTheInMemoryStore()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AcquireAndReconcile_AnyTimeline_DecideExactlyAsTheInMemoryStore(bool coalesce)
     {
-        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration);
-        var shared = new RedisRateLimitStore(connection, InMemory(), new RedisOptions(), null);
+        // A generous command timeout: a busy test machine must not send a call to the local fallback (which would
+        // decide its requests in whatever order their failures complete) and pass that off as the store's answer.
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration, o => o.CommandTimeout = Timeout);
+        var shared = new RedisRateLimitStore(connection, InMemory(), new RedisOptions { CoalesceRateLimitDecisions = coalesce }, null);
+        long decisions = 0;
 
         // The property blocks on each decision: run it on its own thread so it never starves the thread pool
         // the connection's reader loop runs on.
@@ -53,7 +66,7 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         {
             var requests = Requests(scenario.Rate, scenario.Burst, scenario.Delay < 0 ? long.MaxValue : scenario.Delay);
             var tokens = Tokens(scenario.TokensPerMinute);
-            var partition = PartitionKey.FromText(Guid.NewGuid().ToString("n"));
+            var partitions = new[] { PartitionKey.FromText(Guid.NewGuid().ToString("n")), PartitionKey.FromText(Guid.NewGuid().ToString("n")) };
             var local = InMemory();
             long now = 1_000_000_000;
             foreach (var step in scenario.Steps)
@@ -62,8 +75,8 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
                 shared.FixedNowMs = now;
                 if (step.Reconcile)
                 {
-                    var expected = local.ReconcileAsync(tokens, partition, step.Delta * 1000L, now, default).AsTask().Result;
-                    var actual = shared.ReconcileAsync(tokens, partition, step.Delta * 1000L, now, default).AsTask().WaitAsync(Timeout).Result;
+                    var expected = local.ReconcileAsync(tokens, partitions[0], step.Delta * 1000L, now, default).AsTask().Result;
+                    var actual = shared.ReconcileAsync(tokens, partitions[0], step.Delta * 1000L, now, default).AsTask().WaitAsync(Timeout).Result;
                     if (expected != actual)
                     {
                         throw new InvalidOperationException($"Reconcile at {now}: expected {expected}, got {actual}.");
@@ -72,24 +85,81 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
                     continue;
                 }
 
-                var expectedBatch = Batch(now, requests, tokens, partition, step);
-                var actualBatch = Batch(now, requests, tokens, partition, step);
-                local.Acquire(expectedBatch);
-                shared.AcquireAsync(actualBatch, default).AsTask().WaitAsync(Timeout).Wait();
-                AssertSame(expectedBatch, actualBatch, now);
+                var count = step.Decisions.Length;
+                var expectedBatches = new RateLimitBatch[count];
+                var actualBatches = new RateLimitBatch[count];
+                var pending = new Task[count];
+                for (var i = 0; i < count; i++)
+                {
+                    var decision = step.Decisions[i];
+                    expectedBatches[i] = Batch(now, requests, tokens, partitions[decision.Partition], decision);
+                    actualBatches[i] = Batch(now, requests, tokens, partitions[decision.Partition], decision);
+                    pending[i] = shared.AcquireAsync(actualBatches[i], default).AsTask();
+                }
+
+                decisions += count;
+                for (var i = 0; i < count; i++)
+                {
+                    local.Acquire(expectedBatches[i]);
+                    pending[i].WaitAsync(Timeout).Wait();
+                    AssertSame(expectedBatches[i], actualBatches[i], now);
+                }
             }
 
             return true;
         }).QuickCheckThrowOnFailure(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).WaitAsync(TimeSpan.FromMinutes(1));
+
+        // Decisions issued while a call was on its way went together in the next one (or, when coalescing is off,
+        // each was its own call).
+        if (coalesce)
+        {
+            Assert.InRange(shared.ScriptCalls, 1, decisions - 1);
+        }
+        else
+        {
+            Assert.Equal(decisions, shared.ScriptCalls);
+        }
     }
 
-    private static RateLimitBatch Batch(long now, RateLimitRule requests, RateLimitRule tokens, PartitionKey partition, Step step)
+    // The case the property found (replay (13810867766595782498,6784126811411720157,33)): 40 r/s with a burst of
+    // 19, decisions issued back to back as the first script calls of a connection to a server that has not cached
+    // the script yet, each its own call. They must be decided in the order they were issued, as the in-memory
+    // store decides them: each sees what the one before it committed.
+    [Fact]
+    public async Task AcquireAsync_BackToBackOnAFreshConnectionBeforeTheScriptIsCached_DecidesInIssueOrder()
+    {
+        Assert.Contains("OK", await redis.CommandAsync("SCRIPT FLUSH"));
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration, o => o.CommandTimeout = Timeout);
+        const long Now = 1_000_000_202;
+        var store = new RedisRateLimitStore(connection, InMemory(), new RedisOptions { CoalesceRateLimitDecisions = false }, null) { FixedNowMs = Now };
+        var local = InMemory();
+        var requests = Requests(40, 19);
+        var tokens = Tokens(2870);
+        var partition = PartitionKey.FromText(Guid.NewGuid().ToString("n"));
+
+        var decisions = Enumerable.Range(0, 24).Select(i => new Decision(0, i == 0, 233)).ToArray();
+        var expected = decisions.Select(d => Batch(Now, requests, tokens, partition, d)).ToArray();
+        var actual = decisions.Select(d => Batch(Now, requests, tokens, partition, d)).ToArray();
+        var pending = actual.Select(batch => store.AcquireAsync(batch, default).AsTask()).ToArray();
+        await Task.WhenAll(pending).WaitAsync(Timeout);
+
+        Assert.Equal(decisions.Length, store.ScriptCalls);
+        Assert.Equal((19, 25), (actual[0].Results[0].Remaining, actual[0].Results[0].ResetMs));
+        Assert.Equal((18, 50), (actual[1].Results[0].Remaining, actual[1].Results[0].ResetMs));
+        for (var i = 0; i < decisions.Length; i++)
+        {
+            local.Acquire(expected[i]);
+            AssertSame(expected[i], actual[i], Now);
+        }
+    }
+
+    private static RateLimitBatch Batch(long now, RateLimitRule requests, RateLimitRule tokens, PartitionKey partition, Decision decision)
     {
         var batch = new RateLimitBatch { NowMs = now };
         batch.Add(requests, partition, LeakyBucketOne);
-        if (step.WithTokens)
+        if (decision.WithTokens)
         {
-            batch.Add(tokens, partition, step.CostTokens * 1000L);
+            batch.Add(tokens, partition, decision.CostTokens * 1000L);
         }
 
         return batch;

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>The state of the connection to Redis.</summary>
@@ -36,6 +38,31 @@ internal interface IRedisConnection
     /// faults the task with <see cref="RedisConnectionException"/>.</summary>
     Task<RedisValue> ExecuteAsync(string command, params ReadOnlySpan<RedisArg> args);
 
-    /// <summary>Runs a Lua script by its SHA1 (<c>EVALSHA</c>), loading it with <c>EVAL</c> when the server answers <c>NOSCRIPT</c>.</summary>
+    /// <summary>Runs a Lua script by its SHA1 (<c>EVALSHA</c>), sending it whole with <c>EVAL</c> (which caches it) on its
+    /// first use on a socket and when the server answers <c>NOSCRIPT</c>. Calls made one after another run in that order
+    /// (unless the server drops its scripts while connected, e.g. <c>SCRIPT FLUSH</c>: the retried calls may then run later).</summary>
     Task<RedisValue> EvaluateAsync(RedisScript script, int keyCount, RedisArg[] keysAndArgs);
+
+    /// <summary>Runs a Lua script as <see cref="EvaluateAsync(RedisScript, int, RedisArg[])"/> does, with keys and
+    /// arguments that encode themselves straight into the connection's buffer.</summary>
+    Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments);
+}
+
+/// <summary>
+/// The keys and arguments of one script call, already encoded or encoded on demand: a caller with many small
+/// arguments (the rate-limit decisions of many requests) writes them without a <see cref="RedisArg"/> per value.
+/// </summary>
+internal interface IRedisScriptArguments
+{
+    /// <summary>Gets the number of keys (written first).</summary>
+    int KeyCount { get; }
+
+    /// <summary>Gets the number of keys and arguments together.</summary>
+    int Count { get; }
+
+    /// <summary>
+    /// Writes every key, then every argument, each as a RESP bulk string. Called under the connection's write lock,
+    /// once, or twice when the server answers <c>NOSCRIPT</c>; must write the same bytes each time and never throw.
+    /// </summary>
+    void WriteTo(IBufferWriter<byte> writer);
 }

@@ -99,7 +99,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             return NotConnected();
         }
 
-        return connection.Send(command, args, isScript: false, null, 0);
+        return connection.Send(command, args);
     }
 
     public async Task<RedisValue> EvaluateAsync(RedisScript script, int keyCount, RedisArg[] keysAndArgs)
@@ -110,11 +110,29 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             return await NotConnected().ConfigureAwait(false);
         }
 
-        var reply = await connection.Send("EVALSHA", keysAndArgs, isScript: true, script.Sha1, keyCount).ConfigureAwait(false);
+        var reply = await connection.SendScript(script, reload: false, keyCount, keysAndArgs).ConfigureAwait(false);
         if (reply.IsErrorWithPrefix("NOSCRIPT"u8))
         {
-            // The server does not know the script (restart, SCRIPT FLUSH, failover): EVAL sends it and caches it.
-            reply = await connection.Send("EVAL", keysAndArgs, isScript: true, script.Text, keyCount).ConfigureAwait(false);
+            // The server lost the script while connected (SCRIPT FLUSH), or refused its first EVAL before caching it:
+            // EVAL sends it and caches it again.
+            reply = await connection.SendScript(script, reload: true, keyCount, keysAndArgs).ConfigureAwait(false);
+        }
+
+        return reply;
+    }
+
+    public async Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments)
+    {
+        var connection = _current;
+        if (!_connected || connection is null)
+        {
+            return await NotConnected().ConfigureAwait(false);
+        }
+
+        var reply = await connection.SendScript(script, reload: false, arguments).ConfigureAwait(false);
+        if (reply.IsErrorWithPrefix("NOSCRIPT"u8))
+        {
+            reply = await connection.SendScript(script, reload: true, arguments).ConfigureAwait(false);
         }
 
         return reply;
@@ -258,6 +276,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
         private readonly Pipe _outbound = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
         private readonly ConcurrentQueue<PendingCommand> _pending = new();
         private readonly object _writeLock = new();
+        private readonly HashSet<RedisScript> _loadedScripts = [];
         private readonly long _timeoutTicks;
         private ITimer? _timeoutTimer;
         private bool _failed;
@@ -308,8 +327,8 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
                 if (endpoint.Password is not null)
                 {
                     var auth = endpoint.User is null
-                        ? connection.Send("AUTH", [endpoint.Password], false, null, 0)
-                        : connection.Send("AUTH", [endpoint.User, endpoint.Password], false, null, 0);
+                        ? connection.Send("AUTH", [endpoint.Password])
+                        : connection.Send("AUTH", [endpoint.User, endpoint.Password]);
                     var reply = await auth.WaitAsync(timeout.Token).ConfigureAwait(false);
                     if (reply.IsError)
                     {
@@ -319,14 +338,14 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
 
                 if (endpoint.Database != 0)
                 {
-                    var reply = await connection.Send("SELECT", [(long)endpoint.Database], false, null, 0).WaitAsync(timeout.Token).ConfigureAwait(false);
+                    var reply = await connection.Send("SELECT", [(long)endpoint.Database]).WaitAsync(timeout.Token).ConfigureAwait(false);
                     if (reply.IsError)
                     {
                         throw new RedisConnectionException("Redis refused SELECT: " + reply);
                     }
                 }
 
-                var pong = await connection.Send("PING", [], false, null, 0).WaitAsync(timeout.Token).ConfigureAwait(false);
+                var pong = await connection.Send("PING", []).WaitAsync(timeout.Token).ConfigureAwait(false);
                 if (pong.IsError)
                 {
                     throw new RedisConnectionException("Redis refused PING: " + pong);
@@ -362,7 +381,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             _ = Task.Run(WriteLoopAsync);
         }
 
-        public Task<RedisValue> Send(string command, ReadOnlySpan<RedisArg> args, bool isScript, string? script, int keyCount)
+        public Task<RedisValue> Send(string command, ReadOnlySpan<RedisArg> args)
         {
             var pending = new PendingCommand(command, _owner._time.GetTimestamp());
             lock (_writeLock)
@@ -372,15 +391,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
                     return NotConnectedTask;
                 }
 
-                if (isScript)
-                {
-                    RespWriter.WriteScript(_outbound.Writer, command, script!, keyCount, args);
-                }
-                else
-                {
-                    RespWriter.WriteCommand(_outbound.Writer, command, args);
-                }
-
+                RespWriter.WriteCommand(_outbound.Writer, command, args);
                 _pending.Enqueue(pending);
 
                 // The outbound pipe has no back-pressure, so the flush completes synchronously.
@@ -388,6 +399,64 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             }
 
             return pending.Task;
+        }
+
+        public Task<RedisValue> SendScript(RedisScript script, bool reload, int keyCount, ReadOnlySpan<RedisArg> keysAndArgs)
+        {
+            lock (_writeLock)
+            {
+                if (_failed)
+                {
+                    return NotConnectedTask;
+                }
+
+                var pending = StartScript_NeedsLock(script, reload, out var command, out var scriptOrSha);
+                RespWriter.WriteScript(_outbound.Writer, command, scriptOrSha, keyCount, keysAndArgs);
+                _pending.Enqueue(pending);
+                _ = _outbound.Writer.FlushAsync();
+                return pending.Task;
+            }
+        }
+
+        public Task<RedisValue> SendScript(RedisScript script, bool reload, IRedisScriptArguments arguments)
+        {
+            lock (_writeLock)
+            {
+                if (_failed)
+                {
+                    return NotConnectedTask;
+                }
+
+                var pending = StartScript_NeedsLock(script, reload, out var command, out var scriptOrSha);
+                RespWriter.WriteScriptHeader(_outbound.Writer, command, scriptOrSha, arguments.KeyCount, arguments.Count);
+                arguments.WriteTo(_outbound.Writer);
+                _pending.Enqueue(pending);
+                _ = _outbound.Writer.FlushAsync();
+                return pending.Task;
+            }
+        }
+
+        /// <summary>
+        /// Chooses <c>EVAL</c> for the first use of <paramref name="script"/> on this socket (or a reload after
+        /// <c>NOSCRIPT</c>) and <c>EVALSHA</c> afterwards. Redis runs a socket's commands in the order they were
+        /// written, and the <c>EVAL</c> caches the script before anything written after it runs, so a fresh
+        /// connection never answers <c>NOSCRIPT</c>: calls that follow each other are never retried out of order.
+        /// </summary>
+        private PendingCommand StartScript_NeedsLock(RedisScript script, bool reload, out string command, out string scriptOrSha)
+        {
+            if (!reload && _loadedScripts.Contains(script))
+            {
+                command = "EVALSHA";
+                scriptOrSha = script.Sha1;
+            }
+            else
+            {
+                _loadedScripts.Add(script);
+                command = "EVAL";
+                scriptOrSha = script.Text;
+            }
+
+            return new PendingCommand(command, _owner._time.GetTimestamp());
         }
 
         private void CheckTimeout()

@@ -1,27 +1,44 @@
+using System.Collections.Concurrent;
+using System.Text;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting.Internal;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>
-/// The rate-limit state of every replica in Redis: one Lua script decides a whole batch atomically on Redis's own
-/// clock (<c>TIME</c>), with exactly <see cref="LeakyBucket"/>'s integer arithmetic, and commits only when every
-/// rule admits. Each bucket is a hash <c>{e: excess milli-units, l: last ms}</c> under
+/// The rate-limit state of every replica in Redis: one Lua script decides requests' batches atomically on Redis's own
+/// clock (<c>TIME</c>), with exactly <see cref="LeakyBucket"/>'s integer arithmetic, and commits a batch only when
+/// every rule admits. Each bucket is a hash <c>{e: excess milli-units, l: last ms}</c> under
 /// <c>{prefix}rl:{StoreKey}:{{partition}}</c> (the partition is the Cluster hash tag, so every rule of one
 /// partition lives in one slot) and expires once idle. While Redis is unreachable the decision is taken by the
 /// replica's own in-memory store (fail-open) or the call throws (fail-closed).
 /// </summary>
-internal sealed class RedisRateLimitStore : IRateLimitStore
+/// <remarks>
+/// Decisions of concurrent requests share script calls: a lone decision is sent at once; those that arrive while a
+/// call is on its way queue and go together (up to <see cref="MaxRequestsPerCall"/>) in the next one, decided in
+/// arrival order. Each request encodes its bucket keys once, on its own thread, into a pooled
+/// <see cref="PendingDecision"/> that it awaits as a <see cref="ValueTask"/>; the single sender names each distinct
+/// key and rule of the call once, copies the encoded keys into the connection's buffer, and settles every decision
+/// from the reply, or by the failure mode when the call fails. A caller that is cancelled is released at once; its decision is left out if its call was not written yet,
+/// and applied in Redis (its result discarded) if it was.
+/// </remarks>
+internal sealed partial class RedisRateLimitStore : IRateLimitStore
 {
     // Decides several requests' batches in one call, one after another, each all-or-nothing exactly as a call of its
-    // own would (a later batch sees what an earlier one committed). KEYS: every batch's keys, in order. ARGV[1]: ''
-    // for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; then per batch its item count n
-    // and 6 values per item: unit (0 requests, 1 tokens), rate numerator, rate denominator, capacity, delay
-    // (-1: nodelay), cost. Returns per batch: admitted, then per item: admitted, delayMs, retryAfterMs, remaining, resetMs.
+    // own would (a later batch sees what an earlier one committed). KEYS: the call's distinct buckets. ARGV[1]: ''
+    // for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; ARGV[3]: the number of distinct
+    // rules R, then 5 values per rule: unit (0 requests, 1 tokens), rate numerator, rate denominator, capacity,
+    // delay (-1: nodelay); then per batch its item count n and 3 values per item: key index, rule index, cost.
+    // Returns 3 integers per item, batch after batch: delayMs when the item admits (0 or more), or -retryAfterMs when
+    // it refuses (retry-after is at least 1 ms); remaining; resetMs. A batch is admitted when every item admits.
+    // A bucket is read once per call (HMGET) and, when a batch committed to it, written once at the end (HSET and
+    // PEXPIRE of its last commit): between batches its state lives in the call's tables, holding what the hash would,
+    // so many decisions on one hot bucket cost Redis one read and one write per call.
     // Lua numbers are doubles: exact while every product below stays under 2^53 (see docs/redis.md, sizing).
     internal static readonly RedisScript AcquireScript = new("ratelimit-acquire-batches", """
+        local floor, max = math.floor, math.max
         local function fdiv(a, b)
-          local q = math.floor(a / b)
+          local q = floor(a / b)
           if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
           return q
         end
@@ -33,30 +50,36 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
         local now
         if ARGV[1] == '' then
           local t = redis.call('TIME')
-          now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+          now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
         else
           now = tonumber(ARGV[1])
         end
+        local rules = {}
+        local a = 4 + tonumber(ARGV[3]) * 5
+        for j = 4, a - 1 do rules[j - 3] = tonumber(ARGV[j]) end
+        local read, ce, cl, ttl, dirty = {}, {}, {}, {}, {}
+        local nexts, exists, lasts, keys = {}, {}, {}, {}
         local out = {}
-        local k, a = 0, 3
         for _ = 1, tonumber(ARGV[2]) do
           local n = tonumber(ARGV[a])
           a = a + 1
           local base = #out
-          local nexts, exists, lasts = {}, {}, {}
           local all = 1
-          out[base + 1] = 1
           for i = 1, n do
-            local p = a + (i - 1) * 6
-            local unit, num, den = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
-            local cap, delay, cost = tonumber(ARGV[p + 3]), tonumber(ARGV[p + 4]), tonumber(ARGV[p + 5])
-            local s = redis.call('HMGET', KEYS[k + i], 'e', 'l')
-            local ex = s[1] and tonumber(s[1]) or nil
+            local p = a + (i - 1) * 3
+            local key, r, cost = tonumber(ARGV[p]), tonumber(ARGV[p + 1]) * 5 - 4, tonumber(ARGV[p + 2])
+            local unit, num, den, cap, delay = rules[r], rules[r + 1], rules[r + 2], rules[r + 3], rules[r + 4]
+            if not read[key] then
+              local s = redis.call('HMGET', KEYS[key], 'e', 'l')
+              read[key] = true
+              if s[1] then ce[key], cl[key] = tonumber(s[1]), tonumber(s[2]) end
+            end
+            local ex = ce[key]
             local excess, last, elapsed = 0, now, 0
             if ex then
               excess = ex
-              last = tonumber(s[2])
-              elapsed = math.max(now - last, 0)
+              last = cl[key]
+              elapsed = max(now - last, 0)
             end
             local drained = 0
             if elapsed > 0 then
@@ -64,11 +87,11 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
             end
             local admitted, delayms, retry, remaining, reset, nx = 1, 0, 0, 0, 0, 0
             if unit == 0 then
-              if ex then nx = math.max(excess - drained + 1000, 0) end
+              if ex then nx = max(excess - drained + 1000, 0) end
               if nx > cap then
                 admitted = 0
-                retry = math.max(ceilms(num, den, excess + 1000 - cap) - elapsed, 1)
-                reset = math.max(ceilms(num, den, excess + 1000) - elapsed, 0)
+                retry = max(ceilms(num, den, excess + 1000 - cap) - elapsed, 1)
+                reset = max(ceilms(num, den, excess + 1000) - elapsed, 0)
               else
                 if delay >= 0 and nx > delay then delayms = fdiv((nx - delay) * den, num) end
                 remaining = fdiv(cap - nx, 1000)
@@ -76,34 +99,39 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
               end
             else
               local level = 0
-              if ex then level = math.max(excess - drained, 0) end
+              if ex then level = max(excess - drained, 0) end
               nx = level + cost
               if nx > cap then
                 admitted = 0
-                retry = math.max(ceilms(num, den, excess - (cap - cost)) - elapsed, 1)
+                retry = max(ceilms(num, den, excess - (cap - cost)) - elapsed, 1)
                 remaining = tdiv(cap - level, 1000)
-                reset = math.max(ceilms(num, den, excess) - elapsed, 0)
+                reset = max(ceilms(num, den, excess) - elapsed, 0)
               else
                 remaining = fdiv(cap - nx, 1000)
                 reset = ceilms(num, den, nx)
               end
             end
             if admitted == 0 then all = 0 end
-            nexts[i], exists[i], lasts[i] = nx, ex ~= nil, last
-            local o = base + 1 + (i - 1) * 5
-            out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = admitted, delayms, retry, remaining, reset
+            keys[i], nexts[i], exists[i], lasts[i] = key, nx, ex ~= nil, last
+            local o = base + (i - 1) * 3
+            if admitted == 1 then out[o + 1] = delayms else out[o + 1] = -retry end
+            out[o + 2], out[o + 3] = remaining, reset
           end
-          out[base + 1] = all
           if all == 1 then
             for i = 1, n do
+              local key = keys[i]
               local last = lasts[i]
               if (not exists[i]) or now > last then last = now end
-              redis.call('HSET', KEYS[k + i], 'e', nexts[i], 'l', last)
-              redis.call('PEXPIRE', KEYS[k + i], out[base + 1 + (i - 1) * 5 + 5] + 1000)
+              if not ttl[key] then dirty[#dirty + 1] = key end
+              ce[key], cl[key] = nexts[i], last
+              ttl[key] = out[base + (i - 1) * 3 + 3] + 1000
             end
           end
-          k = k + n
-          a = a + n * 6
+          a = a + n * 3
+        end
+        for _, key in ipairs(dirty) do
+          redis.call('HSET', KEYS[key], 'e', ce[key], 'l', cl[key])
+          redis.call('PEXPIRE', KEYS[key], ttl[key])
         end
         return out
         """);
@@ -145,17 +173,26 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
 
     private const string Concern = "ratelimit";
 
-    // One call carries at most this many requests' batches (and so at most a few hundred arguments).
+    // One call carries at most this many requests' batches, and at most this many items (unless one batch alone has
+    // more), so a call stays a few KiB and Redis is never busy with one script for long.
     private const int MaxRequestsPerCall = 64;
+    private const int MaxItemsPerCall = 256;
+
+    // Decisions kept for reuse: enough for every request a loaded replica has waiting at once.
+    private const int MaxPooledDecisions = 1024;
 
     private readonly IRedisConnection _redis;
     private readonly IRateLimitStore _local;
     private readonly AiEdgeMetrics? _metrics;
     private readonly bool _failClosed;
     private readonly string _prefix;
+    private readonly byte[] _prefixBytes;
     private readonly bool _coalesce;
     private readonly Lock _queueLock = new();
     private readonly Queue<PendingDecision> _queue = new();
+    private readonly DecisionCall _queuedCall;
+    private readonly ConcurrentQueue<PendingDecision> _pool = new();
+    private int _pooled;
     private bool _sending;
     private long _scriptCalls;
 
@@ -166,7 +203,9 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
         _metrics = metrics;
         _failClosed = options.FailureMode == RedisFailureMode.FailClosed;
         _prefix = options.KeyPrefix + "rl:";
+        _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
         _coalesce = options.CoalesceRateLimitDecisions;
+        _queuedCall = new DecisionCall(MaxRequestsPerCall);
     }
 
     /// <summary>Gets the number of script calls made for decisions (fewer than the decisions when they were coalesced).</summary>
@@ -185,45 +224,38 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
             return Fallback(batch, cancellationToken, null);
         }
 
-        return AcquireRemoteAsync(batch, cancellationToken);
-    }
-
-    private async ValueTask AcquireRemoteAsync(RateLimitBatch batch, CancellationToken cancellationToken)
-    {
-        // Everything the call needs is copied out of the batch now: a caller that gives up (cancellation) may hand
-        // its batch back to a pool while the call is still on its way.
-        var pending = new PendingDecision(this, batch);
-        if (_coalesce)
+        if (cancellationToken.IsCancellationRequested)
         {
-            bool send;
-            lock (_queueLock)
-            {
-                _queue.Enqueue(pending);
-                send = !_sending;
-                _sending = true;
-            }
-
-            if (send)
-            {
-                _ = SendQueuedAsync();
-            }
-        }
-        else
-        {
-            _ = SendAsync([pending], 1);
+            return ValueTask.FromCanceled(cancellationToken);
         }
 
-        try
+        // The decision copies what the call needs (its keys, encoded; rules and costs) out of the batch now; the batch is
+        // written again only by whoever settles the decision first: the call's reply, or the caller's cancellation.
+        var decision = RentDecision();
+        var task = decision.Start(batch, cancellationToken);
+        if (!_coalesce)
         {
-            await (cancellationToken.CanBeCanceled ? pending.Task.WaitAsync(cancellationToken) : pending.Task).ConfigureAwait(false);
-        }
-        catch (RedisConnectionException ex)
-        {
-            await Fallback(batch, cancellationToken, ex).ConfigureAwait(false);
-            return;
+            var call = new DecisionCall(1);
+            call.Add(decision);
+            _ = SendAsync(call);
+            return task;
         }
 
-        pending.CopyResultsTo(batch);
+        bool send;
+        lock (_queueLock)
+        {
+            _queue.Enqueue(decision);
+            send = !_sending;
+            _sending = true;
+        }
+
+        if (send)
+        {
+            // Runs on this thread up to the write of the call: a lone decision leaves at once.
+            _ = SendQueuedAsync();
+        }
+
+        return task;
     }
 
     /// <summary>
@@ -232,83 +264,66 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
     /// </summary>
     private async Task SendQueuedAsync()
     {
-        var group = new PendingDecision[MaxRequestsPerCall];
+        // Only one sender runs at a time (_sending), so it reuses one call.
+        var call = _queuedCall;
         while (true)
         {
-            var count = 0;
             lock (_queueLock)
             {
-                while (count < group.Length && _queue.TryDequeue(out var next))
+                while (call.DecisionCount < MaxRequestsPerCall && _queue.TryPeek(out var next))
                 {
-                    group[count++] = next;
+                    if (call.DecisionCount > 0 && call.ItemCount + next.ItemCount > MaxItemsPerCall)
+                    {
+                        break;
+                    }
+
+                    _queue.Dequeue();
+                    call.Add(next);
                 }
 
-                if (count == 0)
+                if (call.DecisionCount == 0)
                 {
                     _sending = false;
                     return;
                 }
             }
 
-            await SendAsync(group, count).ConfigureAwait(false);
-            Array.Clear(group, 0, count);
+            await SendAsync(call).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Decides <paramref name="count"/> requests' batches in one script call and completes each of them; never throws.</summary>
-    private async Task SendAsync(PendingDecision[] group, int count)
+    /// <summary>Decides every request of <paramref name="call"/> in one script call and settles each of them; never throws.</summary>
+    private async Task SendAsync(DecisionCall call)
     {
+        RedisConnectionException? error;
         try
         {
-            var keyCount = 0;
-            var valueCount = 2;
-            for (var i = 0; i < count; i++)
+            // Decisions whose callers gave up before the call was written are not sent at all.
+            if (call.RemoveSettled() == 0)
             {
-                keyCount += group[i].Keys.Length;
-                valueCount += 1 + group[i].Values.Length;
+                return;
             }
 
-            var args = new RedisArg[keyCount + valueCount];
-            var key = 0;
-            var value = keyCount;
-            args[value++] = FixedNowMs is { } fixedNow ? fixedNow : string.Empty;
-            args[value++] = count;
-            for (var i = 0; i < count; i++)
-            {
-                var pending = group[i];
-                foreach (var k in pending.Keys)
-                {
-                    args[key++] = k;
-                }
-
-                args[value++] = pending.Keys.Length;
-                foreach (var v in pending.Values)
-                {
-                    args[value++] = v;
-                }
-            }
-
+            call.Prepare(FixedNowMs);
             Interlocked.Increment(ref _scriptCalls);
-            var reply = await _redis.EvaluateAsync(AcquireScript, keyCount, args).ConfigureAwait(false);
-            if (reply.Type != RespType.Array || reply.Items!.Length != keyCount * 5 + count)
+            var reply = await _redis.EvaluateAsync(AcquireScript, call).ConfigureAwait(false);
+            if (call.TryComplete(reply))
             {
-                throw new RedisConnectionException("Unexpected reply to the rate-limit script: " + reply);
+                return;
             }
 
-            var offset = 0;
-            for (var i = 0; i < count; i++)
-            {
-                offset = group[i].Complete(reply.Items, offset);
-            }
+            error = new RedisConnectionException("Unexpected reply to the rate-limit script: " + reply);
+        }
+        catch (RedisConnectionException ex)
+        {
+            error = ex;
         }
         catch (Exception ex)
         {
-            var error = ex as RedisConnectionException ?? new RedisConnectionException("The rate-limit script failed.", ex);
-            for (var i = 0; i < count; i++)
-            {
-                group[i].TrySetException(error);
-            }
+            error = new RedisConnectionException("The rate-limit script failed.", ex);
         }
+
+        call.Fail(error);
     }
 
     public ValueTask<long> ReconcileAsync(RateLimitRule rule, PartitionKey partition, long deltaMilli, long nowMs, CancellationToken cancellationToken)
@@ -368,62 +383,26 @@ internal sealed class RedisRateLimitStore : IRateLimitStore
         return _local.ReconcileAsync(rule, partition, deltaMilli, nowMs, cancellationToken);
     }
 
-    /// <summary>One request's batch on its way to Redis: its keys and values, then its results.</summary>
-    private sealed class PendingDecision : TaskCompletionSource
+    private PendingDecision RentDecision()
     {
-        private readonly long[] _results;
-
-        public PendingDecision(RedisRateLimitStore store, RateLimitBatch batch)
-            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        if (_pool.TryDequeue(out var decision))
         {
-            var count = batch.Count;
-            Keys = new string[count];
-            Values = new long[count * 6];
-            _results = new long[1 + count * 5];
-            for (var i = 0; i < count; i++)
-            {
-                ref var item = ref batch.Items[i];
-                var rule = item.Rule;
-                Keys[i] = store.Key(rule, item.Partition);
-                var b = i * 6;
-                Values[b] = rule.Unit == RateLimitUnit.Requests ? 0 : 1;
-                Values[b + 1] = rule.RateNumerator;
-                Values[b + 2] = rule.RateDenominator;
-                Values[b + 3] = rule.CapacityMilli;
-                Values[b + 4] = rule.NoDelay ? -1 : rule.DelayMilli;
-                Values[b + 5] = item.CostMilli;
-            }
+            Interlocked.Decrement(ref _pooled);
+            return decision;
         }
 
-        public string[] Keys { get; }
+        return new PendingDecision(this);
+    }
 
-        public long[] Values { get; }
-
-        /// <summary>Takes this batch's results from the reply at <paramref name="offset"/>; returns the offset after them.</summary>
-        public int Complete(RedisValue[] items, int offset)
+    private void ReturnDecision(PendingDecision decision)
+    {
+        if (Interlocked.Increment(ref _pooled) <= MaxPooledDecisions)
         {
-            for (var i = 0; i < _results.Length; i++)
-            {
-                _results[i] = items[offset + i].Integer;
-            }
-
-            TrySetResult();
-            return offset + _results.Length;
+            _pool.Enqueue(decision);
         }
-
-        public void CopyResultsTo(RateLimitBatch batch)
+        else
         {
-            batch.Admitted = _results[0] == 1;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var o = 1 + i * 5;
-                ref var result = ref batch.Results[i];
-                result.Admitted = _results[o] == 1;
-                result.DelayMs = _results[o + 1];
-                result.RetryAfterMs = _results[o + 2];
-                result.Remaining = _results[o + 3];
-                result.ResetMs = _results[o + 4];
-            }
+            Interlocked.Decrement(ref _pooled);
         }
     }
 }

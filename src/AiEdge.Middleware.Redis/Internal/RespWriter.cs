@@ -33,6 +33,24 @@ internal static class RespWriter
         }
     }
 
+    /// <summary>
+    /// Writes the start of an <c>EVALSHA</c>/<c>EVAL</c> command whose <paramref name="argumentCount"/> keys and
+    /// arguments the caller writes next, each as a bulk string (<see cref="WriteBulkInteger"/>, <see cref="WriteHeader"/>).
+    /// </summary>
+    public static void WriteScriptHeader(IBufferWriter<byte> writer, string command, string scriptOrSha, int keyCount, int argumentCount)
+    {
+        WriteHeader(writer, (byte)'*', argumentCount + 3);
+        WriteString(writer, command);
+        WriteString(writer, scriptOrSha);
+        WriteInteger(writer, keyCount);
+    }
+
+    /// <summary>Writes an integer as a bulk string (<c>$3\r\n120\r\n</c>).</summary>
+    public static void WriteBulkInteger(IBufferWriter<byte> writer, long value) => WriteInteger(writer, value);
+
+    /// <summary>Writes an empty bulk string (<c>$0\r\n\r\n</c>).</summary>
+    public static void WriteEmpty(IBufferWriter<byte> writer) => writer.Write("$0\r\n\r\n"u8);
+
     private static void WriteArg(IBufferWriter<byte> writer, in RedisArg arg)
     {
         switch (arg.Reference)
@@ -80,7 +98,8 @@ internal static class RespWriter
         writer.Advance(count + 2);
     }
 
-    private static void WriteHeader(IBufferWriter<byte> writer, byte prefix, int length)
+    /// <summary>Writes a RESP header: <paramref name="prefix"/> (<c>*</c> array, <c>$</c> bulk string), the length, CRLF.</summary>
+    public static void WriteHeader(IBufferWriter<byte> writer, byte prefix, int length)
     {
         var span = writer.GetSpan(24);
         span[0] = prefix;
