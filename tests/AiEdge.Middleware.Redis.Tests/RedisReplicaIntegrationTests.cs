@@ -95,6 +95,65 @@ public sealed class RedisReplicaIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PredictionCache_SharedMiss_ReadsAndLocksInOneCallAndWritesAndUnlocksInAnother()
+    {
+        await using var a = await StartReplicaAsync();
+        await using var b = await StartReplicaAsync();
+        await using var admin = await RedisTestConnections.ConnectAsync(_redis.Configuration);
+        await admin.ExecuteAsync("CONFIG", "RESETSTAT").WaitAsync(Timeout);
+
+        using var miss = await a.Client.PostAsync("/predict", new StringContent("{\"input\":\"counted\"}", Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        var missScripts = await ScriptCallsAsync(admin);
+        await admin.ExecuteAsync("CONFIG", "RESETSTAT").WaitAsync(Timeout);
+        using var hit = await b.Client.PostAsync("/predict", new StringContent("{\"input\":\"counted\"}", Encoding.UTF8, "application/json")).WaitAsync(Timeout);
+        var hitScripts = await ScriptCallsAsync(admin);
+        var locks = await admin.ExecuteAsync("KEYS", "aiedge:lock:*").WaitAsync(Timeout);
+
+        Assert.Equal("MISS", miss.Headers.GetValues("X-Cache").Single());
+        Assert.Equal("HIT", hit.Headers.GetValues("X-Cache").Single());
+
+        // The miss: read-or-lock, then write-and-unlock (was: read, lock, write, unlock). The hit: one read.
+        Assert.Equal(2, missScripts);
+        Assert.Equal(1, hitScripts);
+        Assert.Empty(locks.Items!);
+    }
+
+    [Fact]
+    public async Task PredictionCache_IdenticalConcurrentMissesOnTwoReplicas_RunTheEndpointOnce()
+    {
+        await using var a = await StartReplicaAsync();
+        await using var b = await StartReplicaAsync();
+        var replicas = new[] { a, b };
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(async () =>
+        {
+            using var response = await replicas[i % 2].Client.PostAsync("/predict", new StringContent("{\"input\":\"together\"}", Encoding.UTF8, "application/json"));
+            var prediction = await response.Content.ReadFromJsonAsync<Prediction>();
+            return (Cache: response.Headers.GetValues("X-Cache").Single(), prediction!.Invocation);
+        }))).WaitAsync(Timeout);
+
+        // One request ran the endpoint; every other one waited for it and was answered from the shared entry.
+        Assert.Single(answers, static x => x.Cache == "MISS");
+        Assert.Single(answers.Select(static x => x.Invocation).Distinct());
+    }
+
+    private static async Task<long> ScriptCallsAsync(RedisConnection admin)
+    {
+        var info = await admin.ExecuteAsync("INFO", "commandstats").WaitAsync(Timeout);
+        long calls = 0;
+        foreach (var line in Encoding.UTF8.GetString(info.Bytes!).Split('\n'))
+        {
+            if (line.StartsWith("cmdstat_eval:", StringComparison.Ordinal) || line.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal))
+            {
+                var start = line.IndexOf("calls=", StringComparison.Ordinal) + "calls=".Length;
+                calls += long.Parse(line.AsSpan(start, line.IndexOf(',', start) - start), System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return calls;
+    }
+
+    [Fact]
     public async Task Idempotency_ResponseWrittenThroughOneReplica_IsReplayedByTheOther()
     {
         await using var a = await StartReplicaAsync();

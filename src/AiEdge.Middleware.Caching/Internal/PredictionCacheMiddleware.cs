@@ -31,6 +31,7 @@ internal sealed partial class PredictionCacheMiddleware
     private readonly MemoryResponseCache _memory;
     private readonly ICacheLock _lock;
     private readonly InMemoryCacheLock? _memoryLock;
+    private readonly ISharedCacheLock? _sharedLock;
     private readonly IDistributedCache? _distributed;
     private readonly TimeProvider _time;
     private readonly AiEdgeMetrics _metrics;
@@ -66,6 +67,7 @@ internal sealed partial class PredictionCacheMiddleware
         _maxResponseBody = value.MaxResponseBodySize;
         _coalescing = value.Coalescing;
         _coalescingTimeout = value.CoalescingTimeout;
+        _sharedLock = _coalescing && _distributed is not null && cacheLock is ISharedCacheLock shared && shared.Shares(_distributed) ? shared : null;
         _terminalEvent = Encoding.UTF8.GetBytes(value.StreamTerminalEvent.Trim());
     }
 
@@ -160,9 +162,38 @@ internal sealed partial class PredictionCacheMiddleware
     {
         var aborted = context.RequestAborted;
         CachedResponse? stale = null;
+
+        // The in-process lock is keyed by the hash itself with a numeric owner (no strings per request); a
+        // shared lock (Redis) gets the hex key and a unique owner string.
+        var memoryLock = _memoryLock;
+        string? lockKey = null;
+        string? owner = null;
+        long token = 0;
+        var holding = false;
+
+        // A shared lock beside the second level reads the entry and, when there is none, takes the lock in one call.
+        // An entry it cannot serve (unreadable, or past serving even stale) stops the lock being tried with the read.
+        var shared = revalidate ? null : _sharedLock;
         if (!revalidate)
         {
-            var cached = _memory.Get(key) ?? await GetDistributedAsync(key, aborted);
+            var cached = _memory.Get(key);
+            if (cached is null && shared is not null)
+            {
+                lockKey = key.ToString();
+                owner = Guid.NewGuid().ToString("N");
+                var lookup = await shared.GetOrAcquireAsync(DistributedKey(lockKey), lockKey, owner, _coalescingTimeout, aborted);
+                holding = lookup.Acquired;
+                cached = FromDistributed(key, lookup.Entry);
+                if (cached is null && lookup.Entry is not null)
+                {
+                    shared = null;
+                }
+            }
+            else
+            {
+                cached ??= await GetDistributedAsync(key, aborted);
+            }
+
             if (cached is not null)
             {
                 var now = _time.GetUtcNow();
@@ -177,19 +208,12 @@ internal sealed partial class PredictionCacheMiddleware
             }
         }
 
-        // The in-process lock is keyed by the hash itself with a numeric owner (no strings per request); a
-        // shared lock (Redis) gets the hex key and a unique owner string.
-        var memoryLock = _memoryLock;
-        string? lockKey = null;
-        string? owner = null;
-        long token = 0;
-        var holding = false;
-        if (_coalescing)
+        if (_coalescing && !holding)
         {
             if (memoryLock is null)
             {
-                lockKey = key.ToString();
-                owner = Guid.NewGuid().ToString("N");
+                lockKey ??= key.ToString();
+                owner ??= Guid.NewGuid().ToString("N");
             }
             else
             {
@@ -203,9 +227,43 @@ internal sealed partial class PredictionCacheMiddleware
                 bool released;
                 try
                 {
-                    acquired = memoryLock is null
-                        ? await _lock.TryAcquireAsync(lockKey!, owner!, _coalescingTimeout, aborted)
-                        : memoryLock.TryAcquire(key, token, _coalescingTimeout);
+                    if (memoryLock is not null)
+                    {
+                        acquired = memoryLock.TryAcquire(key, token, _coalescingTimeout);
+                    }
+                    else if (shared is not null && stale is null)
+                    {
+                        // The holder may have finished since the entry was last read: reading it again in the same
+                        // call as the lock, a request never runs the endpoint for an entry that was just stored.
+                        var lookup = await shared.GetOrAcquireAsync(DistributedKey(lockKey!), lockKey!, owner!, _coalescingTimeout, aborted);
+                        acquired = lookup.Acquired;
+                        var found = FromDistributed(key, lookup.Entry);
+                        if (found is not null)
+                        {
+                            var foundAt = _time.GetUtcNow();
+                            if (found.ExpiresAt > foundAt)
+                            {
+                                _metrics.CacheResult(context, "hit");
+                                await ResponseRecorder.WriteAsync(context, found, ResponseRecorder.Hit, foundAt);
+                                return;
+                            }
+
+                            // Stale: an entry is there, so the lock was not tried; the next try takes it directly.
+                            stale = found;
+                            continue;
+                        }
+
+                        if (lookup.Entry is not null)
+                        {
+                            shared = null;
+                            continue;
+                        }
+                    }
+                    else
+                    {
+                        acquired = await _lock.TryAcquireAsync(lockKey!, owner!, _coalescingTimeout, aborted);
+                    }
+
                     if (acquired)
                     {
                         holding = true;
@@ -251,13 +309,26 @@ internal sealed partial class PredictionCacheMiddleware
             }
         }
 
+        CachedResponse? stored = null;
         try
         {
-            await RunAsync(context, policy, key, stale, revalidate);
+            stored = await RunAsync(context, policy, key, stale, revalidate);
         }
         finally
         {
-            if (holding)
+            // The second level is written before the lock is released: a waiter the release wakes finds the entry.
+            var storedWithRelease = false;
+            if (stored is not null)
+            {
+                storedWithRelease = holding && memoryLock is null && _sharedLock is not null
+                    && await SetDistributedAndReleaseAsync(key, stored, lockKey!, owner!);
+                if (!storedWithRelease)
+                {
+                    await SetDistributedAsync(key, stored);
+                }
+            }
+
+            if (holding && !storedWithRelease)
             {
                 try
                 {
@@ -278,7 +349,8 @@ internal sealed partial class PredictionCacheMiddleware
         }
     }
 
-    private async Task RunAsync(HttpContext context, ResolvedCachePolicy policy, CacheKey key, CachedResponse? stale, bool revalidate)
+    /// <summary>Runs the endpoint and keeps its answer in the first level; returns the entry for the second level, if any.</summary>
+    private async Task<CachedResponse?> RunAsync(HttpContext context, ResolvedCachePolicy policy, CacheKey key, CachedResponse? stale, bool revalidate)
     {
         var response = context.Response;
         var headersBefore = ResponseRecorder.RentHeaderNames(response.Headers, out var headersBeforeCount);
@@ -309,13 +381,13 @@ internal sealed partial class PredictionCacheMiddleware
                 _metrics.CacheResult(context, "stale");
                 Log.ServedStale(_logger, response.StatusCode);
                 await ResponseRecorder.WriteAsync(context, stale, ResponseRecorder.Stale, _time.GetUtcNow());
-                return;
+                return null;
             }
 
             _metrics.CacheResult(context, revalidate ? "revalidated" : "miss");
             if (context.RequestAborted.IsCancellationRequested || !IsStorable(response, tee))
             {
-                return;
+                return null;
             }
 
             int[]? eventEnds = null;
@@ -325,13 +397,13 @@ internal sealed partial class PredictionCacheMiddleware
                 if (eventEnds is null)
                 {
                     Log.StreamNotStored(_logger);
-                    return;
+                    return null;
                 }
             }
 
             var entry = ResponseRecorder.Record(response, headersBefore.AsSpan(0, headersBeforeCount), tee.Copy, eventEnds, _time.GetUtcNow(), policy.Duration, policy.StaleIfError);
             _memory.Set(key, entry);
-            await SetDistributedAsync(key, entry);
+            return entry;
         }
         finally
         {
@@ -506,6 +578,12 @@ internal sealed partial class PredictionCacheMiddleware
         }
     }
 
+    /// <summary>
+    /// The second-level key of <paramref name="hexKey"/>. The hash is also the cross-replica lock's key, and the braces
+    /// make it the Redis Cluster hash tag, so an entry and its lock live in one slot and one script can reach both.
+    /// </summary>
+    private static string DistributedKey(string hexKey) => string.Concat(DistributedPrefix, "{", hexKey, "}");
+
     private async ValueTask<CachedResponse?> GetDistributedAsync(CacheKey key, CancellationToken cancellationToken)
     {
         if (_distributed is null)
@@ -516,7 +594,7 @@ internal sealed partial class PredictionCacheMiddleware
         byte[]? data;
         try
         {
-            data = await _distributed.GetAsync(DistributedPrefix + key.ToString(), cancellationToken);
+            data = await _distributed.GetAsync(DistributedKey(key.ToString()), cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -524,6 +602,12 @@ internal sealed partial class PredictionCacheMiddleware
             return null;
         }
 
+        return FromDistributed(key, data);
+    }
+
+    /// <summary>The entry <paramref name="data"/> holds, kept in the first level too, unless it is unreadable or past serving even stale.</summary>
+    private CachedResponse? FromDistributed(CacheKey key, byte[]? data)
+    {
         if (data is null || !CachedResponse.TryDeserialize(data, out var cached) || cached!.StaleUntil <= _time.GetUtcNow())
         {
             return null;
@@ -543,7 +627,7 @@ internal sealed partial class PredictionCacheMiddleware
         try
         {
             await _distributed.SetAsync(
-                DistributedPrefix + key.ToString(),
+                DistributedKey(key.ToString()),
                 entry.Serialize(),
                 new DistributedCacheEntryOptions { AbsoluteExpiration = entry.StaleUntil },
                 CancellationToken.None);
@@ -551,6 +635,27 @@ internal sealed partial class PredictionCacheMiddleware
         catch (Exception exception)
         {
             Log.DistributedFailed(_logger, exception);
+        }
+    }
+
+    /// <summary>Writes the second level and releases the shared lock in one call; <see langword="false"/> when it did neither.</summary>
+    private async ValueTask<bool> SetDistributedAndReleaseAsync(CacheKey key, CachedResponse entry, string lockKey, string owner)
+    {
+        var timeToLive = entry.StaleUntil - _time.GetUtcNow();
+        if (timeToLive <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        try
+        {
+            await _sharedLock!.SetAndReleaseAsync(DistributedKey(lockKey), entry.Serialize(), timeToLive, lockKey, owner);
+            return true;
+        }
+        catch (Exception exception)
+        {
+            Log.DistributedFailed(_logger, exception);
+            return false;
         }
     }
 

@@ -49,6 +49,9 @@ internal sealed class RedisDistributedCache : IDistributedCache
         return 1
         """);
 
+    /// <summary>What follows the key prefix in every entry's key.</summary>
+    internal const string KeySegment = "dc:";
+
     private readonly IRedisConnection _connection;
     private readonly TimeProvider _time;
     private readonly AiEdgeMetrics? _metrics;
@@ -60,12 +63,15 @@ internal sealed class RedisDistributedCache : IDistributedCache
         _connection = connection;
         _time = time;
         _metrics = metrics;
-        _prefix = options.Value.KeyPrefix + "dc:";
+        _prefix = options.Value.KeyPrefix + KeySegment;
         if (connection.State == RedisConnectionState.NotConfigured)
         {
             _local = new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions()));
         }
     }
+
+    /// <summary>Gets the connection the entries are kept over.</summary>
+    internal IRedisConnection Connection => _connection;
 
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
