@@ -22,22 +22,8 @@ internal sealed class RedisCacheLock(IRedisConnection redis, ICacheLock local, R
     // KEYS[1] entry (as RedisDistributedCache keeps it), KEYS[2] lock; ARGV[1] owner, ARGV[2] lease ms. Returns
     // {data, 0} when there is an entry (sliding its expiry as RedisDistributedCache's read does), else {false, 1}
     // when the lock was taken and {false, 0} when someone else holds it.
-    internal static readonly RedisScript GetOrAcquireScript = new("cache-get-or-lock", """
-        local v = redis.call('HMGET', KEYS[1], 'd', 's', 'a')
-        if v[1] then
-          local sliding = tonumber(v[2]) or 0
-          if sliding > 0 then
-            local ttl = sliding
-            local absolute = tonumber(v[3]) or 0
-            if absolute > 0 then
-              local t = redis.call('TIME')
-              local now = t[1] * 1000 + math.floor(t[2] / 1000)
-              if absolute - now < ttl then ttl = absolute - now end
-            end
-            if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-          end
-          return {v[1], 0}
-        end
+    internal static readonly RedisScript GetOrAcquireScript = new("cache-get-or-lock", RedisDistributedCache.ReadEntryLua + """
+        if v[1] then return {v[1], 0} end
         if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {false, 1} end
         return {false, 0}
         """);

@@ -30,21 +30,29 @@ internal sealed class RedisDistributedCache : IDistributedCache
         return 1
         """);
 
-    // KEYS[1] entry; ARGV[1] '1' to return the data. Slides the TTL, never past the absolute expiry.
-    internal static readonly RedisScript GetScript = new("cache-get", """
+    // Reads the entry at KEYS[1] into v (v[1] is the data, false when there is none) and slides its TTL, never past
+    // the absolute expiry. Every script that reads an entry starts with it.
+    internal const string ReadEntryLua = """
         local v = redis.call('HMGET', KEYS[1], 'd', 's', 'a')
-        if not v[1] then return false end
-        local sliding = tonumber(v[2]) or 0
-        if sliding > 0 then
-          local ttl = sliding
-          local absolute = tonumber(v[3]) or 0
-          if absolute > 0 then
-            local t = redis.call('TIME')
-            local now = t[1] * 1000 + math.floor(t[2] / 1000)
-            if absolute - now < ttl then ttl = absolute - now end
+        if v[1] then
+          local sliding = tonumber(v[2]) or 0
+          if sliding > 0 then
+            local ttl = sliding
+            local absolute = tonumber(v[3]) or 0
+            if absolute > 0 then
+              local t = redis.call('TIME')
+              local now = t[1] * 1000 + math.floor(t[2] / 1000)
+              if absolute - now < ttl then ttl = absolute - now end
+            end
+            if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
           end
-          if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
         end
+
+        """;
+
+    // KEYS[1] entry; ARGV[1] '1' to return the data.
+    internal static readonly RedisScript GetScript = new("cache-get", ReadEntryLua + """
+        if not v[1] then return false end
         if ARGV[1] == '1' then return v[1] end
         return 1
         """);
