@@ -28,15 +28,10 @@ internal sealed class RedisCacheLock(IRedisConnection redis, ICacheLock local, R
         return {false, 0}
         """);
 
-    // KEYS[1] entry, KEYS[2] lock; ARGV[1] data, ARGV[2] time to live ms, ARGV[3] owner. Writes the entry exactly as
-    // RedisDistributedCache does with an absolute expiry only, then deletes the lock if the owner still holds it.
-    internal static readonly RedisScript SetAndReleaseScript = new("cache-set-and-unlock", """
-        local t = redis.call('TIME')
-        local now = t[1] * 1000 + math.floor(t[2] / 1000)
-        local ttl = tonumber(ARGV[2])
-        redis.call('HSET', KEYS[1], 'd', ARGV[1], 's', 0, 'a', now + ttl)
-        redis.call('PEXPIRE', KEYS[1], ttl)
-        if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+    // KEYS[1] entry, KEYS[2] lock; ARGV[1..3] as RedisDistributedCache.WriteEntryLua, ARGV[4] owner. Writes the entry
+    // exactly as RedisDistributedCache does, then deletes the lock if the owner still holds it.
+    internal static readonly RedisScript SetAndReleaseScript = new("cache-set-and-unlock", RedisDistributedCache.WriteEntryLua + """
+        if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
         return 1
         """);
 
@@ -106,7 +101,7 @@ internal sealed class RedisCacheLock(IRedisConnection redis, ICacheLock local, R
         {
             try
             {
-                var reply = await redis.EvaluateAsync(SetAndReleaseScript, 2, [_entryPrefix + entryKey, Key(lockKey), value, Math.Max(1, (long)timeToLive.TotalMilliseconds), owner]).ConfigureAwait(false);
+                var reply = await redis.EvaluateAsync(SetAndReleaseScript, 2, [_entryPrefix + entryKey, Key(lockKey), value, 0L, Math.Max(1, (long)timeToLive.TotalMilliseconds), owner]).ConfigureAwait(false);
                 if (!reply.IsError)
                 {
                     return;

@@ -13,8 +13,9 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// </summary>
 internal sealed class RedisDistributedCache : IDistributedCache
 {
-    // KEYS[1] entry; ARGV[1] data, ARGV[2] sliding ms (0: none), ARGV[3] absolute ms from now (0: none).
-    internal static readonly RedisScript SetScript = new("cache-set", """
+    // Writes the entry at KEYS[1]: ARGV[1] data, ARGV[2] sliding ms (0: none), ARGV[3] absolute ms from now (0: none).
+    // Every script that writes an entry starts with it.
+    internal const string WriteEntryLua = """
         local sliding = tonumber(ARGV[2])
         local absolute = tonumber(ARGV[3])
         local ttl = sliding
@@ -27,6 +28,11 @@ internal sealed class RedisDistributedCache : IDistributedCache
         end
         redis.call('HSET', KEYS[1], 'd', ARGV[1], 's', sliding, 'a', expires)
         if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
+
+        """;
+
+    // KEYS[1] entry; ARGV as WriteEntryLua.
+    internal static readonly RedisScript SetScript = new("cache-set", WriteEntryLua + """
         return 1
         """);
 
