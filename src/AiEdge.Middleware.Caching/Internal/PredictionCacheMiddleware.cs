@@ -287,7 +287,10 @@ internal sealed partial class PredictionCacheMiddleware
                     break;
                 }
 
-                var fresh = _memory.Get(key) ?? await GetDistributedAsync(key, aborted);
+                // After a release, a shared lock's next try reads the second level in the same call as the lock, so
+                // only the first level is checked here.
+                var readWithNextTry = released && shared is not null && stale is null;
+                var fresh = _memory.Get(key) ?? (readWithNextTry ? null : await GetDistributedAsync(key, aborted));
                 var now = _time.GetUtcNow();
                 if (fresh is not null && fresh.ExpiresAt > now)
                 {
