@@ -25,30 +25,15 @@ public sealed class RedisRateLimitCoalescingTests(RedisServerFixture redis) : IC
         await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration);
         var store = new RedisRateLimitStore(connection, RedisRateLimitStoreTests.InMemory(), new RedisOptions(), null) { FixedNowMs = Now };
         var partitions = new[] { NewPartition(), NewPartition(), NewPartition() };
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var decisions = new Task<(int Partition, bool Admitted)>[600];
-        for (var i = 0; i < decisions.Length; i++)
-        {
-            var partition = i % partitions.Length;
-            decisions[i] = Task.Run(async () =>
-            {
-                await start.Task;
-                var batch = Batch(partitions[partition]);
-                await store.AcquireAsync(batch, CancellationToken.None);
-                return (partition, batch.Admitted);
-            });
-        }
-
-        start.SetResult();
-        var results = await Task.WhenAll(decisions).WaitAsync(Timeout);
+        var results = await DecideAllAtOnceAsync(store, partitions.Length, p => Batch(partitions[p]));
 
         for (var p = 0; p < partitions.Length; p++)
         {
             Assert.Equal(50, results.Count(r => r.Partition == p && r.Admitted));
         }
 
-        Assert.InRange(store.ScriptCalls, 1, decisions.Length - 1);
+        Assert.InRange(store.ScriptCalls, 1, ConcurrentDecisions - 1);
     }
 
     [Fact]
@@ -167,25 +152,14 @@ public sealed class RedisRateLimitCoalescingTests(RedisServerFixture redis) : IC
         var global = new RateLimitRule("coalesce-all", null, RateLimitUnit.Requests, 1000, 1000, 99_000, long.MaxValue, 1, 1, 1);
         var everyone = NewPartition();
         var partitions = new[] { NewPartition(), NewPartition(), NewPartition() };
-        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var decisions = new Task<(int Partition, bool Admitted)>[600];
-        for (var i = 0; i < decisions.Length; i++)
+        var results = await DecideAllAtOnceAsync(store, partitions.Length, p =>
         {
-            var partition = i % partitions.Length;
-            decisions[i] = Task.Run(async () =>
-            {
-                await start.Task;
-                var batch = new RateLimitBatch { NowMs = Now };
-                batch.Add(perPartition, partitions[partition], 1000);
-                batch.Add(global, everyone, 1000);
-                await store.AcquireAsync(batch, CancellationToken.None);
-                return (partition, batch.Admitted);
-            });
-        }
-
-        start.SetResult();
-        var results = await Task.WhenAll(decisions).WaitAsync(Timeout);
+            var batch = new RateLimitBatch { NowMs = Now };
+            batch.Add(perPartition, partitions[p], 1000);
+            batch.Add(global, everyone, 1000);
+            return batch;
+        });
 
         Assert.Equal(100, results.Count(r => r.Admitted));
         Assert.Equal(99_000, await ExcessAsync(connection, store.Key(global, everyone)));
@@ -196,7 +170,7 @@ public sealed class RedisRateLimitCoalescingTests(RedisServerFixture redis) : IC
             Assert.Equal((admitted - 1) * 1000L, await ExcessAsync(connection, store.Key(perPartition, partitions[p])));
         }
 
-        Assert.InRange(store.ScriptCalls, 1, decisions.Length - 1);
+        Assert.InRange(store.ScriptCalls, 1, ConcurrentDecisions - 1);
     }
 
     [Fact]
@@ -424,5 +398,32 @@ public sealed class RedisRateLimitCoalescingTests(RedisServerFixture redis) : IC
         var batch = new RateLimitBatch { NowMs = Now };
         batch.Add(OnePerSecond, partition, 1000);
         return batch;
+    }
+
+    private const int ConcurrentDecisions = 600;
+
+    /// <summary>
+    /// Releases <see cref="ConcurrentDecisions"/> decisions at once from the thread pool, the i-th on the batch
+    /// <paramref name="batchFor"/> makes for partition i modulo <paramref name="partitions"/>; returns each one's
+    /// partition and admission.
+    /// </summary>
+    private static async Task<(int Partition, bool Admitted)[]> DecideAllAtOnceAsync(RedisRateLimitStore store, int partitions, Func<int, RateLimitBatch> batchFor)
+    {
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var decisions = new Task<(int Partition, bool Admitted)>[ConcurrentDecisions];
+        for (var i = 0; i < decisions.Length; i++)
+        {
+            var partition = i % partitions;
+            decisions[i] = Task.Run(async () =>
+            {
+                await start.Task;
+                var batch = batchFor(partition);
+                await store.AcquireAsync(batch, CancellationToken.None);
+                return (partition, batch.Admitted);
+            });
+        }
+
+        start.SetResult();
+        return await Task.WhenAll(decisions).WaitAsync(Timeout);
     }
 }
