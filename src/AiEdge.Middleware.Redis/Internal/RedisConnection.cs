@@ -102,26 +102,14 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
         return connection.Send(command, args);
     }
 
-    public async Task<RedisValue> EvaluateAsync(RedisScript script, int keyCount, RedisArg[] keysAndArgs)
-    {
-        var connection = _current;
-        if (!_connected || connection is null)
-        {
-            return await NotConnected().ConfigureAwait(false);
-        }
+    public Task<RedisValue> EvaluateAsync(RedisScript script, int keyCount, RedisArg[] keysAndArgs)
+        => EvaluateCoreAsync(script, new ArgumentArray(keyCount, keysAndArgs));
 
-        var reply = await connection.SendScript(script, reload: false, keyCount, keysAndArgs).ConfigureAwait(false);
-        if (reply.IsErrorWithPrefix("NOSCRIPT"u8))
-        {
-            // The server lost the script while connected (SCRIPT FLUSH), or refused its first EVAL before caching it:
-            // EVAL sends it and caches it again.
-            reply = await connection.SendScript(script, reload: true, keyCount, keysAndArgs).ConfigureAwait(false);
-        }
+    public Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments)
+        => EvaluateCoreAsync(script, arguments);
 
-        return reply;
-    }
-
-    public async Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments)
+    private async Task<RedisValue> EvaluateCoreAsync<TArguments>(RedisScript script, TArguments arguments)
+        where TArguments : IRedisScriptArguments
     {
         var connection = _current;
         if (!_connected || connection is null)
@@ -132,10 +120,22 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
         var reply = await connection.SendScript(script, reload: false, arguments).ConfigureAwait(false);
         if (reply.IsErrorWithPrefix("NOSCRIPT"u8))
         {
+            // The server lost the script while connected (SCRIPT FLUSH), or refused its first EVAL before caching it:
+            // EVAL sends it and caches it again.
             reply = await connection.SendScript(script, reload: true, arguments).ConfigureAwait(false);
         }
 
         return reply;
+    }
+
+    /// <summary>Keys and arguments given as an array of <see cref="RedisArg"/>, the keys first.</summary>
+    private readonly struct ArgumentArray(int keyCount, RedisArg[] keysAndArgs) : IRedisScriptArguments
+    {
+        public int KeyCount => keyCount;
+
+        public int Count => keysAndArgs.Length;
+
+        public void WriteTo(IBufferWriter<byte> writer) => RespWriter.WriteArgs(writer, keysAndArgs);
     }
 
     private Task<RedisValue> NotConnected()
@@ -401,24 +401,8 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             return pending.Task;
         }
 
-        public Task<RedisValue> SendScript(RedisScript script, bool reload, int keyCount, ReadOnlySpan<RedisArg> keysAndArgs)
-        {
-            lock (_writeLock)
-            {
-                if (_failed)
-                {
-                    return NotConnectedTask;
-                }
-
-                var pending = StartScript_NeedsLock(script, reload, out var command, out var scriptOrSha);
-                RespWriter.WriteScript(_outbound.Writer, command, scriptOrSha, keyCount, keysAndArgs);
-                _pending.Enqueue(pending);
-                _ = _outbound.Writer.FlushAsync();
-                return pending.Task;
-            }
-        }
-
-        public Task<RedisValue> SendScript(RedisScript script, bool reload, IRedisScriptArguments arguments)
+        public Task<RedisValue> SendScript<TArguments>(RedisScript script, bool reload, TArguments arguments)
+            where TArguments : IRedisScriptArguments
         {
             lock (_writeLock)
             {

@@ -14,20 +14,13 @@ internal static class RespWriter
     {
         WriteHeader(writer, (byte)'*', args.Length + 1);
         WriteString(writer, command);
-        foreach (var arg in args)
-        {
-            WriteArg(writer, arg);
-        }
+        WriteArgs(writer, args);
     }
 
-    /// <summary>Writes <c>EVALSHA</c>/<c>EVAL</c> style commands: command, script, key count, keys, then arguments.</summary>
-    public static void WriteScript(IBufferWriter<byte> writer, string command, string scriptOrSha, int keyCount, ReadOnlySpan<RedisArg> keysAndArgs)
+    /// <summary>Writes each of <paramref name="args"/> as a bulk string (the keys and arguments after <see cref="WriteScriptHeader"/>).</summary>
+    public static void WriteArgs(IBufferWriter<byte> writer, ReadOnlySpan<RedisArg> args)
     {
-        WriteHeader(writer, (byte)'*', keysAndArgs.Length + 3);
-        WriteString(writer, command);
-        WriteString(writer, scriptOrSha);
-        WriteArg(writer, keyCount);
-        foreach (var arg in keysAndArgs)
+        foreach (var arg in args)
         {
             WriteArg(writer, arg);
         }
