@@ -353,7 +353,7 @@ internal sealed partial class PredictionCacheMiddleware
     }
 
     /// <summary>Runs the endpoint and keeps its answer in the first level; returns the entry for the second level, if any.</summary>
-    private async Task<CachedResponse?> RunAsync(HttpContext context, ResolvedCachePolicy policy, CacheKey key, CachedResponse? stale, bool revalidate)
+    private async ValueTask<CachedResponse?> RunAsync(HttpContext context, ResolvedCachePolicy policy, CacheKey key, CachedResponse? stale, bool revalidate)
     {
         var response = context.Response;
         var headersBefore = ResponseRecorder.RentHeaderNames(response.Headers, out var headersBeforeCount);
