@@ -81,10 +81,14 @@ declare -A url=(
   [nginx-miss]="http://127.0.0.1:$nginx_port|miss"
   [nginx-hit]="http://127.0.0.1:$nginx_port|hit"
   [aiedge-redis-miss]="http://127.0.0.1:$redis_sample_port|miss"
+  [bare-floor]="http://127.0.0.1:$bare_port|floor"
+  [bare-train]="http://127.0.0.1:$bare_port|train"
   [aiedge-limit]="http://127.0.0.1:$sample_port|train"
   [aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
 )
-order=(bare-miss aiedge-miss aiedge-redis-miss nginx-miss aiedge-hit nginx-hit aiedge-limit aiedge-redis-limit)
+# Pairs that make a ratio run back to back: (bare-miss, aiedge-miss), (aiedge-hit, nginx-hit), (nginx-hit, bare-floor),
+# (bare-train, aiedge-limit), (aiedge-limit, aiedge-redis-limit).
+order=(bare-miss aiedge-miss aiedge-redis-miss nginx-miss aiedge-hit nginx-hit bare-floor bare-train aiedge-limit aiedge-redis-limit)
 declare -A rps p50 p99 errs cpu
 
 # The processes that serve a target (NGINX: its workers and the app behind it; Redis mode: the app and redis-server).
@@ -109,7 +113,7 @@ for t in "${order[@]}"; do IFS='|' read -r u s <<<"${url[$t]}"; wrk -t2 -c"$conn
 for round in $(seq 1 "$rounds"); do
   for t in "${order[@]}"; do
     IFS='|' read -r u s <<<"${url[$t]}"
-    [ "$s" = miss ] || [ "$s" = hit ] || [ "$s" = train ] || { echo "unknown script $s" >&2; exit 2; }
+    [ "$s" = miss ] || [ "$s" = hit ] || [ "$s" = train ] || [ "$s" = floor ] || { echo "unknown script $s" >&2; exit 2; }
     t0=$(ticks "$t")
     out=$(wrk -t2 -c"$connections" -d"$duration" --latency -s "$root/tests/load/$s.lua" "$u")
     t1=$(ticks "$t")
@@ -159,8 +163,10 @@ row "AiEdge miss / bare Kestrel" aiedge-miss bare-miss ">= 0.90"
 row "AiEdge hit / NGINX proxy_cache hit" aiedge-hit nginx-hit ">= 1.10"
 row "Redis-backed / in-memory limits (uncached limited route)" aiedge-redis-limit aiedge-limit ">= 0.75"
 row "Redis-backed / in-memory, cache miss (limits, L2 and cross-replica lock in Redis)" aiedge-redis-miss aiedge-miss "—"
+row "Context: AiEdge / bare Kestrel, uncached limited route (the edge without the cache)" aiedge-limit bare-train "—"
+row "Context: Kestrel's floor (empty GET through routing, bare app) / NGINX proxy_cache hit" bare-floor nginx-hit "—"
 echo
-echo "Server CPU per request: AiEdge miss $(median "${cpu[aiedge-miss]}") µs against bare $(median "${cpu[bare-miss]}") µs (+$(awk -v a="$(median "${cpu[aiedge-miss]}")" -v b="$(median "${cpu[bare-miss]}")" 'BEGIN { printf "%.1f", a - b }') µs); AiEdge hit $(median "${cpu[aiedge-hit]}") µs against NGINX hit $(median "${cpu[nginx-hit]}") µs."
+echo "Server CPU per request: AiEdge miss $(median "${cpu[aiedge-miss]}") µs against bare $(median "${cpu[bare-miss]}") µs (+$(awk -v a="$(median "${cpu[aiedge-miss]}")" -v b="$(median "${cpu[bare-miss]}")" 'BEGIN { printf "%.1f", a - b }') µs); AiEdge hit $(median "${cpu[aiedge-hit]}") µs against NGINX hit $(median "${cpu[nginx-hit]}") µs and Kestrel's floor $(median "${cpu[bare-floor]}") µs; uncached limited route $(median "${cpu[aiedge-limit]}") µs against bare $(median "${cpu[bare-train]}") µs."
 echo
 echo "Event streams ($streams concurrent, 16 tokens at 20 ms): AiEdge: $stream_line; bare: $bare_stream_line"
 echo "AiEdge sample memory: RSS $((rss_before / 1024)) MiB before streams, peak $((rss_peak / 1024)) MiB"
