@@ -187,6 +187,44 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         }
     }
 
+    // The call packs each item's cost into 64 bits: a token budget of ten million tokens a minute, charged five
+    // million at a time (5e9 milli-tokens, past 32 bits), decides as in memory, in one call and across calls.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AcquireAsync_CostsBeyondThirtyTwoBits_DecideExactlyAsTheInMemoryStore(bool coalesce)
+    {
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration, o => o.CommandTimeout = Timeout);
+        var shared = new RedisRateLimitStore(connection, InMemory(), new RedisOptions { CoalesceRateLimitDecisions = coalesce }, null);
+        var local = InMemory();
+        var requests = Requests(1000, 1000);
+        var tokens = Tokens(10_000_000);
+        var partition = PartitionKey.FromText(Guid.NewGuid().ToString("n"));
+        const long now = 1_000_000_000;
+        shared.FixedNowMs = now;
+
+        var decisions = new[] { new Decision(0, true, 5_000_000), new Decision(0, true, 4_999_999), new Decision(0, true, 2), new Decision(0, true, 1) };
+        var expected = new RateLimitBatch[decisions.Length];
+        var actual = new RateLimitBatch[decisions.Length];
+        var pending = new Task[decisions.Length];
+        for (var i = 0; i < decisions.Length; i++)
+        {
+            expected[i] = Batch(now, requests, tokens, partition, decisions[i]);
+            actual[i] = Batch(now, requests, tokens, partition, decisions[i]);
+            pending[i] = shared.AcquireAsync(actual[i], default).AsTask();
+        }
+
+        await Task.WhenAll(pending).WaitAsync(Timeout);
+        for (var i = 0; i < decisions.Length; i++)
+        {
+            local.Acquire(expected[i]);
+            AssertSame(expected[i], actual[i], now);
+        }
+
+        Assert.Equal([true, true, false, true], actual.Select(static b => b.Admitted));
+        Assert.Equal(0, actual[3].Results[1].Remaining);
+    }
+
     [Fact]
     public async Task AcquireAsync_ThousandConcurrentRequestsThroughTwoConnections_AdmitsExactlyTheBurst()
     {

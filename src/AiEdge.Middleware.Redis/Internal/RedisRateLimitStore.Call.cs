@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Numerics;
 using AiEdge.Middleware.RateLimiting.Internal;
 
@@ -14,6 +15,8 @@ internal sealed partial class RedisRateLimitStore
     /// </summary>
     private sealed class DecisionCall(int capacity) : IRedisScriptArguments
     {
+        private const int PackedItemLength = 12;
+
         private readonly PendingDecision[] _decisions = new PendingDecision[capacity];
         private readonly ArrayBufferWriter<byte> _arguments = new(1024);
         private (PendingDecision Decision, int Item)[] _keys = new (PendingDecision, int)[64];
@@ -118,21 +121,33 @@ internal sealed partial class RedisRateLimitStore
                 RespWriter.WriteBulkInteger(writer, rule.NoDelay ? -1 : rule.DelayMilli);
             }
 
+            // The batches, packed into one bulk string (the script's struct.unpack layout): per batch its item count,
+            // per item its key index, rule index (from 1) and cost. Indexes fit 16 bits: a call holds at most
+            // MaxItemsPerCall items unless one request's own rules are more.
+            var length = DecisionCount * 2 + ItemCount * PackedItemLength;
+            RespWriter.WriteHeader(writer, (byte)'$', length);
+            var packed = writer.GetSpan(length + 2);
+            var at = 0;
             index = 0;
             for (var d = 0; d < DecisionCount; d++)
             {
                 var decision = _decisions[d];
-                RespWriter.WriteBulkInteger(writer, decision.ItemCount);
+                BinaryPrimitives.WriteUInt16LittleEndian(packed[at..], checked((ushort)decision.ItemCount));
+                at += 2;
                 for (var i = 0; i < decision.ItemCount; i++)
                 {
-                    RespWriter.WriteBulkInteger(writer, _itemKeys[index] + 1);
-                    RespWriter.WriteBulkInteger(writer, _itemRules[index] + 1);
-                    RespWriter.WriteBulkInteger(writer, decision.Cost(i));
+                    BinaryPrimitives.WriteUInt16LittleEndian(packed[at..], checked((ushort)(_itemKeys[index] + 1)));
+                    BinaryPrimitives.WriteUInt16LittleEndian(packed[(at + 2)..], checked((ushort)(_itemRules[index] + 1)));
+                    BinaryPrimitives.WriteInt64LittleEndian(packed[(at + 4)..], decision.Cost(i));
+                    at += PackedItemLength;
                     index++;
                 }
             }
 
-            _argumentCount = 3 + _ruleCount * 5 + DecisionCount + ItemCount * 3;
+            packed[at] = (byte)'\r';
+            packed[at + 1] = (byte)'\n';
+            writer.Advance(length + 2);
+            _argumentCount = 4 + _ruleCount * 5;
         }
 
         public void WriteTo(IBufferWriter<byte> writer)

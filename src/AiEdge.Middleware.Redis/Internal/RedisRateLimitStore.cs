@@ -28,7 +28,10 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     // own would (a later batch sees what an earlier one committed). KEYS: the call's distinct buckets. ARGV[1]: ''
     // for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; ARGV[3]: the number of distinct
     // rules R, then 5 values per rule: unit (0 requests, 1 tokens), rate numerator, rate denominator, capacity,
-    // delay (-1: nodelay); then per batch its item count n and 3 values per item: key index, rule index, cost.
+    // delay (-1: nodelay); then one binary argument holding the batches, read with struct.unpack: per batch its item
+    // count n (uint16), then per item its key index and rule index (uint16 each, from 1) and its cost (int64), all
+    // little-endian. One argument rather than three per item: Redis parses every argument and makes a Lua string of
+    // it, which cost more than deciding the item.
     // Returns 3 integers per item, batch after batch: delayMs when the item admits (0 or more), or -retryAfterMs when
     // it refuses (retry-after is at least 1 ms); remaining; resetMs. A batch is admitted when every item admits.
     // A bucket is read once per call (HMGET) and, when a batch committed to it, written once at the end (HSET and
@@ -60,14 +63,16 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         local read, ce, cl, ttl, dirty = {}, {}, {}, {}, {}
         local nexts, exists, lasts, keys = {}, {}, {}, {}
         local out = {}
+        local items, pos, unpack = ARGV[a], 1, struct.unpack
         for _ = 1, tonumber(ARGV[2]) do
-          local n = tonumber(ARGV[a])
-          a = a + 1
+          local n
+          n, pos = unpack('<H', items, pos)
           local base = #out
           local all = 1
           for i = 1, n do
-            local p = a + (i - 1) * 3
-            local key, r, cost = tonumber(ARGV[p]), tonumber(ARGV[p + 1]) * 5 - 4, tonumber(ARGV[p + 2])
+            local key, r, cost
+            key, r, cost, pos = unpack('<HHi8', items, pos)
+            r = r * 5 - 4
             local unit, num, den, cap, delay = rules[r], rules[r + 1], rules[r + 2], rules[r + 3], rules[r + 4]
             if not read[key] then
               local s = redis.call('HMGET', KEYS[key], 'e', 'l')
@@ -127,7 +132,6 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
               ttl[key] = out[base + (i - 1) * 3 + 3] + 1000
             end
           end
-          a = a + n * 3
         end
         for _, key in ipairs(dirty) do
           redis.call('HSET', KEYS[key], 'e', ce[key], 'l', cl[key])
