@@ -199,8 +199,7 @@ internal sealed partial class PredictionCacheMiddleware
                 var now = _time.GetUtcNow();
                 if (cached.ExpiresAt > now)
                 {
-                    _metrics.CacheResult(context, "hit");
-                    await ResponseRecorder.WriteAsync(context, cached, ResponseRecorder.Hit, now);
+                    await ServeHitAsync(context, cached, now);
                     return;
                 }
 
@@ -243,8 +242,7 @@ internal sealed partial class PredictionCacheMiddleware
                             var foundAt = _time.GetUtcNow();
                             if (found.ExpiresAt > foundAt)
                             {
-                                _metrics.CacheResult(context, "hit");
-                                await ResponseRecorder.WriteAsync(context, found, ResponseRecorder.Hit, foundAt);
+                                await ServeHitAsync(context, found, foundAt);
                                 return;
                             }
 
@@ -294,8 +292,7 @@ internal sealed partial class PredictionCacheMiddleware
                 var now = _time.GetUtcNow();
                 if (fresh is not null && fresh.ExpiresAt > now)
                 {
-                    _metrics.CacheResult(context, "hit");
-                    await ResponseRecorder.WriteAsync(context, fresh, ResponseRecorder.Hit, now);
+                    await ServeHitAsync(context, fresh, now);
                     return;
                 }
 
@@ -350,6 +347,13 @@ internal sealed partial class PredictionCacheMiddleware
                 }
             }
         }
+    }
+
+    /// <summary>Answers from <paramref name="entry"/>, fresh at <paramref name="now"/>, and counts the hit.</summary>
+    private Task ServeHitAsync(HttpContext context, CachedResponse entry, DateTimeOffset now)
+    {
+        _metrics.CacheResult(context, "hit");
+        return ResponseRecorder.WriteAsync(context, entry, ResponseRecorder.Hit, now);
     }
 
     /// <summary>Runs the endpoint and keeps its answer in the first level; returns the entry for the second level, if any.</summary>
