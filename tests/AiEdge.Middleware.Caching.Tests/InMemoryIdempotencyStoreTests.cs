@@ -3,11 +3,13 @@ using System.Diagnostics.Metrics;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
+using Xunit.Abstractions;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
 /// <summary>The in-memory Idempotency-Key store on its own: the byte bound, what it evicts and never evicts, expiry, concurrency.</summary>
-public sealed class InMemoryIdempotencyStoreTests
+public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan Retention = TimeSpan.FromHours(24);
@@ -201,6 +203,40 @@ public sealed class InMemoryIdempotencyStoreTests
     }
 
     /// <summary>
+    /// The estimate is honest: records like a real endpoint's (a JSON body, two private headers, every string and
+    /// array their own) take no more of the managed heap than the store says it holds.
+    /// </summary>
+    [Fact]
+    public async Task SizeEstimate_CoversTheHeapTheRecordsHold()
+    {
+        const int keys = 50_000;
+        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), long.MaxValue);
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        for (var i = 0; i < keys; i++)
+        {
+            var key = Key(i);
+            var fingerprint = new byte[32];
+            var token = Guid.NewGuid().ToString("N");
+            await store.TryClaimAsync(key, fingerprint, token, Lease, default);
+            var job = Guid.NewGuid().ToString("N");
+            KeyValuePair<string, StringValues>[] headers =
+            [
+                new(new string("Content-Type".AsSpan()), new string("application/json; charset=utf-8".AsSpan())),
+                new(new string("X-Job-Location".AsSpan()), "/jobs/" + job),
+            ];
+            var body = System.Text.Encoding.UTF8.GetBytes("{\"job\":\"" + job + "\"}");
+            var response = new CachedResponse(202, headers, headersShared: false, body, null, 0, long.MaxValue / 2, long.MaxValue / 2);
+            await store.CompleteAsync(key, token, new IdempotencyRecord(fingerprint, response), Retention, default);
+        }
+
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(store);
+        output.WriteLine($"{keys} records: store says {store.Size} bytes ({store.Size / keys} a key), heap grew {after - before} ({(after - before) / keys} a key)");
+        Assert.True(after - before <= store.Size, $"heap grew {after - before} bytes, store says {store.Size}");
+        Assert.True(after - before >= store.Size / 2, $"heap grew {after - before} bytes, store says {store.Size}: the estimate is far too high");
+    }
+
+    /// <summary>
     /// A million distinct keys, each claimed and completed as the middleware does, through a 4 MiB store: the store
     /// never exceeds its bound and the managed heap ends within the bound plus a small overhead.
     /// </summary>
@@ -230,6 +266,7 @@ public sealed class InMemoryIdempotencyStoreTests
         var after = GC.GetTotalMemory(forceFullCollection: true);
         GC.KeepAlive(store);
 
+        output.WriteLine($"{keys} keys in {stopwatch.Elapsed}: heap grew {after - before} bytes; store holds {store.Count} keys, {store.Size} bytes (bound {limit})");
         Assert.True(largest <= limit, $"store held {largest} bytes, bound {limit}");
         Assert.True(store.Size <= limit);
         Assert.True(store.Count < keys / 100, $"{store.Count} keys held");
