@@ -3,6 +3,8 @@ using System.Text.Json;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
@@ -42,9 +44,56 @@ public sealed class IdempotencyStoreBoundIntegrationTests
         }
     }
 
-    private static Task<TestApp> StartAsync(Trainer trainer, long sizeLimit)
+    /// <summary>Keeps the messages of one event id.</summary>
+    private sealed class EventLog(int eventId) : ILoggerProvider, ILogger
+    {
+        private readonly List<string> _messages = [];
+
+        public string[] Messages
+        {
+            get
+            {
+                lock (_messages)
+                {
+                    return [.. _messages];
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (id.Id == eventId)
+            {
+                lock (_messages)
+                {
+                    _messages.Add(logLevel + ": " + formatter(state, exception));
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private static Task<TestApp> StartAsync(Trainer trainer, long sizeLimit, TimeProvider? time = null, ILoggerProvider? logs = null)
         => CachingHost.StartAsync(
             app => app.MapPost("/train", (Delegate)trainer.Train).WithIdempotency(),
+            time: time,
+            services: services =>
+            {
+                if (logs is not null)
+                {
+                    services.AddSingleton(logs);
+                }
+            },
             configuration: new Dictionary<string, string?> { ["AiEdge:Idempotency:SizeLimit"] = sizeLimit.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
     private static Task<HttpResponseMessage> SendAsync(TestApp app, string key)
@@ -86,7 +135,9 @@ public sealed class IdempotencyStoreBoundIntegrationTests
     {
         // Two running claims (about 430 bytes each) fit in 1000 bytes; a third does not.
         var trainer = new Trainer { Gated = true };
-        await using var app = await StartAsync(trainer, 1000);
+        var time = new ManualTimeProvider();
+        var log = new EventLog(1254);
+        await using var app = await StartAsync(trainer, 1000, time, log);
 
         var a = SendAsync(app, "a");
         var b = SendAsync(app, "b");
@@ -102,6 +153,14 @@ public sealed class IdempotencyStoreBoundIntegrationTests
         await ProblemAssert.IsProblemAsync(refusedAgain, HttpStatusCode.ServiceUnavailable);
         await ProblemAssert.IsProblemAsync(duplicate, HttpStatusCode.Conflict);   // still held: never evicted
         Assert.Equal(2, trainer.Runs);
+
+        // One warning a minute, not one a request, with the number refused since the last one.
+        Assert.Equal(["Warning: The idempotency store is at its SizeLimit with only running requests in it; requests with a new key refused with 503 since the last report: 1."], log.Messages);
+        time.Advance(TimeSpan.FromSeconds(61));
+        using var refusedLater = await SendAsync(app, "e").WaitAsync(Timeout);
+        await ProblemAssert.IsProblemAsync(refusedLater, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(2, log.Messages.Length);
+        Assert.EndsWith("since the last report: 2.", log.Messages[1]);
 
         trainer.Open();
         using var ra = await a.WaitAsync(Timeout);

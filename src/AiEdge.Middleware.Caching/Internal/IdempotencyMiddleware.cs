@@ -325,7 +325,7 @@ internal sealed partial class IdempotencyMiddleware
         [LoggerMessage(1253, LogLevel.Warning, "The idempotency store failed; the request runs without Idempotency-Key protection.", EventName = "IdempotencyStoreFailed")]
         public static partial void StoreFailed(ILogger logger, Exception exception);
 
-        [LoggerMessage(1254, LogLevel.Warning, "The idempotency store is at its SizeLimit with only running requests in it; refused {Count} new keys with 503 since the last report.", EventName = "IdempotencyStoreFull")]
+        [LoggerMessage(1254, LogLevel.Warning, "The idempotency store is at its SizeLimit with only running requests in it; requests with a new key refused with 503 since the last report: {Count}.", EventName = "IdempotencyStoreFull")]
         public static partial void StoreFull(ILogger logger, long count);
     }
 }
