@@ -127,36 +127,11 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         IdempotencyClaim result;
         lock (_lock)
         {
-            RemoveExpired_NeedsLock(now, ref change);
-            if (_slots.TryGetValue(key, out var slot))
-            {
-                if (slot.UntilTicks > now)
-                {
-                    result = slot.Record is { } record
-                        ? new IdempotencyClaim(IdempotencyClaimStatus.Completed, record.Fingerprint, record)
-                        : new IdempotencyClaim(IdempotencyClaimStatus.InProgress, slot.Fingerprint, null);
-                    return Done(result, change);
-                }
-
-                Remove_NeedsLock(slot, ref change);
-            }
-
-            var size = SlotSize(key, fingerprint, token, null);
-            if (!MakeRoom_NeedsLock(size, ref change))
-            {
-                return Done(IdempotencyClaim.Full, change);
-            }
-
-            slot = new Slot(key, token, fingerprint, Ticks(now, lease), size);
-            _slots.Add(key, slot);
-            _claims.AddLast(slot);
-            _size += size;
-            change.Bytes += size;
-            change.Keys++;
-            result = IdempotencyClaim.Claimed;
+            result = TryClaim_NeedsLock(key, fingerprint, token, lease, now, ref change);
         }
 
-        return Done(result, change);
+        Report(change);
+        return ValueTask.FromResult(result);
     }
 
     public ValueTask<bool> CompleteAsync(string key, string token, IdempotencyRecord record, TimeSpan retention, CancellationToken cancellationToken)
@@ -244,18 +219,42 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     private static long Ticks(long now, TimeSpan span)
         => span.Ticks >= DateTimeOffset.MaxValue.UtcTicks - now ? DateTimeOffset.MaxValue.UtcTicks : now + span.Ticks;
 
-    private ValueTask<IdempotencyClaim> Done(IdempotencyClaim result, Change change)
-    {
-        Report(change);
-        return ValueTask.FromResult(result);
-    }
-
     private void Report(Change change)
     {
         if (_metrics is not null && (change.Bytes != 0 || change.Keys != 0 || change.Evicted != 0))
         {
             _metrics.IdempotencyStoreChanged(change.Bytes, change.Keys, change.Evicted);
         }
+    }
+
+    private IdempotencyClaim TryClaim_NeedsLock(string key, byte[] fingerprint, string token, TimeSpan lease, long now, ref Change change)
+    {
+        RemoveExpired_NeedsLock(now, ref change);
+        if (_slots.TryGetValue(key, out var slot))
+        {
+            if (slot.UntilTicks > now)
+            {
+                return slot.Record is { } record
+                    ? new IdempotencyClaim(IdempotencyClaimStatus.Completed, record.Fingerprint, record)
+                    : new IdempotencyClaim(IdempotencyClaimStatus.InProgress, slot.Fingerprint, null);
+            }
+
+            Remove_NeedsLock(slot, ref change);
+        }
+
+        var size = SlotSize(key, fingerprint, token, null);
+        if (!MakeRoom_NeedsLock(size, ref change))
+        {
+            return IdempotencyClaim.Full;
+        }
+
+        slot = new Slot(key, token, fingerprint, Ticks(now, lease), size);
+        _slots.Add(key, slot);
+        _claims.AddLast(slot);
+        _size += size;
+        change.Bytes += size;
+        change.Keys++;
+        return IdempotencyClaim.Claimed;
     }
 
     // Evicts completed records, oldest first, until `size` more bytes fit; false (nothing more evicted) when only
