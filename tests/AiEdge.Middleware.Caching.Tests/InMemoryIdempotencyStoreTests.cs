@@ -114,6 +114,22 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Complete_ResponseThatCannotFitBesideRunningClaims_EvictsNothing()
+    {
+        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), RecordSize + (2 * ClaimSize) + 10);
+        await ClaimAsync(store, 1);
+        await CompleteAsync(store, 1);
+        await ClaimAsync(store, 2);
+        await ClaimAsync(store, 3);
+
+        // Even with key 1's record gone, this answer would not fit beside key 3's claim: key 1 keeps its record.
+        Assert.False(await store.CompleteAsync(Key(2), Token(2), Record(1000), Retention, default));
+
+        Assert.NotNull(await store.GetAsync(Key(1), default));
+        Assert.Equal(RecordSize + ClaimSize, store.Size);
+    }
+
+    [Fact]
     public async Task Complete_RecordLargerThanBound_IsNotKept()
     {
         using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), RecordSize + 10);

@@ -150,7 +150,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
             _claims.Remove(slot);
             var size = SlotSize(key, slot.Fingerprint, null, record);
             var grow = size - slot.Size;
-            kept = MakeRoom_NeedsLock(grow, ref change);
+            kept = MakeRoom_NeedsLock(grow, size, ref change);
             if (kept)
             {
                 slot.Token = null;
@@ -243,7 +243,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         }
 
         var size = SlotSize(key, fingerprint, token, null);
-        if (!MakeRoom_NeedsLock(size, ref change))
+        if (!MakeRoom_NeedsLock(size, size, ref change))
         {
             return IdempotencyClaim.Full;
         }
@@ -257,17 +257,18 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         return IdempotencyClaim.Claimed;
     }
 
-    // Evicts completed records, oldest first, until `size` more bytes fit; false (nothing more evicted) when only
-    // claims would be left to free.
-    private bool MakeRoom_NeedsLock(long size, ref Change change)
+    // Evicts completed records, oldest first, until `grow` more bytes fit, for a slot of `slotSize` bytes that is in
+    // neither list. False, evicting nothing, when the slot would not fit beside the running claims even with every
+    // completed record gone.
+    private bool MakeRoom_NeedsLock(long grow, long slotSize, ref Change change)
     {
-        while (_size + size > _limit)
+        if (_claims.Bytes + slotSize > _limit)
         {
-            if (_records.First is not { } oldest)
-            {
-                return false;
-            }
+            return false;
+        }
 
+        while (_size + grow > _limit && _records.First is { } oldest)
+        {
             Remove_NeedsLock(oldest, ref change);
             change.Evicted++;
         }
@@ -323,6 +324,8 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
 
         public int Count { get; private set; }
 
+        public long Bytes { get; private set; }
+
         private Slot? _last;
 
         public void AddLast(Slot slot)
@@ -340,6 +343,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
 
             _last = slot;
             Count++;
+            Bytes += slot.Size;
         }
 
         public void Remove(Slot slot)
@@ -364,6 +368,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
 
             slot.Previous = slot.Next = null;
             Count--;
+            Bytes -= slot.Size;
         }
     }
 
