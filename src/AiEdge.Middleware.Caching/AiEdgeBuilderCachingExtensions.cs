@@ -54,11 +54,18 @@ public static class AiEdgeBuilderCachingExtensions
         edge.AddValidatedOptions<IdempotencyOptions, IdempotencyOptionsValidator>(IdempotencySection, configure);
 
         edge.Services.TryAddSingleton(TimeProvider.System);
-        edge.Services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
+        edge.Services.TryAddSingleton<IIdempotencyStore>(static services => CreateIdempotencyStore(services));
         edge.Services.TryAddSingleton<IdempotencyMarker>();
         edge.AddStage(AiEdgeStage.Caching, StageKey, UseCaching);
         return edge;
     }
+
+    /// <summary>The in-memory store bounded by <see cref="IdempotencyOptions.SizeLimit"/>, reporting to the suite's metrics.</summary>
+    internal static InMemoryIdempotencyStore CreateIdempotencyStore(IServiceProvider services)
+        => new(
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<IOptions<IdempotencyOptions>>().Value.SizeLimit,
+            services.GetService<AiEdgeMetrics>());
 
     // One step for both, so Idempotency-Key always wraps the cache whatever order the Add* calls came in.
     private static void UseCaching(Microsoft.AspNetCore.Builder.IApplicationBuilder app)

@@ -23,6 +23,16 @@ public sealed class IdempotencyOptions
     /// <value>Defaults to 5 minutes. Configuration key: <c>AiEdge:Idempotency:ProcessingTimeout</c>.</value>
     public TimeSpan ProcessingTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Gets or sets the most bytes the in-memory store holds (keys, fingerprints and recorded responses, estimated).
+    /// When a new key needs room, completed records are evicted oldest first; running requests are never evicted,
+    /// and a new key that finds only running requests to evict is answered 503 with <c>Retry-After</c>. A retry
+    /// after its record was evicted runs again as a new request, so size the bound for the retention window.
+    /// Not used by a shared (Redis) store, except for its in-memory fallback.
+    /// </summary>
+    /// <value>Defaults to 64 MiB. Configuration key: <c>AiEdge:Idempotency:SizeLimit</c>.</value>
+    public long SizeLimit { get; set; } = Internal.InMemoryIdempotencyStore.DefaultSizeLimit;
+
     /// <summary>Gets or sets the header that marks a replayed response (value <c>true</c>).</summary>
     /// <value>Defaults to <c>Idempotent-Replayed</c>. Configuration key: <c>AiEdge:Idempotency:ReplayedHeaderName</c>.</value>
     public string ReplayedHeaderName { get; set; } = "Idempotent-Replayed";

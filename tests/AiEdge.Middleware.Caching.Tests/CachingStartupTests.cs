@@ -15,6 +15,8 @@ public sealed class CachingStartupTests
     [InlineData("AiEdge:Caching:Policies:gpu:Duration", "-00:01:00", "AiEdge:Caching:Policies:gpu:Duration must be a positive time span")]
     [InlineData("AiEdge:Idempotency:Retention", "00:00:00", "AiEdge:Idempotency:Retention must be a positive time span")]
     [InlineData("AiEdge:Idempotency:MaxKeyLength", "0", "AiEdge:Idempotency:MaxKeyLength must be from 1 to 8192")]
+    [InlineData("AiEdge:Idempotency:SizeLimit", "0", "AiEdge:Idempotency:SizeLimit must be a positive number of bytes")]
+    [InlineData("AiEdge:Idempotency:SizeLimit", "-1", "AiEdge:Idempotency:SizeLimit must be a positive number of bytes")]
     public async Task BadConfiguration_FailsAtStartupNamingTheKey(string key, string value, string message)
     {
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => CachingHost.StartAsync(

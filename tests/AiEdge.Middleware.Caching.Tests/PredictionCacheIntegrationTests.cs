@@ -569,6 +569,36 @@ public sealed class PredictionCacheIntegrationTests
     }
 
     [Fact]
+    public async Task Predict_ManyDistinctConcurrentMisses_LeaveNoCoalescingLockBehind()
+    {
+        var model = new Model();
+        await using var app = await StartAsync(model, options => options.SizeLimit = 16 * 1024);
+        var cache = app.Services.GetRequiredService<MemoryResponseCache>();
+        var locks = Assert.IsType<InMemoryCacheLock>(app.Services.GetRequiredService<ICacheLock>());
+
+        var next = -1;
+        var senders = new Task[8];
+        for (var s = 0; s < senders.Length; s++)
+        {
+            senders[s] = Task.Run(async () =>
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref next)) < 2000)
+                {
+                    var (response, _, _) = await SendAsync(app, "/predict", "{\"input\":\"" + i + "\"}");
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                }
+            });
+        }
+
+        await Task.WhenAll(senders);
+
+        Assert.Equal(0, locks.HeldCount);
+        Assert.InRange(cache.Size, 1, 16 * 1024);
+        Assert.Equal(2000, model.Runs);
+    }
+
+    [Fact]
     public async Task Predict_ResponseLargerThanLimit_IsServedButNotStored()
     {
         var model = new Model();

@@ -86,6 +86,24 @@ public sealed class AiEdgeMetricsTests
     }
 
     [Fact]
+    public void IdempotencyStore_BytesKeysAndEvictions()
+    {
+        using var collector = new MetricsCollector();
+        collector.Metrics.IdempotencyStoreChanged(900, 1, 0);
+        collector.Metrics.IdempotencyStoreChanged(-1800, -2, 2);
+        collector.Metrics.IdempotencyStoreChanged(0, 0, 0);
+
+        var bytes = collector.Measurements.Where(m => m.Instrument == "aiedge.idempotency.stored_bytes").ToList();
+        Assert.Equal([900d, -1800d], bytes.Select(m => m.Value));
+        Assert.Equal("By", bytes[0].Unit);
+        var keys = collector.Measurements.Where(m => m.Instrument == "aiedge.idempotency.stored_keys").Select(m => m.Value).ToList();
+        Assert.Equal([1d, -2d], keys);
+        var evictions = collector.Single("aiedge.idempotency.evictions");
+        Assert.Equal(2, evictions.Value);
+        Assert.Equal("{record}", evictions.Unit);
+    }
+
+    [Fact]
     public void Streams_OpenDurationFirstEventHeartbeatsDisconnects()
     {
         using var collector = new MetricsCollector();

@@ -157,6 +157,11 @@ internal sealed class IdempotencyOptionsValidator : IValidateOptions<Idempotency
             failures.Add($"{Section}:MaxResponseBodySize must be from 1 to {int.MaxValue / 2} bytes.");
         }
 
+        if (options.SizeLimit <= 0)
+        {
+            failures.Add($"{Section}:SizeLimit must be a positive number of bytes.");
+        }
+
         if (!HeaderNames.IsToken(options.ReplayedHeaderName))
         {
             failures.Add($"{Section}:ReplayedHeaderName must be a header name.");

@@ -32,7 +32,8 @@ internal interface IIdempotencyStore
     /// <returns>
     /// <see cref="IdempotencyClaimStatus.Claimed"/> when this call took the key; <see cref="IdempotencyClaimStatus.InProgress"/>
     /// with the claimant's fingerprint when another request holds it; <see cref="IdempotencyClaimStatus.Completed"/>
-    /// with the record when a response is retained.
+    /// with the record when a response is retained; <see cref="IdempotencyClaimStatus.Full"/> when a bounded store
+    /// cannot take the key without evicting a running claim (it never does that).
     /// </returns>
     ValueTask<IdempotencyClaim> TryClaimAsync(string key, byte[] fingerprint, string token, TimeSpan lease, CancellationToken cancellationToken);
 
@@ -64,6 +65,12 @@ internal enum IdempotencyClaimStatus
 
     /// <summary>A response is retained for the key.</summary>
     Completed,
+
+    /// <summary>
+    /// The key is absent but the store is at its size bound with nothing it may evict (only running claims): nothing
+    /// was claimed, and the request must not run (answer 503) or a retry could run it a second time.
+    /// </summary>
+    Full,
 }
 
 /// <summary>The outcome of <see cref="IIdempotencyStore.TryClaimAsync"/>.</summary>
@@ -73,6 +80,8 @@ internal enum IdempotencyClaimStatus
 internal readonly record struct IdempotencyClaim(IdempotencyClaimStatus Status, byte[]? Fingerprint, IdempotencyRecord? Record)
 {
     public static IdempotencyClaim Claimed { get; } = new(IdempotencyClaimStatus.Claimed, null, null);
+
+    public static IdempotencyClaim Full { get; } = new(IdempotencyClaimStatus.Full, null, null);
 }
 
 /// <summary>A completed Idempotency-Key: the payload fingerprint of the first request and its response.</summary>

@@ -20,6 +20,10 @@ internal sealed partial class IdempotencyMiddleware
     private const string HeaderName = "Idempotency-Key";
     private static readonly byte[] KeyVersion = "aiedge-idempotency-v1"u8.ToArray();
 
+    // A store at its bound with only running claims frees room as they finish: a second is a fair wait.
+    private const string FullRetryAfter = "1";
+    private static readonly long FullLogInterval = TimeSpan.FromMinutes(1).Ticks;
+
     private readonly RequestDelegate _next;
     private readonly IIdempotencyStore _store;
     private readonly TimeProvider _time;
@@ -31,6 +35,8 @@ internal sealed partial class IdempotencyMiddleware
     private readonly TimeSpan _retention;
     private readonly TimeSpan _processingTimeout;
     private readonly string _replayedHeader;
+    private long _nextFullLogTicks;
+    private long _fullSinceLog;
 
     public IdempotencyMiddleware(
         RequestDelegate next,
@@ -147,6 +153,9 @@ internal sealed partial class IdempotencyMiddleware
                     "Idempotency-Key reused",
                     "This Idempotency-Key was already used with a different request payload; use a new key for a new request.");
                 return;
+            case IdempotencyClaimStatus.Full:
+                await StoreFullAsync(context);
+                return;
             case IdempotencyClaimStatus.InProgress:
                 _metrics.IdempotencyOutcome(context, "conflict");
                 await AiEdgeProblems.WriteAsync(
@@ -159,6 +168,27 @@ internal sealed partial class IdempotencyMiddleware
 
         _metrics.IdempotencyOutcome(context, "first");
         await RunFirstAsync(context, storeKey, token, fingerprint);
+    }
+
+    // The store is at its bound and holds only running requests: running this one unprotected could run it twice
+    // (its retry would find no claim), so it is refused until room is freed. Logged once a minute with a count.
+    private Task StoreFullAsync(HttpContext context)
+    {
+        _metrics.IdempotencyOutcome(context, "store_full");
+        Interlocked.Increment(ref _fullSinceLog);
+        var now = _time.GetUtcNow().UtcTicks;
+        var next = Volatile.Read(ref _nextFullLogTicks);
+        if (now >= next && Interlocked.CompareExchange(ref _nextFullLogTicks, now + FullLogInterval, next) == next)
+        {
+            Log.StoreFull(_logger, Interlocked.Exchange(ref _fullSinceLog, 0));
+        }
+
+        context.Response.Headers.RetryAfter = FullRetryAfter;
+        return AiEdgeProblems.WriteAsync(
+            context,
+            StatusCodes.Status503ServiceUnavailable,
+            "Idempotency store full",
+            "The Idempotency-Key store is full of requests still running; retry shortly with the same key.");
     }
 
     private async Task RunFirstAsync(HttpContext context, string storeKey, string token, byte[] fingerprint)
@@ -294,5 +324,8 @@ internal sealed partial class IdempotencyMiddleware
 
         [LoggerMessage(1253, LogLevel.Warning, "The idempotency store failed; the request runs without Idempotency-Key protection.", EventName = "IdempotencyStoreFailed")]
         public static partial void StoreFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(1254, LogLevel.Warning, "The idempotency store is at its SizeLimit with only running requests in it; requests with a new key refused with 503 since the last report: {Count}.", EventName = "IdempotencyStoreFull")]
+        public static partial void StoreFull(ILogger logger, long count);
     }
 }

@@ -8,11 +8,18 @@ namespace AiEdge.Middleware.Internal;
 /// completion source created only when someone waits. The middleware calls the <see cref="CacheKey"/> overloads
 /// with a numeric owner token, so an uncontended acquire and release allocate nothing.
 /// </summary>
+/// <remarks>
+/// Bounded by the requests in flight: an entry exists only while its holder runs (the middleware releases in a
+/// <c>finally</c>), and a holder whose lease ended is replaced by the next acquirer of its key.
+/// </remarks>
 internal sealed class InMemoryCacheLock(TimeProvider time) : ICacheLock
 {
     private readonly Table<string, string> _byName = new(time, StringComparer.Ordinal);
     private readonly Table<CacheKey, long> _byKey = new(time, null);
     private long _lastToken;
+
+    /// <summary>Gets the number of keys held, for tests.</summary>
+    public int HeldCount => _byName.Count + _byKey.Count;
 
     /// <summary>Returns an owner token unique within this lock (the per-request owner for the <see cref="CacheKey"/> overloads).</summary>
     public long NewOwnerToken() => Interlocked.Increment(ref _lastToken);
@@ -45,6 +52,17 @@ internal sealed class InMemoryCacheLock(TimeProvider time) : ICacheLock
     {
         private readonly Lock _lock = new();
         private readonly Dictionary<TKey, Holder> _holders = new(comparer);
+
+        public int Count
+        {
+            get
+            {
+                lock (_lock)
+                {
+                    return _holders.Count;
+                }
+            }
+        }
 
         public bool TryAcquire(TKey key, TOwner owner, TimeSpan lease)
         {

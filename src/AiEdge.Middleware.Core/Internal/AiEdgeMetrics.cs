@@ -19,6 +19,9 @@ internal sealed class AiEdgeMetrics
     private readonly UpDownCounter<long> _cacheStoredBytes;
     private readonly Counter<long> _cacheCoalesced;
     private readonly Counter<long> _idempotency;
+    private readonly UpDownCounter<long> _idempotencyStoredBytes;
+    private readonly UpDownCounter<long> _idempotencyStoredKeys;
+    private readonly Counter<long> _idempotencyEvictions;
     private readonly UpDownCounter<long> _streamsActive;
     private readonly Histogram<double> _streamDuration;
     private readonly Histogram<double> _timeToFirstEvent;
@@ -43,6 +46,9 @@ internal sealed class AiEdgeMetrics
         _cacheStoredBytes = meter.CreateUpDownCounter<long>("aiedge.cache.stored_bytes", "By", "Bytes held by the in-memory prediction cache.");
         _cacheCoalesced = meter.CreateCounter<long>("aiedge.cache.coalesced", "{request}", "Requests that waited for an identical in-flight request instead of running the model.");
         _idempotency = meter.CreateCounter<long>("aiedge.idempotency.requests", "{request}", "Requests carrying or requiring an Idempotency-Key, by outcome.");
+        _idempotencyStoredBytes = meter.CreateUpDownCounter<long>("aiedge.idempotency.stored_bytes", "By", "Bytes held by the in-memory Idempotency-Key store (estimated; bounded by its SizeLimit).");
+        _idempotencyStoredKeys = meter.CreateUpDownCounter<long>("aiedge.idempotency.stored_keys", "{key}", "Keys held by the in-memory Idempotency-Key store, running or completed.");
+        _idempotencyEvictions = meter.CreateCounter<long>("aiedge.idempotency.evictions", "{record}", "Completed Idempotency-Key records evicted before their retention ended to make room.");
         _streamsActive = meter.CreateUpDownCounter<long>("aiedge.stream.active", "{stream}", "Event streams currently open.");
         _streamDuration = meter.CreateHistogram<double>("aiedge.stream.duration", "s", "Duration of event streams.");
         _timeToFirstEvent = meter.CreateHistogram<double>("aiedge.stream.time_to_first_event", "s", "Time from request start to the first event written.");
@@ -124,6 +130,25 @@ internal sealed class AiEdgeMetrics
             }
 
             Activity.Current?.SetTag(AiEdgeDiagnostics.Tags.IdempotencyOutcome, outcome);
+        }
+    }
+
+    /// <summary>The in-memory Idempotency-Key store changed by <paramref name="bytes"/> and <paramref name="keys"/>, evicting <paramref name="evicted"/> completed records.</summary>
+    public void IdempotencyStoreChanged(long bytes, int keys, int evicted)
+    {
+        if (bytes != 0)
+        {
+            _idempotencyStoredBytes.Add(bytes);
+        }
+
+        if (keys != 0)
+        {
+            _idempotencyStoredKeys.Add(keys);
+        }
+
+        if (evicted != 0)
+        {
+            _idempotencyEvictions.Add(evicted);
         }
     }
 

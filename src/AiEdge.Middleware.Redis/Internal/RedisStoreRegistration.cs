@@ -20,7 +20,7 @@ internal static class RedisStoreRegistration
 
     public static IIdempotencyStore IdempotencyStore(IServiceProvider services)
     {
-        var local = new InMemoryIdempotencyStore(services.GetRequiredService<TimeProvider>());
+        var local = AiEdgeBuilderCachingExtensions.CreateIdempotencyStore(services);
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
