@@ -30,25 +30,26 @@ public static class HttpContextEdgeExtensions
     /// <returns>The caller id, or <see langword="null"/>.</returns>
     /// <remarks>
     /// Prediction-cache tenancy, idempotency scope and <c>Caller</c> rate-limit partitions key on this value. It is
-    /// computed once per request and principal (anonymous requests allocate nothing); a stage that replaces
+    /// computed once per request and principal (a request without a principal allocates nothing); a stage that replaces
     /// <see cref="HttpContext.User"/> gets a fresh id.
     /// </remarks>
     public static string? GetCallerId(this HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var user = PeekUser(context);
-        if (user?.Identity is not ClaimsIdentity { IsAuthenticated: true } identity)
+        if (user is null)
         {
             return null;
         }
 
+        // Checked before ClaimsPrincipal.Identity, whose primary-identity selection allocates an enumerator.
         var features = context.Features;
         if (features.Get<CallerIdFeature>() is { } cached && ReferenceEquals(cached.User, user))
         {
             return cached.Id;
         }
 
-        var id = AiEdgeCallerIds.From(identity);
+        var id = user.Identity is ClaimsIdentity { IsAuthenticated: true } identity ? AiEdgeCallerIds.From(identity) : null;
         features.Set(new CallerIdFeature(user, id));
         return id;
     }
