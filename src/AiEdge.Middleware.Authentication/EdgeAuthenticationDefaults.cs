@@ -9,11 +9,11 @@ public static class EdgeAuthenticationDefaults
     /// <summary>The authentication scheme that picks API-key or JWT validation for a request.</summary>
     public const string AuthenticationScheme = "AiEdge";
 
-    /// <summary>The API-key authentication scheme.</summary>
-    public const string ApiKeyScheme = "AiEdge.ApiKey";
+    /// <summary>The API-key authentication scheme, also the authentication type of the identities it makes.</summary>
+    public const string ApiKeyScheme = AiEdgeAuthenticationTypes.ApiKey;
 
-    /// <summary>The JWT bearer authentication scheme.</summary>
-    public const string JwtBearerScheme = "AiEdge.JwtBearer";
+    /// <summary>The JWT bearer authentication scheme, also the authentication type of the identities it makes.</summary>
+    public const string JwtBearerScheme = AiEdgeAuthenticationTypes.JwtBearer;
 
     /// <summary>The default header carrying an API key.</summary>
     public const string ApiKeyHeaderName = "X-API-Key";

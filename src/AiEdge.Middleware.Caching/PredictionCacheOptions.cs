@@ -28,7 +28,8 @@ public sealed class PredictionCacheOptions
 
     /// <summary>
     /// Gets or sets what requests without an authenticated caller do. Authenticated callers always get their own
-    /// partition (their <c>GetCallerId()</c> is part of the key), so two identities never share an entry.
+    /// partition (their source-qualified <c>GetCallerId()</c> is part of the key), so two identities, of one source or
+    /// of two, never share an entry. An identity that names no caller (a JWT without <c>sub</c>) counts as anonymous.
     /// </summary>
     /// <value>Defaults to <see cref="AnonymousCaching.Bypass"/>. Configuration key: <c>AiEdge:Caching:Anonymous</c>.</value>
     public AnonymousCaching Anonymous { get; set; } = AnonymousCaching.Bypass;

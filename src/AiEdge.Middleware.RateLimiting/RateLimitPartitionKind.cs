@@ -10,13 +10,23 @@ public enum RateLimitPartitionKind
     /// </summary>
     ClientIp = 0,
 
-    /// <summary>The authenticated caller (<c>HttpContext.GetCallerId()</c>: subject, else API key name); anonymous requests fall back to the client IP.</summary>
+    /// <summary>
+    /// The authenticated caller (<c>HttpContext.GetCallerId()</c>: qualified by its source, so an API key, a JWT
+    /// subject of each issuer and an identity of the app's own scheme never share a bucket); anonymous requests fall
+    /// back to the client IP.
+    /// </summary>
     Caller = 1,
 
-    /// <summary>The name of the API key the caller used (claim <c>aiedge:api_key</c>); requests without one fall back to the client IP.</summary>
+    /// <summary>
+    /// The name of the AiEdge API key the caller used (<c>HttpContext.GetCallerApiKeyName()</c>; an <c>aiedge:api_key</c>
+    /// claim inside a JWT does not count); requests without one fall back to the client IP.
+    /// </summary>
     ApiKey = 2,
 
-    /// <summary>The value of the claim named by <see cref="RateLimitTier.PartitionClaim"/>; requests without it fall back to the client IP.</summary>
+    /// <summary>
+    /// The value of the claim named by <see cref="RateLimitTier.PartitionClaim"/>, qualified by the claim's issuer (one
+    /// value asserted by two issuers is two buckets); requests without it fall back to the client IP.
+    /// </summary>
     Claim = 3,
 
     /// <summary>The result of <see cref="RateLimitTier.PartitionResolver"/>; a <see langword="null"/> result falls back to the client IP.</summary>

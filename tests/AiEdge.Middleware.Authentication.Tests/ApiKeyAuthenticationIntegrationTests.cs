@@ -20,7 +20,7 @@ public sealed class ApiKeyAuthenticationIntegrationTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(body.GetProperty("authenticated").GetBoolean());
-        Assert.Equal("pro-app", body.GetProperty("id").GetString());
+        Assert.Equal("key:pro-app", body.GetProperty("id").GetString());
         Assert.Equal("pro", body.GetProperty("plan").GetString());
         Assert.Equal("pro-app", body.GetProperty("key").GetString());
         Assert.Equal(EdgeAuthenticationDefaults.ApiKeyScheme, body.GetProperty("scheme").GetString());
@@ -36,7 +36,7 @@ public sealed class ApiKeyAuthenticationIntegrationTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("pro-app", body.GetProperty("id").GetString());
+        Assert.Equal("key:pro-app", body.GetProperty("id").GetString());
     }
 
     [Fact]
@@ -202,7 +202,7 @@ public sealed class ApiKeyAuthenticationIntegrationTests
         using var fromConfiguration = await app.Client.SendAsync(Get("/predict", apiKey: TestKeys.ProKey)).WaitAsync(Timeout);
 
         Assert.Equal(HttpStatusCode.OK, fromCode.StatusCode);
-        Assert.Equal("code-app", (await fromCode.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
+        Assert.Equal("key:code-app", (await fromCode.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString());
         Assert.Equal(HttpStatusCode.OK, fromConfiguration.StatusCode);
     }
 
@@ -221,6 +221,6 @@ public sealed class ApiKeyAuthenticationIntegrationTests
         });
         var results = await Task.WhenAll(tasks);
 
-        Assert.All(results, static result => Assert.Equal(result.name, result.id));
+        Assert.All(results, static result => Assert.Equal("key:" + result.name, result.id));
     }
 }

@@ -82,9 +82,9 @@ public sealed class AuthenticationMetricsIntegrationTests
 
         await ProblemAssert.IsProblemAsync(anonymous, HttpStatusCode.Unauthorized);
         Assert.Equal("Bearer", Challenge(anonymous));
-        Assert.Equal("free-app", await authenticated.Content.ReadAsStringAsync());
+        Assert.Equal("key:free-app", await authenticated.Content.ReadAsStringAsync());
         await ProblemAssert.IsProblemAsync(forbidden, HttpStatusCode.Forbidden);
-        Assert.Equal("admin", await allowed.Content.ReadAsStringAsync());
+        Assert.Equal("key:admin", await allowed.Content.ReadAsStringAsync());
     }
 
     [Fact]
@@ -108,7 +108,7 @@ public sealed class AuthenticationMetricsIntegrationTests
         using var one = await app.Client.SendAsync(Get("/predict", apiKey: "sk_one_key_123456")).WaitAsync(Timeout);
         using var two = await app.Client.SendAsync(Get("/predict", apiKey: "sk_two_key_123456")).WaitAsync(Timeout);
 
-        Assert.Equal("one", await one.Content.ReadAsStringAsync());
-        Assert.Equal("two", await two.Content.ReadAsStringAsync());
+        Assert.Equal("key:one", await one.Content.ReadAsStringAsync());
+        Assert.Equal("key:two", await two.Content.ReadAsStringAsync());
     }
 }

@@ -31,7 +31,7 @@ public sealed class JwtAuthenticationIntegrationTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("user-42", body.GetProperty("id").GetString());
+        Assert.Equal("jwt:22:" + TestKeys.Issuer + ":user-42", body.GetProperty("id").GetString());
         Assert.Equal("pro", body.GetProperty("plan").GetString());
         Assert.Equal(EdgeAuthenticationDefaults.JwtBearerScheme, body.GetProperty("scheme").GetString());
         Assert.Equal(new[] { "predict", "generate" }, body.GetProperty("scopes").EnumerateArray().Select(static s => s.GetString()!).ToArray());

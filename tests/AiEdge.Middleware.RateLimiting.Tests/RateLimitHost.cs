@@ -40,18 +40,30 @@ internal static class RateLimitHost
 
                 if (context.Request.Headers.TryGetValue("X-Test-User", out var user))
                 {
-                    var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, user.ToString()) };
+                    // X-Test-Issuer issues every claim and X-Test-Scheme types the identity (defaults: the local authority, "test").
+                    var issuer = context.Request.Headers.TryGetValue("X-Test-Issuer", out var i) ? i.ToString() : ClaimsIdentity.DefaultIssuer;
+                    var scheme = context.Request.Headers.TryGetValue("X-Test-Scheme", out var s) ? s.ToString() : "test";
+                    var claims = new List<Claim>
+                    {
+                        new(ClaimTypes.NameIdentifier, user.ToString(), ClaimValueTypes.String, issuer),
+                        new("sub", user.ToString(), ClaimValueTypes.String, issuer),
+                    };
                     if (context.Request.Headers.TryGetValue("X-Test-Plan", out var plan))
                     {
-                        claims.Add(new Claim(AiEdgeClaimTypes.Plan, plan.ToString()));
+                        claims.Add(new Claim(AiEdgeClaimTypes.Plan, plan.ToString(), ClaimValueTypes.String, issuer));
                     }
 
                     if (context.Request.Headers.TryGetValue("X-Test-Tenant", out var tenant))
                     {
-                        claims.Add(new Claim("tenant", tenant.ToString()));
+                        claims.Add(new Claim("tenant", tenant.ToString(), ClaimValueTypes.String, issuer));
                     }
 
-                    context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, "test"));
+                    if (context.Request.Headers.TryGetValue("X-Test-ApiKey", out var key))
+                    {
+                        claims.Add(new Claim(AiEdgeClaimTypes.ApiKeyName, key.ToString(), ClaimValueTypes.String, issuer));
+                    }
+
+                    context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
                 }
 
                 return next(context);

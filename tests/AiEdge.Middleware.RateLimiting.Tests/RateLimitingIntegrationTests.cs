@@ -315,6 +315,83 @@ public sealed class RateLimitingIntegrationTests
     }
 
     [Fact]
+    public async Task Partitions_NeverShareABucketAcrossSourcesOrIssuers()
+    {
+        var time = new ManualTimeProvider();
+        await using var app = await RateLimitHost.StartAsync(
+            time,
+            o => o.AddTier("caller", static t =>
+            {
+                t.Rate = "1r/m";
+                t.Partition = RateLimitPartitionKind.Caller;
+            }).AddTier("key", static t =>
+            {
+                t.Rate = "1r/m";
+                t.Partition = RateLimitPartitionKind.ApiKey;
+            }).AddTier("claim", static t =>
+            {
+                t.Rate = "1r/m";
+                t.Partition = RateLimitPartitionKind.Claim;
+                t.PartitionClaim = "tenant";
+            }),
+            a =>
+            {
+                a.MapGet("/caller", () => "ok").WithRateLimitTier("caller");
+                a.MapGet("/key", () => "ok").WithRateLimitTier("key");
+                a.MapGet("/claim", () => "ok").WithRateLimitTier("claim");
+            });
+
+        async Task<HttpStatusCode> Send(string path, string ip, string scheme, string issuer, string user = "pro-app", string? tenant = null, string? apiKey = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Add("X-Test-Ip", ip);
+            request.Headers.Add("X-Test-User", user);
+            request.Headers.Add("X-Test-Scheme", scheme);
+            request.Headers.Add("X-Test-Issuer", issuer);
+            if (tenant is not null)
+            {
+                request.Headers.Add("X-Test-Tenant", tenant);
+            }
+
+            if (apiKey is not null)
+            {
+                request.Headers.Add("X-Test-ApiKey", apiKey);
+            }
+
+            using var response = await app.Client.SendAsync(request).WaitAsync(TimeSpan.FromSeconds(30));
+            return response.StatusCode;
+        }
+
+        const string Key = "AiEdge.ApiKey";
+        const string Jwt = "AiEdge.JwtBearer";
+        HttpStatusCode[] caller =
+        [
+            await Send("/caller", "198.51.100.1", Key, Key, apiKey: "pro-app"),
+            await Send("/caller", "198.51.100.1", Key, Key, apiKey: "pro-app"),
+            await Send("/caller", "198.51.100.1", "Cookies", Key, apiKey: "pro-app"),
+            await Send("/caller", "198.51.100.1", Jwt, "https://a.example", apiKey: "pro-app"),
+            await Send("/caller", "198.51.100.1", Jwt, "https://b.example", apiKey: "pro-app"),
+        ];
+        HttpStatusCode[] key =
+        [
+            await Send("/key", "198.51.100.2", Key, Key, apiKey: "pro-app"),
+            await Send("/key", "198.51.100.2", Key, Key, apiKey: "pro-app"),
+            await Send("/key", "198.51.100.3", Jwt, "https://a.example", apiKey: "pro-app"),
+            await Send("/key", "198.51.100.4", Key, "https://a.example", apiKey: "pro-app"),
+        ];
+        HttpStatusCode[] claim =
+        [
+            await Send("/claim", "198.51.100.5", Jwt, "https://a.example", user: "alice", tenant: "acme"),
+            await Send("/claim", "198.51.100.5", Jwt, "https://a.example", user: "bob", tenant: "acme"),
+            await Send("/claim", "198.51.100.5", Jwt, "https://b.example", user: "carol", tenant: "acme"),
+        ];
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK], caller);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK, HttpStatusCode.OK], key);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK], claim);
+    }
+
+    [Fact]
     public async Task Plans_CallerPlanOverridesTheTier()
     {
         var time = new ManualTimeProvider();

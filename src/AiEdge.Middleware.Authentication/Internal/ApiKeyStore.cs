@@ -91,19 +91,24 @@ internal sealed class ApiKeyRecord(string name, string? plan, string[] scopes, b
 
     public byte[] Hash { get; } = hash;
 
+    /// <summary>
+    /// Every claim is issued by <see cref="AiEdgeAuthenticationTypes.ApiKey"/>: together with the identity's
+    /// authentication type, that is what makes the key name count as an API key caller, which no JWT can imitate.
+    /// </summary>
     public ClaimsPrincipal CreatePrincipal()
     {
-        var identity = new ClaimsIdentity(EdgeAuthenticationDefaults.ApiKeyScheme, ClaimTypes.NameIdentifier, ClaimTypes.Role);
-        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, Name));
-        identity.AddClaim(new Claim(AiEdgeClaimTypes.ApiKeyName, Name));
+        const string Issuer = AiEdgeAuthenticationTypes.ApiKey;
+        var identity = new ClaimsIdentity(AiEdgeAuthenticationTypes.ApiKey, ClaimTypes.NameIdentifier, ClaimTypes.Role);
+        identity.AddClaim(new Claim(ClaimTypes.NameIdentifier, Name, ClaimValueTypes.String, Issuer));
+        identity.AddClaim(new Claim(AiEdgeClaimTypes.ApiKeyName, Name, ClaimValueTypes.String, Issuer));
         if (Plan is not null)
         {
-            identity.AddClaim(new Claim(AiEdgeClaimTypes.Plan, Plan));
+            identity.AddClaim(new Claim(AiEdgeClaimTypes.Plan, Plan, ClaimValueTypes.String, Issuer));
         }
 
         foreach (var scope in Scopes)
         {
-            identity.AddClaim(new Claim(AiEdgeClaimTypes.Scope, scope));
+            identity.AddClaim(new Claim(AiEdgeClaimTypes.Scope, scope, ClaimValueTypes.String, Issuer));
         }
 
         return new ClaimsPrincipal(identity);

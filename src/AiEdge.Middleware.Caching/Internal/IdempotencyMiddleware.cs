@@ -18,7 +18,7 @@ namespace AiEdge.Middleware.Internal;
 internal sealed partial class IdempotencyMiddleware
 {
     private const string HeaderName = "Idempotency-Key";
-    private static readonly byte[] KeyVersion = "aiedge-idempotency-v1"u8.ToArray();
+    private static readonly byte[] KeyVersion = "aiedge-idempotency-v2"u8.ToArray();
 
     // A store at its bound with only running claims frees room as they finish: a second is a fair wait.
     private const string FullRetryAfter = "1";

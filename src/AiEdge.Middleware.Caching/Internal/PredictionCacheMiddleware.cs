@@ -21,7 +21,7 @@ namespace AiEdge.Middleware.Internal;
 internal sealed partial class PredictionCacheMiddleware
 {
     private const string DistributedPrefix = "aiedge:cache:";
-    private static readonly byte[] KeyVersion = "aiedge-cache-v1"u8.ToArray();
+    private static readonly byte[] KeyVersion = "aiedge-cache-v2"u8.ToArray();
 
     [ThreadStatic]
     private static PooledByteWriter? t_keyWriter;
@@ -419,7 +419,12 @@ internal sealed partial class PredictionCacheMiddleware
         }
     }
 
-    private bool TryComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, out CacheKey key)
+    /// <summary>
+    /// The entry's key: SHA-256 over the request's method, route, path, varied query and headers, the tenant (the
+    /// source-qualified caller id, else the client address or the shared anonymous mark, each behind its own tag
+    /// byte), the policy and the canonical body, every variable part length-prefixed.
+    /// </summary>
+    internal static bool TryComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, out CacheKey key)
     {
         // Computing the key never awaits, so one writer object per thread serves every request.
         var writer = t_keyWriter ??= new PooledByteWriter(0);

@@ -282,13 +282,22 @@ internal sealed partial class RateLimitingMiddleware
         string? id = tier.Partition switch
         {
             RateLimitPartitionKind.Caller => context.GetCallerId(),
-            RateLimitPartitionKind.ApiKey => context.User.Identity is { IsAuthenticated: true } ? context.User.FindFirst(AiEdgeClaimTypes.ApiKeyName)?.Value : null,
-            RateLimitPartitionKind.Claim => context.User.Identity is { IsAuthenticated: true } ? context.User.FindFirst(tier.PartitionClaim!)?.Value : null,
+            RateLimitPartitionKind.ApiKey => context.GetCallerApiKeyName(),
+            RateLimitPartitionKind.Claim => ClaimPartition(context, tier.PartitionClaim!),
             RateLimitPartitionKind.Custom => tier.PartitionResolver!(context),
             _ => null,
         };
 
         return id is null ? PartitionKey.FromAddress(context.Connection.RemoteIpAddress, tier.IPv6PrefixLength) : PartitionKey.FromText(id);
+    }
+
+    /// <summary>The partition claim's value qualified by its issuer, so one claim value asserted by two issuers is two partitions.</summary>
+    private static string? ClaimPartition(HttpContext context, string claimType)
+    {
+        var user = context.User;
+        return user.Identity is { IsAuthenticated: true } && user.FindFirst(claimType) is { } claim
+            ? AiEdgeCallerIds.Claim(claim.Issuer, claim.Value)
+            : null;
     }
 
     private static void WriteHeaders(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
