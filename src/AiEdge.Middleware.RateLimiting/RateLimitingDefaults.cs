@@ -29,4 +29,10 @@ public static class RateLimitingDefaults
 
     /// <summary>The problem type of a rejection (draft-ietf-httpapi-ratelimit-headers).</summary>
     public const string QuotaExceededProblemType = "https://iana.org/assignments/http-problem-types#quota-exceeded";
+
+    /// <summary>
+    /// The problem type of a refusal because the in-memory store's partition table is full of active buckets
+    /// (draft-ietf-httpapi-ratelimit-headers' temporary reduced capacity).
+    /// </summary>
+    public const string ReducedCapacityProblemType = "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity";
 }

@@ -144,8 +144,8 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         await Task.WhenAll(pending).WaitAsync(Timeout);
 
         Assert.Equal(decisions.Length, store.ScriptCalls);
-        Assert.Equal((19, 25), (actual[0].Results[0].Remaining, actual[0].Results[0].ResetMs));
-        Assert.Equal((18, 50), (actual[1].Results[0].Remaining, actual[1].Results[0].ResetMs));
+        Assert.Equal((19, 25), (actual[0].Results[0].Remaining, actual[0].Results[0].NextMs));
+        Assert.Equal((18, 25), (actual[1].Results[0].Remaining, actual[1].Results[0].NextMs));
         for (var i = 0; i < decisions.Length; i++)
         {
             local.Acquire(expected[i]);
@@ -178,11 +178,11 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         {
             var e = expected.Results[i];
             var a = actual.Results[i];
-            if (e.Admitted != a.Admitted || e.DelayMs != a.DelayMs || e.RetryAfterMs != a.RetryAfterMs || e.Remaining != a.Remaining || e.ResetMs != a.ResetMs)
+            if (e.Admitted != a.Admitted || e.DelayMs != a.DelayMs || e.RetryAfterMs != a.RetryAfterMs || e.Remaining != a.Remaining || e.NextMs != a.NextMs)
             {
                 throw new InvalidOperationException(
-                    $"At {now}, item {i}: expected (admitted {e.Admitted}, delay {e.DelayMs}, retry {e.RetryAfterMs}, remaining {e.Remaining}, reset {e.ResetMs}), " +
-                    $"got (admitted {a.Admitted}, delay {a.DelayMs}, retry {a.RetryAfterMs}, remaining {a.Remaining}, reset {a.ResetMs}).");
+                    $"At {now}, item {i}: expected (admitted {e.Admitted}, delay {e.DelayMs}, retry {e.RetryAfterMs}, remaining {e.Remaining}, next {e.NextMs}), " +
+                    $"got (admitted {a.Admitted}, delay {a.DelayMs}, retry {a.RetryAfterMs}, remaining {a.Remaining}, next {a.NextMs}).");
             }
         }
     }

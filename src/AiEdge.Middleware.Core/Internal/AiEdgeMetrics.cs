@@ -12,6 +12,7 @@ namespace AiEdge.Middleware.Internal;
 internal sealed class AiEdgeMetrics
 {
     private readonly Counter<long> _rateLimitRequests;
+    private readonly Counter<long> _rateLimitTableFull;
     private readonly Histogram<double> _retryAfter;
     private readonly Counter<long> _tokensUsed;
     private readonly Gauge<long> _tokensRemaining;
@@ -36,6 +37,7 @@ internal sealed class AiEdgeMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(AiEdgeDiagnostics.MeterName);
         _rateLimitRequests = meter.CreateCounter<long>("aiedge.ratelimit.requests", "{request}", "Requests seen by a rate-limit tier, by decision.");
+        _rateLimitTableFull = meter.CreateCounter<long>("aiedge.ratelimit.table_full", "{request}", "Requests of new partitions refused because the in-memory rate-limit table was full of active buckets, by tier.");
         _retryAfter = meter.CreateHistogram<double>("aiedge.ratelimit.retry_after", "s", "Retry-After values issued.");
         _tokensUsed = meter.CreateCounter<long>("aiedge.ratelimit.tokens.used", "{token}", "LLM tokens charged to token budgets after reconciliation.");
         _tokensRemaining = meter.CreateGauge<long>("aiedge.ratelimit.tokens.remaining", "{token}", "Remaining token budget of the last partition charged, by tier.");
@@ -75,6 +77,10 @@ internal sealed class AiEdgeMetrics
             }
         }
     }
+
+    /// <summary>A request of a new partition was refused because the rate-limit table was full of active buckets.</summary>
+    public void RateLimitTableFull(string tier)
+        => _rateLimitTableFull.Add(1, new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Tier, tier));
 
     /// <summary>A Retry-After value was sent.</summary>
     public void RetryAfterIssued(string tier, double seconds)
