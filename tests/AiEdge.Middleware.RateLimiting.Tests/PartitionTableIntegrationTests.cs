@@ -3,13 +3,15 @@ using System.Net;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
 /// <summary>A full partition table (NGINX's full zone) through a real host: live buckets are kept, new partitions refused.</summary>
 public sealed class PartitionTableIntegrationTests
 {
-    private static Task<TestApp> StartAsync(ManualTimeProvider time, int maxPartitions, string rate, int burst = 0)
+    private static Task<TestApp> StartAsync(ManualTimeProvider time, int maxPartitions, string rate, int burst = 0, ILoggerProvider? logs = null)
         => RateLimitHost.StartAsync(
             time,
             o =>
@@ -21,7 +23,8 @@ public sealed class PartitionTableIntegrationTests
                     t.Burst = burst;
                 });
             },
-            app => app.MapGet("/limited", () => "ok").WithRateLimitTier("spray"));
+            app => app.MapGet("/limited", () => "ok").WithRateLimitTier("spray"),
+            services: logs is null ? null : services => services.AddLogging(b => b.AddProvider(logs)));
 
     private static string Ip(int i) => "10." + ((i >> 16) & 0xFF) + "." + ((i >> 8) & 0xFF) + "." + (i & 0xFF);
 
@@ -135,5 +138,79 @@ public sealed class PartitionTableIntegrationTests
         }
 
         Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+    }
+
+    [Fact]
+    public async Task FullTable_RefusalsAreLoggedAtMostOncePerTenSeconds()
+    {
+        var time = new ManualTimeProvider();
+        var logs = new TableFullLog();
+        await using var app = await StartAsync(time, maxPartitions: 2, rate: "1r/m", logs: logs);
+        await app.SendManyAsync("/limited", 1, ip: "192.0.2.1");
+        await app.SendManyAsync("/limited", 1, ip: "192.0.2.2");
+
+        for (var i = 0; i < 50; i++)
+        {
+            using var refused = await app.SendAsync("/limited", ip: Ip(i + 100));
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        }
+
+        Assert.Equal([1L], logs.Refused);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        using (var refused = await app.SendAsync("/limited", ip: "198.51.100.1"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        }
+
+        // One line per interval, carrying the refusals since the previous line.
+        Assert.Equal([1L, 50L], logs.Refused);
+    }
+
+    private sealed class TableFullLog : ILoggerProvider, ILogger
+    {
+        private readonly List<long> _refused = [];
+
+        public long[] Refused
+        {
+            get
+            {
+                lock (_refused)
+                {
+                    return [.. _refused];
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id != 1106 || state is not IReadOnlyList<KeyValuePair<string, object?>> values)
+            {
+                return;
+            }
+
+            Assert.Equal(LogLevel.Warning, logLevel);
+            foreach (var (key, value) in values)
+            {
+                if (key == "Refused")
+                {
+                    lock (_refused)
+                    {
+                        _refused.Add((long)value!);
+                    }
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }
