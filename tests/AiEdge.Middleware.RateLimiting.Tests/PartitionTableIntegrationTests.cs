@@ -36,13 +36,24 @@ public sealed class PartitionTableIntegrationTests
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == "aiedge.ratelimit.table_full")
+            if (instrument.Name is "aiedge.ratelimit.table_full" or "aiedge.ratelimit.partitions")
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        var tableSizes = new List<long>();
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
+            if (instrument.Name == "aiedge.ratelimit.partitions")
+            {
+                lock (tableSizes)
+                {
+                    tableSizes.Add(value);
+                }
+
+                return;
+            }
+
             foreach (var tag in tags)
             {
                 if (tag.Key == "aiedge.ratelimit.tier" && (string?)tag.Value == "spray")
@@ -98,6 +109,11 @@ public sealed class PartitionTableIntegrationTests
         }
 
         Assert.Equal(100_000 - 999 + 1, Interlocked.Read(ref tableFull));
+        listener.RecordObservableInstruments();
+        lock (tableSizes)
+        {
+            Assert.Contains(1000L, tableSizes);
+        }
 
         // 1r/m drains one request in 62.5 s (NGINX keeps 16 milli-requests per ms): then the client is admitted.
         time.AdvanceMilliseconds(62_500 - 2_000 - 1);

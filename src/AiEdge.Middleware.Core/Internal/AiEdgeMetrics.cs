@@ -31,6 +31,7 @@ internal sealed class AiEdgeMetrics
     private readonly Counter<long> _redisFallbacks;
     private readonly Counter<long> _rejections;
     private readonly List<Func<IEnumerable<KeyValuePair<string, string>>>> _breakerStateSources = [];
+    private readonly List<Func<long>> _rateLimitPartitionSources = [];
 
     public AiEdgeMetrics(IMeterFactory meterFactory)
     {
@@ -55,6 +56,7 @@ internal sealed class AiEdgeMetrics
         _redisDuration = meter.CreateHistogram<double>("aiedge.redis.duration", "s", "Duration of Redis commands, by command and outcome.");
         _redisFallbacks = meter.CreateCounter<long>("aiedge.redis.fallbacks", "{decision}", "Decisions taken locally because Redis was unavailable, by concern.");
         _rejections = meter.CreateCounter<long>("aiedge.rejections", "{request}", "Requests refused by a concern other than rate limiting (authentication, body limit, CORS, forwarded headers), by concern and reason.");
+        meter.CreateObservableGauge("aiedge.ratelimit.partitions", ObserveRateLimitPartitions, "{partition}", "Rate-limit buckets held in memory (bounded by AiEdge:RateLimiting:MaxPartitions).");
         meter.CreateObservableGauge("aiedge.breaker.state", ObserveBreakerStates, "{breaker}", "The current state of each circuit breaker: 1 for the state it is in, by breaker and state.");
     }
 
@@ -172,6 +174,38 @@ internal sealed class AiEdgeMetrics
         {
             _breakerStateSources.Add(source);
         }
+    }
+
+    /// <summary>
+    /// Registers a source of the number of rate-limit buckets an in-memory store holds, read whenever the
+    /// <c>aiedge.ratelimit.partitions</c> gauge is collected (the sources are summed). The source must be cheap and thread-safe.
+    /// </summary>
+    public void AddRateLimitPartitionSource(Func<long> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        lock (_rateLimitPartitionSources)
+        {
+            _rateLimitPartitionSources.Add(source);
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveRateLimitPartitions()
+    {
+        long total = 0;
+        lock (_rateLimitPartitionSources)
+        {
+            if (_rateLimitPartitionSources.Count == 0)
+            {
+                return [];
+            }
+
+            foreach (var source in _rateLimitPartitionSources)
+            {
+                total += source();
+            }
+        }
+
+        return [new Measurement<long>(total)];
     }
 
     private IEnumerable<Measurement<int>> ObserveBreakerStates()

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.RateLimiting.Internal;
@@ -37,11 +38,12 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     // No bucket turns idle before this store clock (ms); 0 when unknown. Read without the lock, lowered with CAS.
     private long _noIdleBeforeMs;
 
-    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time)
+    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, AiEdgeMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
+        metrics?.AddRateLimitPartitionSource(CountForMetrics);
         _maxBuckets = Math.Max(options.Value.MaxPartitions, 1);
         var interval = options.Value.ExpirationScanInterval;
         if (interval > TimeSpan.Zero)
@@ -52,6 +54,8 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
 
     /// <summary>Gets the number of buckets held.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    private long CountForMetrics() => Volatile.Read(ref _count);
 
     /// <summary>Gets the number of batches refused because the table was full of live buckets.</summary>
     public long TableFullRefusals => Interlocked.Read(ref _tableFullRefusals);
