@@ -6,7 +6,7 @@ public static class RateLimitingDefaults
     /// <summary>The rejection status: 429 Too Many Requests (NGINX's default is 503).</summary>
     public const int RejectionStatusCode = 429;
 
-    /// <summary>The most buckets the in-memory store keeps before evicting (about 100 bytes each).</summary>
+    /// <summary>The most buckets the in-memory store keeps (about 100 bytes each); beyond, new partitions are refused until one is idle.</summary>
     public const int MaxPartitions = 100_000;
 
     /// <summary>The IPv6 prefix length client addresses are grouped by.</summary>
