@@ -60,6 +60,30 @@ public sealed class RateLimitFieldsIntegrationTests
         Assert.Equal("\"t\";r=0;t=1", rejected.Header("RateLimit"));
     }
 
+    [Fact]
+    public async Task RateLimit_RefusedByOneTier_TheOtherReportsTheQuotaItStillHas()
+    {
+        var time = new ManualTimeProvider();
+        await using var app = await RateLimitHost.StartAsync(
+            time,
+            o => o.AddTier("a", t =>
+            {
+                t.Rate = "1r/m";
+                t.Burst = 5;
+            }).AddTier("b", t => t.Rate = "10r/s"),
+            app => app.MapGet("/limited", () => "ok").WithRateLimitTier("a").WithRateLimitTier("b"));
+
+        using var first = await app.SendAsync("/limited");
+        using var refused = await app.SendAsync("/limited");
+
+        Assert.Equal("\"a\";r=5;t=63, \"b\";r=0;t=1", first.Header("RateLimit"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("1", refused.Header("Retry-After"));
+
+        // The refusal charged nothing to "a": it still has 5, and "b" frees its next request when Retry-After says.
+        Assert.Equal("\"a\";r=5;t=63, \"b\";r=0;t=1", refused.Header("RateLimit"));
+    }
+
     [Theory]
     [InlineData(0, "3600")]       // exactly one hour: not bumped to 3601
     [InlineData(1, "3600")]       // 3,599.999 s rounds up

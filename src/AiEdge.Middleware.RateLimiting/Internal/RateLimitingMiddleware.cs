@@ -392,8 +392,9 @@ internal sealed partial class RateLimitingMiddleware
         long remaining = 0, nextMs = 0, tokens = -1;
         if (rules.Requests is not null)
         {
+            // A refused request spent nothing: a rule that would have admitted it still has the unit it would have taken.
             ref var result = ref batch.Results[index + used++];
-            remaining = result.Admitted && batch.Admitted ? result.Remaining : 0;
+            remaining = batch.Admitted ? result.Remaining : result.Admitted ? result.Remaining + 1 : 0;
             nextMs = result.NextMs;
         }
 
