@@ -433,6 +433,37 @@ public sealed class InMemoryRateLimitStoreTableTests
     }
 
     [Fact]
+    public async Task FullTable_TokensChargedAfterTheReservationWasForgotten_AreStillCharged()
+    {
+        var options = new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero, MaxPartitions = 1 };
+        options.AddTier("g", t => t.TokenBudget = new RateLimitTokenBudget { Tokens = 1000, Window = "1m" });
+        var rule = new TierRegistry(Options.Create(options)).All.Single().Default.Tokens!;
+        var store = new InMemoryRateLimitStore(Options.Create(options), new ManualTimeProvider());
+        var client = PartitionKey.FromText("streaming");
+
+        var reserve = new RateLimitBatch { NowMs = 0 };
+        reserve.Add(rule, client, 10_000);
+        store.Acquire(reserve);
+
+        // The 10 tokens drain in 600 ms: a long response later, another partition takes the idle bucket's place.
+        var other = new RateLimitBatch { NowMs = 60_000 };
+        other.Add(rule, PartitionKey.FromText("other"), 1_000);
+        store.Acquire(other);
+
+        // The response used 510 tokens: the 500 more are charged even though the table is full.
+        var remaining = await store.ReconcileAsync(rule, client, 500_000, 60_000, default);
+        var next = new RateLimitBatch { NowMs = 60_000 };
+        next.Add(rule, client, 600_000);
+        store.Acquire(next);
+
+        Assert.True(reserve.Admitted);
+        Assert.True(other.Admitted);
+        Assert.Equal(500, remaining);
+        Assert.False(next.Admitted);
+        Assert.False(next.TableFull);
+    }
+
+    [Fact]
     public async Task FullTable_ConcurrentNewPartitions_NeverExceedTheBound()
     {
         var (store, rule) = Create(500, "1r/m");

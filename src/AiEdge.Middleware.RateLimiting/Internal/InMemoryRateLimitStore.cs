@@ -30,13 +30,15 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     private readonly Lock _sweepLock = new();
     private int _count;
 
-    // Guarded by _sweepLock: the incremental sweep's place, what its current pass has seen, and whether it freed any.
+    // Guarded by _sweepLock: the incremental sweep's place, how many buckets its current pass has examined without
+    // freeing one, and the earliest moment one of them turns idle.
     private IEnumerator<KeyValuePair<BucketKey, Bucket>>? _cursor;
     private int _passScanned;
     private long _passEarliestIdleMs = long.MaxValue;
 
     // No bucket turns idle before this store clock (ms); 0 when unknown. Read without the lock, lowered with CAS.
     private long _noIdleBeforeMs;
+    private long _tableFullRefusals;
 
     public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, AiEdgeMetrics? metrics = null)
     {
@@ -60,8 +62,6 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     /// <summary>Gets the number of batches refused because the table was full of live buckets.</summary>
     public long TableFullRefusals => Interlocked.Read(ref _tableFullRefusals);
 
-    private long _tableFullRefusals;
-
     /// <summary>Gets the number of buckets the incremental sweep has examined for new partitions (for tests of its cost).</summary>
     internal long SweepExamined { get; private set; }
 
@@ -78,9 +78,10 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     {
         while (true)
         {
-            // A reconciliation follows an admission, so its bucket normally exists; when the table is full and it does
-            // not (it turned idle and was swept), there is nothing to settle.
-            var bucket = GetOrAdd(rule, partition, nowMs);
+            // A reconciliation follows an admission, so its bucket normally exists. When it was forgotten meanwhile (its
+            // reservation drained during a long response), tokens given back change nothing, and tokens charged are
+            // charged even past the bound: a full table must not make usage free (at most one bucket per response).
+            var bucket = GetOrAdd(rule, partition, nowMs, beyondBound: deltaMilli > 0);
             if (bucket is null)
             {
                 return ValueTask.FromResult(rule.CapacityMilli / LeakyBucket.OneRequest);
@@ -227,7 +228,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     }
 
     /// <summary>Gets the bucket of a partition, adding it when there is room; <see langword="null"/> when the table is full of live buckets.</summary>
-    private Bucket? GetOrAdd(RateLimitRule rule, PartitionKey partition, long nowMs)
+    private Bucket? GetOrAdd(RateLimitRule rule, PartitionKey partition, long nowMs, bool beyondBound = false)
     {
         var key = new BucketKey(rule, partition);
         while (true)
@@ -238,7 +239,11 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
             }
 
             // Reserve a place first, so concurrent new partitions never take the table past its bound.
-            if (!TryReserve())
+            if (beyondBound)
+            {
+                Interlocked.Increment(ref _count);
+            }
+            else if (!TryReserve())
             {
                 if (!TryMakeRoom(nowMs))
                 {
