@@ -108,7 +108,7 @@ internal static class LeakyBucket
 
         result.Admitted = true;
         result.Remaining = (rule.CapacityMilli - next) / OneRequest;
-        result.NextMs = rule.Unit == RateLimitUnit.Tokens && next == 0 ? CeilingMs(rule, OneRequest) : NextUnitMs(rule, next);
+        result.NextMs = next == 0 ? CeilingMs(rule, OneRequest) : NextUnitMs(rule, next);
         return next;
     }
 

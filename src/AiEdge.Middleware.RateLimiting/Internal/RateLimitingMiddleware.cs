@@ -273,7 +273,7 @@ internal sealed partial class RateLimitingMiddleware
     /// </summary>
     private Task RefuseTableFullAsync(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
     {
-        var seconds = Math.Max((batch.TableFullRetryAfterMs + 999) / 1000, 1);
+        var seconds = RetryAfterSeconds(batch.TableFullRetryAfterMs);
         var names = new string[tiers.Length];
         var policies = new string[tiers.Length];
         var values = new string[tiers.Length];
@@ -309,7 +309,7 @@ internal sealed partial class RateLimitingMiddleware
 
     private void LogTableFull(string tier)
     {
-        var unlogged = Interlocked.Increment(ref _tableFullUnlogged);
+        Interlocked.Increment(ref _tableFullUnlogged);
         var now = RateLimitClock.NowMs(_time);
         var last = Interlocked.Read(ref _tableFullLoggedAtMs);
         if (last != long.MinValue && now - last < TableFullLogIntervalMs)
