@@ -6,7 +6,7 @@ public static class RateLimitingDefaults
     /// <summary>The rejection status: 429 Too Many Requests (NGINX's default is 503).</summary>
     public const int RejectionStatusCode = 429;
 
-    /// <summary>The most buckets the in-memory store keeps before evicting (about 100 bytes each).</summary>
+    /// <summary>The most buckets the in-memory store keeps (about 100 bytes each); beyond, new partitions are refused until one is idle.</summary>
     public const int MaxPartitions = 100_000;
 
     /// <summary>The IPv6 prefix length client addresses are grouped by.</summary>
@@ -29,4 +29,10 @@ public static class RateLimitingDefaults
 
     /// <summary>The problem type of a rejection (draft-ietf-httpapi-ratelimit-headers).</summary>
     public const string QuotaExceededProblemType = "https://iana.org/assignments/http-problem-types#quota-exceeded";
+
+    /// <summary>
+    /// The problem type of a refusal because the in-memory store's partition table is full of active buckets
+    /// (draft-ietf-httpapi-ratelimit-headers' temporary reduced capacity).
+    /// </summary>
+    public const string ReducedCapacityProblemType = "https://iana.org/assignments/http-problem-types#temporary-reduced-capacity";
 }

@@ -16,8 +16,10 @@ public sealed class RateLimitingOptions
     public bool EmitHeaders { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets the most buckets the in-memory store holds (NGINX's zone size). Beyond it idle buckets are
-    /// forgotten first, then the least recently used.
+    /// Gets or sets the most buckets the in-memory store holds (NGINX's zone size). When it is reached, a new
+    /// partition takes the place of an idle (fully drained) bucket; when none is idle, the new partition's request is
+    /// refused with <see cref="RejectionStatusCode"/> and <c>Retry-After</c>, as NGINX refuses when its zone is full.
+    /// A bucket that could still refuse its client is never forgotten.
     /// </summary>
     /// <value>Defaults to 100,000. Configuration key: <c>AiEdge:RateLimiting:MaxPartitions</c>.</value>
     public int MaxPartitions { get; set; } = RateLimitingDefaults.MaxPartitions;

@@ -167,7 +167,9 @@ public sealed class InMemoryRateLimitStoreTests
             peak = Math.Max(peak, store.Count);
         }
 
-        Assert.InRange(peak, 900, 1000);
+        // 1r/m buckets stay active 62.5 s, longer than the 50 s of spraying: the table fills and stays full.
+        Assert.Equal(1000, peak);
+        Assert.Equal(49_000, store.TableFullRefusals);
     }
 
     [Fact]
@@ -292,5 +294,200 @@ public sealed class InMemoryRateLimitStoreTests
         }
 
         Assert.Equal(5, admittedByA);
+    }
+}
+
+public sealed class InMemoryRateLimitStoreTableTests
+{
+    private static (InMemoryRateLimitStore Store, RateLimitRule Rule) Create(int maxPartitions, string rate, int burst = 0)
+    {
+        var options = new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero, MaxPartitions = maxPartitions };
+        options.AddTier("t", t =>
+        {
+            t.Rate = rate;
+            t.Burst = burst;
+        });
+        return (new InMemoryRateLimitStore(Options.Create(options), new ManualTimeProvider()), new TierRegistry(Options.Create(options)).All.Single().Default.Requests!);
+    }
+
+    private static RateLimitBatch Acquire(InMemoryRateLimitStore store, RateLimitRule rule, PartitionKey partition, long now)
+    {
+        var batch = new RateLimitBatch { NowMs = now };
+        batch.Add(rule, partition, LeakyBucket.OneRequest);
+        store.Acquire(batch);
+        return batch;
+    }
+
+    private static PartitionKey Address(int i) => PartitionKey.FromAddress(new IPAddress(BitConverter.GetBytes(0x0B000000 + i)));
+
+    [Fact]
+    public void FullTable_HundredThousandNewPartitions_NeverResetAnExhaustedClient()
+    {
+        var (store, rule) = Create(1000, "1r/m");
+        var client = PartitionKey.FromText("exhausted");
+        const long Start = 1_000_000;
+        Assert.True(Acquire(store, rule, client, Start).Admitted);
+        Assert.False(Acquire(store, rule, client, Start).Admitted);
+
+        var admitted = 0;
+        var refused = 0;
+        for (var i = 0; i < 100_000; i++)
+        {
+            var batch = Acquire(store, rule, Address(i), Start + 1 + i / 50);
+            if (batch.Admitted)
+            {
+                admitted++;
+            }
+            else
+            {
+                Assert.True(batch.TableFull);
+                Assert.InRange(batch.TableFullRetryAfterMs, 1, 62_500);
+                refused++;
+            }
+        }
+
+        // The client's bucket was never forgotten: 2 s later it is still exhausted, as it is until its bucket drains.
+        var later = Acquire(store, rule, client, Start + 2_000);
+        Assert.False(later.Admitted);
+        Assert.False(later.TableFull);
+        Assert.Equal(999, admitted);
+        Assert.Equal(100_000 - 999, refused);
+        Assert.Equal(refused, store.TableFullRefusals);
+        Assert.Equal(1000, store.Count);
+
+        // Amortized and bounded: one pass over the table, then refusals without scanning until a bucket can be idle.
+        Assert.InRange(store.SweepExamined, 1000, 1000 + 2 * InMemoryRateLimitStore.SweepStep);
+
+        Assert.False(Acquire(store, rule, client, Start + 62_499).Admitted);
+        Assert.True(Acquire(store, rule, client, Start + 62_500).Admitted);
+    }
+
+    [Fact]
+    public void FullTable_IdleBucketsAreForgottenToMakeRoom_LiveOnesKept()
+    {
+        var (store, rule) = Create(100, "10r/s", burst: 5);
+        const long Start = 1_000_000;
+        var live = PartitionKey.FromText("live");
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.True(Acquire(store, rule, live, Start + 100).Admitted);
+        }
+
+        for (var i = 0; i < 99; i++)
+        {
+            Assert.True(Acquire(store, rule, Address(i), Start).Admitted);
+        }
+
+        Assert.True(Acquire(store, rule, PartitionKey.FromText("early"), Start + 50).TableFull);
+
+        // 10r/s: a bucket left at excess 0 is idle 100 ms later; the live one (excess 5) only after 600 ms.
+        for (var i = 0; i < 99; i++)
+        {
+            var batch = Acquire(store, rule, PartitionKey.FromText("new" + i), Start + 100);
+            Assert.True(batch.Admitted);
+        }
+
+        Assert.Equal(100, store.Count);
+        Assert.False(Acquire(store, rule, live, Start + 100).Admitted);
+    }
+
+    [Fact]
+    public void FullTable_WhenNothingIsIdle_RefusesUntilTheEarliestBucketCanBeIdle()
+    {
+        var (store, rule) = Create(10, "1r/s");
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.True(Acquire(store, rule, Address(i), 5_000 + i * 100).Admitted);
+        }
+
+        var refused = Acquire(store, rule, PartitionKey.FromText("new"), 5_500);
+
+        // The first bucket (at 5,000 with excess 0) is idle at 6,000.
+        Assert.True(refused.TableFull);
+        Assert.Equal(500, refused.TableFullRetryAfterMs);
+        Assert.True(Acquire(store, rule, PartitionKey.FromText("new"), 5_999).TableFull);
+        Assert.True(Acquire(store, rule, PartitionKey.FromText("new"), 6_000).Admitted);
+    }
+
+    [Fact]
+    public void FullTable_SeveralRulesAndTheSecondHasNoRoom_RefusesWithoutChargingTheFirst()
+    {
+        var options = new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero, MaxPartitions = 1 };
+        options.AddTier("a", t => t.Rate = "1r/m");
+        options.AddTier("b", t => t.Rate = "1r/m");
+        var rules = new TierRegistry(Options.Create(options)).All.Select(t => t.Default.Requests!).OrderBy(r => r.LockOrder).ToArray();
+        var store = new InMemoryRateLimitStore(Options.Create(options), new ManualTimeProvider());
+        var client = PartitionKey.FromText("c");
+
+        var batch = new RateLimitBatch { NowMs = 1_000 };
+        batch.Add(rules[0], client, LeakyBucket.OneRequest);
+        batch.Add(rules[1], client, LeakyBucket.OneRequest);
+        store.Acquire(batch);
+
+        Assert.True(batch.TableFull);
+        Assert.False(batch.Admitted);
+
+        // The first rule's bucket was made for this batch and left empty: it is idle, so a later partition gets its place.
+        Assert.True(Acquire(store, rules[1], PartitionKey.FromText("other"), 1_000).Admitted);
+        Assert.Equal(1, store.Count);
+    }
+
+    [Fact]
+    public async Task FullTable_TokensChargedAfterTheReservationWasForgotten_AreStillCharged()
+    {
+        var options = new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero, MaxPartitions = 1 };
+        options.AddTier("g", t => t.TokenBudget = new RateLimitTokenBudget { Tokens = 1000, Window = "1m" });
+        var rule = new TierRegistry(Options.Create(options)).All.Single().Default.Tokens!;
+        var store = new InMemoryRateLimitStore(Options.Create(options), new ManualTimeProvider());
+        var client = PartitionKey.FromText("streaming");
+
+        var reserve = new RateLimitBatch { NowMs = 0 };
+        reserve.Add(rule, client, 10_000);
+        store.Acquire(reserve);
+
+        // The 10 tokens drain in 600 ms: a long response later, another partition takes the idle bucket's place.
+        var other = new RateLimitBatch { NowMs = 60_000 };
+        other.Add(rule, PartitionKey.FromText("other"), 1_000);
+        store.Acquire(other);
+
+        // The response used 510 tokens: the 500 more are charged even though the table is full.
+        var remaining = await store.ReconcileAsync(rule, client, 500_000, 60_000, default);
+        var next = new RateLimitBatch { NowMs = 60_000 };
+        next.Add(rule, client, 600_000);
+        store.Acquire(next);
+
+        Assert.True(reserve.Admitted);
+        Assert.True(other.Admitted);
+        Assert.Equal(500, remaining);
+        Assert.False(next.Admitted);
+        Assert.False(next.TableFull);
+    }
+
+    [Fact]
+    public async Task FullTable_ConcurrentNewPartitions_NeverExceedTheBound()
+    {
+        var (store, rule) = Create(500, "1r/m");
+        var peak = 0;
+        var tasks = Enumerable.Range(0, 8).Select(worker => Task.Factory.StartNew(
+            () =>
+            {
+                for (var i = 0; i < 5_000; i++)
+                {
+                    Acquire(store, rule, Address(worker * 10_000 + i), 1_000 + i);
+                    var count = store.Count;
+                    int seen;
+                    while (count > (seen = Volatile.Read(ref peak)) && Interlocked.CompareExchange(ref peak, count, seen) != seen)
+                    {
+                    }
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
+        await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.InRange(peak, 1, 500);
+        Assert.Equal(500, store.Count);
+        Assert.Equal(8 * 5_000 - 500, store.TableFullRefusals);
     }
 }

@@ -60,7 +60,7 @@ public sealed class NginxEquivalenceTests
             {
                 time.AdvanceMilliseconds(gap);
                 var now = RateLimitClock.NowMs(time);
-                store.Sweep(force: false);
+                store.Sweep();
                 var expected = NginxLimitReqModel.Handle(limits, "client", Epoch + now);
                 var batch = Batch(registry, now);
                 store.Acquire(batch);

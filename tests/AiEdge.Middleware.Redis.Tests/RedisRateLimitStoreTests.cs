@@ -144,8 +144,8 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         await Task.WhenAll(pending).WaitAsync(Timeout);
 
         Assert.Equal(decisions.Length, store.ScriptCalls);
-        Assert.Equal((19, 25), (actual[0].Results[0].Remaining, actual[0].Results[0].ResetMs));
-        Assert.Equal((18, 50), (actual[1].Results[0].Remaining, actual[1].Results[0].ResetMs));
+        Assert.Equal((19, 25), (actual[0].Results[0].Remaining, actual[0].Results[0].NextMs));
+        Assert.Equal((18, 25), (actual[1].Results[0].Remaining, actual[1].Results[0].NextMs));
         for (var i = 0; i < decisions.Length; i++)
         {
             local.Acquire(expected[i]);
@@ -178,11 +178,11 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         {
             var e = expected.Results[i];
             var a = actual.Results[i];
-            if (e.Admitted != a.Admitted || e.DelayMs != a.DelayMs || e.RetryAfterMs != a.RetryAfterMs || e.Remaining != a.Remaining || e.ResetMs != a.ResetMs)
+            if (e.Admitted != a.Admitted || e.DelayMs != a.DelayMs || e.RetryAfterMs != a.RetryAfterMs || e.Remaining != a.Remaining || e.NextMs != a.NextMs)
             {
                 throw new InvalidOperationException(
-                    $"At {now}, item {i}: expected (admitted {e.Admitted}, delay {e.DelayMs}, retry {e.RetryAfterMs}, remaining {e.Remaining}, reset {e.ResetMs}), " +
-                    $"got (admitted {a.Admitted}, delay {a.DelayMs}, retry {a.RetryAfterMs}, remaining {a.Remaining}, reset {a.ResetMs}).");
+                    $"At {now}, item {i}: expected (admitted {e.Admitted}, delay {e.DelayMs}, retry {e.RetryAfterMs}, remaining {e.Remaining}, next {e.NextMs}), " +
+                    $"got (admitted {a.Admitted}, delay {a.DelayMs}, retry {a.RetryAfterMs}, remaining {a.Remaining}, next {a.NextMs}).");
             }
         }
     }
@@ -246,6 +246,79 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         var admitted = (await Task.WhenAll(tasks).WaitAsync(Timeout)).Count(static a => a);
 
         Assert.Equal(50, admitted);
+    }
+
+    // A key must outlive its bucket's drain: expiring earlier would forget a live bucket and reset the client's quota.
+    // unit 0: requests (NGINX's numerator per 1000 ms: 16 is 1r/m); 1: tokens. Enough requests to exhaust the bucket.
+    [Theory]
+    [InlineData(0, 16L, 1000L, 0L, 1000L, 2)]                 // 1r/m
+    [InlineData(0, 16L, 1000L, 5L, 1000L, 7)]                 // 1r/m burst 5
+    [InlineData(0, 10_000L, 1000L, 20L, 1000L, 22)]           // 10r/s burst 20
+    [InlineData(0, 1000L, 3_600_000L, 2L, 1000L, 4)]          // 1r/h burst 2
+    [InlineData(1, 1_000_000L, 60_000L, 1000L, 900_000L, 2)]  // 1,000 tokens a minute, 900 a request
+    [InlineData(1, 50_000L, 86_400_000L, 50L, 50_000L, 2)]    // 50 tokens a day, all at once
+    public async Task AcquireAsync_ExhaustedBucket_KeyLivesAtLeastUntilDrainedAndStaysExhausted(int unit, long numerator, long denominator, long capacity, long costMilli, int requests)
+    {
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration, o => o.CommandTimeout = Timeout);
+        const long Now = 2_000_000_000;
+        var store = new RedisRateLimitStore(connection, InMemory(), new RedisOptions(), null) { FixedNowMs = Now };
+        var rule = new RateLimitRule("drain", null, (RateLimitUnit)unit, numerator, denominator, capacity * 1000, long.MaxValue, 0, capacity + 1, 60);
+        var partition = PartitionKey.FromText(Guid.NewGuid().ToString("n"));
+        var key = store.Key(rule, partition);
+        var decisions = new List<bool>();
+        RateLimitBatch last = null!;
+        for (var i = 0; i < requests; i++)
+        {
+            last = new RateLimitBatch { NowMs = Now };
+            last.Add(rule, partition, costMilli);
+            await store.AcquireAsync(last, default).AsTask().WaitAsync(Timeout);
+            decisions.Add(last.Admitted);
+        }
+
+        var ttl = (await connection.ExecuteAsync("PTTL", key).WaitAsync(Timeout)).Integer;
+        var hash = await connection.ExecuteAsync("HMGET", key, "e", "l").WaitAsync(Timeout);
+        var state = new BucketState { ExcessMilli = long.Parse(hash.Items![0].ToString()!), LastMs = long.Parse(hash.Items[1].ToString()!), Exists = true };
+        var drainMs = LeakyBucket.IdleAtMs(rule, state) - Now;
+
+        Assert.Equal([.. Enumerable.Repeat(true, requests - 1), false], decisions);
+        Assert.InRange(drainMs, 1, long.MaxValue);
+        Assert.InRange(ttl, drainMs, drainMs + 1000);
+
+        // Exhausted until the retry-after has drained, to the millisecond.
+        var retryAfter = last.Results[0].RetryAfterMs;
+        store.FixedNowMs = Now + retryAfter - 1;
+        var early = new RateLimitBatch { NowMs = store.FixedNowMs.Value };
+        early.Add(rule, partition, costMilli);
+        await store.AcquireAsync(early, default).AsTask().WaitAsync(Timeout);
+        store.FixedNowMs = Now + retryAfter;
+        var drained = new RateLimitBatch { NowMs = store.FixedNowMs.Value };
+        drained.Add(rule, partition, costMilli);
+        await store.AcquireAsync(drained, default).AsTask().WaitAsync(Timeout);
+
+        Assert.False(early.Admitted);
+        Assert.True(drained.Admitted);
+        Assert.InRange(retryAfter, 1, drainMs);
+    }
+
+    [Fact]
+    public async Task ReconcileAsync_TokensAdded_KeyLivesAtLeastUntilDrained()
+    {
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration, o => o.CommandTimeout = Timeout);
+        const long Now = 2_000_000_000;
+        var store = new RedisRateLimitStore(connection, InMemory(), new RedisOptions(), null) { FixedNowMs = Now };
+        var rule = Tokens(600, tier: "drain-reconcile");
+        var partition = PartitionKey.FromText(Guid.NewGuid().ToString("n"));
+        var key = store.Key(rule, partition);
+        var batch = new RateLimitBatch { NowMs = Now };
+        batch.Add(rule, partition, 10_000);
+        await store.AcquireAsync(batch, default).AsTask().WaitAsync(Timeout);
+
+        // The response used 500 tokens more than reserved: 510 tokens at 10 a second drain in 51 s.
+        await store.ReconcileAsync(rule, partition, 500_000, Now, default).AsTask().WaitAsync(Timeout);
+        var ttl = (await connection.ExecuteAsync("PTTL", key).WaitAsync(Timeout)).Integer;
+
+        Assert.True(batch.Admitted);
+        Assert.InRange(ttl, 51_000, 52_000);
     }
 
     [Fact]

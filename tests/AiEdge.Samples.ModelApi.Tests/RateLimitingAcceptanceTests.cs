@@ -55,6 +55,36 @@ public sealed class RateLimitingAcceptanceTests
     }
 
     [Fact]
+    public async Task Predict_CacheHitsWithAge_CarryTheRateLimitFieldsOfTheirOwnDecision()
+    {
+        var time = new ManualTimeProvider();
+        var (factory, client) = Start(time);
+        await using var _ = factory;
+        using var __ = client;
+
+        using (var miss = await PredictAsync(client))
+        {
+            Assert.Equal("MISS", Header(miss, "X-Cache"));
+            Assert.Equal("\"predict\";r=20;t=1", Header(miss, "RateLimit"));
+        }
+
+        // Ten seconds later the entry is replayed with Age: each replay reports the quota after its own admission
+        // (a stored copy of the miss's fields would say r=20 every time).
+        time.Advance(TimeSpan.FromSeconds(10));
+        var values = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var hit = await PredictAsync(client);
+            Assert.Equal("HIT", Header(hit, "X-Cache"));
+            Assert.True(hit.Headers.Age >= TimeSpan.FromSeconds(10));
+            Assert.Equal("\"predict\";q=21;w=3", Header(hit, "RateLimit-Policy"));
+            values.Add(Header(hit, "RateLimit"));
+        }
+
+        Assert.Equal(["\"predict\";r=20;t=1", "\"predict\";r=19;t=1", "\"predict\";r=18;t=1"], values);
+    }
+
+    [Fact]
     public async Task Train_OnePerMinute_SecondRequestWaitsAsNginxWould()
     {
         var time = new ManualTimeProvider();

@@ -12,6 +12,7 @@ namespace AiEdge.Middleware.Internal;
 internal sealed class AiEdgeMetrics
 {
     private readonly Counter<long> _rateLimitRequests;
+    private readonly Counter<long> _rateLimitTableFull;
     private readonly Histogram<double> _retryAfter;
     private readonly Counter<long> _tokensUsed;
     private readonly Gauge<long> _tokensRemaining;
@@ -33,12 +34,14 @@ internal sealed class AiEdgeMetrics
     private readonly Counter<long> _redisFallbacks;
     private readonly Counter<long> _rejections;
     private readonly List<Func<IEnumerable<KeyValuePair<string, string>>>> _breakerStateSources = [];
+    private readonly List<Func<long>> _rateLimitPartitionSources = [];
 
     public AiEdgeMetrics(IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(AiEdgeDiagnostics.MeterName);
         _rateLimitRequests = meter.CreateCounter<long>("aiedge.ratelimit.requests", "{request}", "Requests seen by a rate-limit tier, by decision.");
+        _rateLimitTableFull = meter.CreateCounter<long>("aiedge.ratelimit.table_full", "{request}", "Requests of new partitions refused because the in-memory rate-limit table was full of active buckets, by tier.");
         _retryAfter = meter.CreateHistogram<double>("aiedge.ratelimit.retry_after", "s", "Retry-After values issued.");
         _tokensUsed = meter.CreateCounter<long>("aiedge.ratelimit.tokens.used", "{token}", "LLM tokens charged to token budgets after reconciliation.");
         _tokensRemaining = meter.CreateGauge<long>("aiedge.ratelimit.tokens.remaining", "{token}", "Remaining token budget of the last partition charged, by tier.");
@@ -59,6 +62,7 @@ internal sealed class AiEdgeMetrics
         _redisDuration = meter.CreateHistogram<double>("aiedge.redis.duration", "s", "Duration of Redis commands, by command and outcome.");
         _redisFallbacks = meter.CreateCounter<long>("aiedge.redis.fallbacks", "{decision}", "Decisions taken locally because Redis was unavailable, by concern.");
         _rejections = meter.CreateCounter<long>("aiedge.rejections", "{request}", "Requests refused by a concern other than rate limiting (authentication, body limit, CORS, forwarded headers), by concern and reason.");
+        meter.CreateObservableGauge("aiedge.ratelimit.partitions", ObserveRateLimitPartitions, "{partition}", "Rate-limit buckets held in memory (bounded by AiEdge:RateLimiting:MaxPartitions).");
         meter.CreateObservableGauge("aiedge.breaker.state", ObserveBreakerStates, "{breaker}", "The current state of each circuit breaker: 1 for the state it is in, by breaker and state.");
     }
 
@@ -81,6 +85,10 @@ internal sealed class AiEdgeMetrics
             }
         }
     }
+
+    /// <summary>A request of a new partition was refused because the rate-limit table was full of active buckets.</summary>
+    public void RateLimitTableFull(string tier)
+        => _rateLimitTableFull.Add(1, new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Tier, tier));
 
     /// <summary>A Retry-After value was sent.</summary>
     public void RetryAfterIssued(string tier, double seconds)
@@ -191,6 +199,38 @@ internal sealed class AiEdgeMetrics
         {
             _breakerStateSources.Add(source);
         }
+    }
+
+    /// <summary>
+    /// Registers a source of the number of rate-limit buckets an in-memory store holds, read whenever the
+    /// <c>aiedge.ratelimit.partitions</c> gauge is collected (the sources are summed). The source must be cheap and thread-safe.
+    /// </summary>
+    public void AddRateLimitPartitionSource(Func<long> source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        lock (_rateLimitPartitionSources)
+        {
+            _rateLimitPartitionSources.Add(source);
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveRateLimitPartitions()
+    {
+        long total = 0;
+        lock (_rateLimitPartitionSources)
+        {
+            if (_rateLimitPartitionSources.Count == 0)
+            {
+                return [];
+            }
+
+            foreach (var source in _rateLimitPartitionSources)
+            {
+                total += source();
+            }
+        }
+
+        return [new Measurement<long>(total)];
     }
 
     private IEnumerable<Measurement<int>> ObserveBreakerStates()

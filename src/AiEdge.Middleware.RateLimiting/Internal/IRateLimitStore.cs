@@ -14,7 +14,7 @@ namespace AiEdge.Middleware.RateLimiting.Internal;
 /// Lua script) must use the same integer arithmetic: drain <c>floor(num * ms / den)</c>, the NGINX request formula
 /// <c>max(excess - drain + 1000, 0)</c>, the token formula <c>max(excess - drain, 0) + cost</c>, rejection when
 /// above the capacity without touching state, <c>last = now</c> only when time moved forward. The results
-/// (<see cref="RateLimitItemResult"/>: retry-after, delay, remaining, reset) follow from the same formulas.</para>
+/// (<see cref="RateLimitItemResult"/>: retry-after, delay, remaining, next) follow from the same formulas.</para>
 /// <para><b>Atomicity.</b> The decision for one bucket must be atomic: no two decisions (or a decision and a
 /// reconciliation) on the same bucket may interleave, so 1,000 concurrent requests admit exactly what a
 /// sequential timeline admits. A batch of several items is all-or-nothing, as NGINX's several <c>limit_req</c>:
@@ -25,8 +25,10 @@ namespace AiEdge.Middleware.RateLimiting.Internal;
 /// monotonic millisecond clock. A store shared by several processes must substitute one shared clock (such as the
 /// Redis server's <c>TIME</c>); time going backwards is treated as no time passing.</para>
 /// <para><b>Expiry.</b> A store may forget a bucket only when <see cref="LeakyBucket.IsIdle"/> holds (forgetting then
-/// changes no decision), except to stay within a memory bound, when it may forget the least recently used ones.
-/// A distributed store sets a TTL of at least the bucket's reset time.</para>
+/// changes no decision), never to make room: forgetting a live bucket resets a client's quota. A store with a bound
+/// that has no room for a new partition refuses its batch (<see cref="RateLimitBatch.TableFull"/>) instead. A
+/// distributed store sets a TTL of at least the time until the committed state is idle
+/// (<see cref="LeakyBucket.IdleAtMs"/> minus now).</para>
 /// <para><b>Failure.</b> Implementations do not throw for a refused request; they throw only when the state cannot
 /// be reached (the caller decides whether to fail open). Cancellation is honoured.</para>
 /// </remarks>

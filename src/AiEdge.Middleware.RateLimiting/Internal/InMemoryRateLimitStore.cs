@@ -1,16 +1,28 @@
 using System.Collections.Concurrent;
+using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.RateLimiting.Internal;
 
 /// <summary>
 /// The default store: one lock per bucket, ordered locking for several rules, bounded and expiring state.
-/// Buckets are forgotten when idle (<see cref="LeakyBucket.IsIdle"/>, which changes no decision) by a periodic
-/// scan; when more than <see cref="RateLimitingOptions.MaxPartitions"/> buckets exist, idle ones go first, then
-/// the least recently used, so spraying keys cannot grow memory without bound.
+/// Buckets are forgotten only when idle (<see cref="LeakyBucket.IsIdle"/>: forgetting them changes no decision), by
+/// a periodic scan and, when <see cref="RateLimitingOptions.MaxPartitions"/> buckets exist and a new partition
+/// arrives, by a bounded step of an incremental sweep. When no bucket is idle the new partition's request is refused
+/// (<see cref="RateLimitBatch.TableFull"/>), as NGINX's <c>limit_req</c> refuses when its zone is full: a live bucket
+/// is never forgotten, so spraying new partitions can neither grow memory nor reset anyone's quota.
 /// </summary>
+/// <remarks>
+/// The sweep keeps its place in the table between steps and examines at most <see cref="SweepStep"/> buckets per
+/// step. A full pass that frees nothing records the earliest moment any bucket it saw turns idle; until then a new
+/// partition is refused at once, without scanning. That moment only moves earlier when a bucket can turn idle sooner:
+/// a new bucket, a refused batch that left a new bucket empty, or tokens given back; each lowers it.
+/// </remarks>
 internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
 {
+    /// <summary>The most buckets one step of the sweep examines for a new partition while the table is full.</summary>
+    internal const int SweepStep = 64;
+
     private readonly ConcurrentDictionary<BucketKey, Bucket> _buckets = new();
     private readonly TimeProvider _time;
     private readonly ITimer? _scanTimer;
@@ -18,21 +30,40 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     private readonly Lock _sweepLock = new();
     private int _count;
 
-    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time)
+    // Guarded by _sweepLock: the incremental sweep's place, how many buckets its current pass has examined without
+    // freeing one, and the earliest moment one of them turns idle.
+    private IEnumerator<KeyValuePair<BucketKey, Bucket>>? _cursor;
+    private int _passScanned;
+    private long _passEarliestIdleMs = long.MaxValue;
+
+    // No bucket turns idle before this store clock (ms); 0 when unknown. Read without the lock, lowered with CAS.
+    private long _noIdleBeforeMs;
+    private long _tableFullRefusals;
+
+    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, AiEdgeMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
         _time = time;
+        metrics?.AddRateLimitPartitionSource(CountForMetrics);
         _maxBuckets = Math.Max(options.Value.MaxPartitions, 1);
         var interval = options.Value.ExpirationScanInterval;
         if (interval > TimeSpan.Zero)
         {
-            _scanTimer = time.CreateTimer(static state => ((InMemoryRateLimitStore)state!).Sweep(force: false), this, interval, interval);
+            _scanTimer = time.CreateTimer(static state => ((InMemoryRateLimitStore)state!).Sweep(), this, interval, interval);
         }
     }
 
     /// <summary>Gets the number of buckets held.</summary>
     public int Count => Volatile.Read(ref _count);
+
+    private long CountForMetrics() => Volatile.Read(ref _count);
+
+    /// <summary>Gets the number of batches refused because the table was full of live buckets.</summary>
+    public long TableFullRefusals => Interlocked.Read(ref _tableFullRefusals);
+
+    /// <summary>Gets the number of buckets the incremental sweep has examined for new partitions (for tests of its cost).</summary>
+    internal long SweepExamined { get; private set; }
 
     /// <summary>The monotonic clock decisions are taken on.</summary>
     public long NowMs() => RateLimitClock.NowMs(_time);
@@ -47,7 +78,15 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     {
         while (true)
         {
-            var bucket = GetOrAdd(rule, partition);
+            // A reconciliation follows an admission, so its bucket normally exists. When it was forgotten meanwhile (its
+            // reservation drained during a long response), tokens given back change nothing, and tokens charged are
+            // charged even past the bound: a full table must not make usage free (at most one bucket per response).
+            var bucket = GetOrAdd(rule, partition, nowMs, beyondBound: deltaMilli > 0);
+            if (bucket is null)
+            {
+                return ValueTask.FromResult(rule.CapacityMilli / LeakyBucket.OneRequest);
+            }
+
             lock (bucket.Gate)
             {
                 if (bucket.Removed)
@@ -55,7 +94,13 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
                     continue;
                 }
 
-                return ValueTask.FromResult(LeakyBucket.Reconcile(rule, ref bucket.State, deltaMilli, nowMs));
+                var remaining = LeakyBucket.Reconcile(rule, ref bucket.State, deltaMilli, nowMs);
+                if (deltaMilli < 0)
+                {
+                    LowerNoIdleBefore(LeakyBucket.IdleAtMs(rule, bucket.State));
+                }
+
+                return ValueTask.FromResult(remaining);
             }
         }
     }
@@ -77,7 +122,13 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         ref var item = ref batch.Items[0];
         while (true)
         {
-            var bucket = GetOrAdd(item.Rule, item.Partition);
+            var bucket = GetOrAdd(item.Rule, item.Partition, batch.NowMs);
+            if (bucket is null)
+            {
+                RefuseTableFull(batch);
+                return;
+            }
+
             lock (bucket.Gate)
             {
                 if (bucket.Removed)
@@ -111,7 +162,14 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
                 ref var item = ref batch.Items[i];
                 while (true)
                 {
-                    var bucket = GetOrAdd(item.Rule, item.Partition);
+                    var bucket = GetOrAdd(item.Rule, item.Partition, batch.NowMs);
+                    if (bucket is null)
+                    {
+                        RefuseTableFull(batch);
+                        LowerForEmpty(buckets, locked, batch.NowMs);
+                        return;
+                    }
+
                     bucket.Gate.Enter();
                     if (bucket.Removed)
                     {
@@ -141,6 +199,10 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
                     LeakyBucket.Commit(ref buckets[i].State, excess[i], batch.NowMs);
                 }
             }
+            else
+            {
+                LowerForEmpty(buckets, count, batch.NowMs);
+            }
         }
         finally
         {
@@ -151,34 +213,196 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         }
     }
 
-    private Bucket GetOrAdd(RateLimitRule rule, PartitionKey partition)
+    private void RefuseTableFull(RateLimitBatch batch)
     {
-        var key = new BucketKey(rule, partition);
-        if (_buckets.TryGetValue(key, out var bucket))
+        for (var i = 0; i < batch.Count; i++)
         {
-            return bucket;
+            batch.Results[i] = default;
         }
 
-        if (Volatile.Read(ref _count) >= _maxBuckets)
-        {
-            Sweep(force: true);
-        }
-
-        bucket = new Bucket(rule);
-        if (_buckets.TryAdd(key, bucket))
-        {
-            Interlocked.Increment(ref _count);
-            return bucket;
-        }
-
-        return _buckets.TryGetValue(key, out var existing) ? existing : GetOrAdd(rule, partition);
+        var noIdleBefore = Volatile.Read(ref _noIdleBeforeMs);
+        batch.Admitted = false;
+        batch.TableFull = true;
+        batch.TableFullRetryAfterMs = noIdleBefore > batch.NowMs ? noIdleBefore - batch.NowMs : LeakyBucket.OneRequest;
+        Interlocked.Increment(ref _tableFullRefusals);
     }
 
-    /// <summary>
-    /// Forgets idle buckets; with <paramref name="force"/> (the bound is reached) also the least recently used
-    /// until a tenth of the bound is free.
-    /// </summary>
-    internal void Sweep(bool force)
+    /// <summary>Gets the bucket of a partition, adding it when there is room; <see langword="null"/> when the table is full of live buckets.</summary>
+    private Bucket? GetOrAdd(RateLimitRule rule, PartitionKey partition, long nowMs, bool beyondBound = false)
+    {
+        var key = new BucketKey(rule, partition);
+        while (true)
+        {
+            if (_buckets.TryGetValue(key, out var bucket))
+            {
+                return bucket;
+            }
+
+            // Reserve a place first, so concurrent new partitions never take the table past its bound.
+            if (beyondBound)
+            {
+                Interlocked.Increment(ref _count);
+            }
+            else if (!TryReserve())
+            {
+                if (!TryMakeRoom(nowMs))
+                {
+                    return null;
+                }
+
+                continue;
+            }
+
+            bucket = new Bucket(rule);
+            if (_buckets.TryAdd(key, bucket))
+            {
+                // Empty until its first commit, and idle soon after it: whatever the sweep learned may be too late now.
+                LowerNoIdleBefore(nowMs);
+                return bucket;
+            }
+
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    private bool TryReserve()
+    {
+        var count = Volatile.Read(ref _count);
+        while (count < _maxBuckets)
+        {
+            var seen = Interlocked.CompareExchange(ref _count, count + 1, count);
+            if (seen == count)
+            {
+                return true;
+            }
+
+            count = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Frees at least one place by forgetting idle buckets, examining at most <see cref="SweepStep"/> of them.</summary>
+    private bool TryMakeRoom(long nowMs)
+    {
+        if (nowMs < Volatile.Read(ref _noIdleBeforeMs))
+        {
+            return false;
+        }
+
+        lock (_sweepLock)
+        {
+            if (Volatile.Read(ref _count) < _maxBuckets)
+            {
+                return true;
+            }
+
+            if (nowMs < Volatile.Read(ref _noIdleBeforeMs))
+            {
+                return false;
+            }
+
+            var freed = false;
+            for (var step = 0; step < SweepStep; step++)
+            {
+                _cursor ??= _buckets.GetEnumerator();
+                if (!_cursor.MoveNext())
+                {
+                    _cursor.Dispose();
+                    _cursor = null;
+                    if (_passScanned >= Volatile.Read(ref _count))
+                    {
+                        // A whole pass found nothing idle: refuse at once until the earliest bucket it saw turns idle.
+                        Volatile.Write(ref _noIdleBeforeMs, Math.Max(_passEarliestIdleMs, nowMs + 1));
+                        _passScanned = 0;
+                        _passEarliestIdleMs = long.MaxValue;
+                        return freed;
+                    }
+
+                    _passScanned = 0;
+                    _passEarliestIdleMs = long.MaxValue;
+                    continue;
+                }
+
+                var pair = _cursor.Current;
+                _passScanned++;
+                SweepExamined++;
+                if (TryForget(pair, nowMs, out var idleAtMs))
+                {
+                    freed = true;
+                    _passScanned = 0;
+                    _passEarliestIdleMs = long.MaxValue;
+                    break;
+                }
+
+                _passEarliestIdleMs = Math.Min(_passEarliestIdleMs, idleAtMs);
+            }
+
+            return freed;
+        }
+    }
+
+    /// <summary>Forgets the bucket when it is idle at <paramref name="nowMs"/>; otherwise reports when it will be.</summary>
+    private bool TryForget(KeyValuePair<BucketKey, Bucket> pair, long nowMs, out long idleAtMs)
+    {
+        // Never wait for a bucket's lock here: the caller may hold other buckets' locks (a batch of several rules),
+        // and one this thread holds is in use by its own decision. A busy bucket is simply not idle now.
+        var bucket = pair.Value;
+        if (bucket.Gate.IsHeldByCurrentThread || !bucket.Gate.TryEnter())
+        {
+            idleAtMs = nowMs + 1;
+            return false;
+        }
+
+        try
+        {
+            idleAtMs = LeakyBucket.IdleAtMs(bucket.Rule, bucket.State);
+            if (bucket.Removed || idleAtMs > nowMs)
+            {
+                return false;
+            }
+
+            bucket.Removed = true;
+        }
+        finally
+        {
+            bucket.Gate.Exit();
+        }
+
+        Remove(pair);
+        return true;
+    }
+
+    /// <summary>Buckets created for a refused batch stay empty, idle at once: the sweep may have counted them as busy.</summary>
+    private void LowerForEmpty(Bucket[] buckets, int count, long nowMs)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (!buckets[i].State.Exists)
+            {
+                LowerNoIdleBefore(nowMs);
+                return;
+            }
+        }
+    }
+
+    private void LowerNoIdleBefore(long idleAtMs)
+    {
+        var current = Volatile.Read(ref _noIdleBeforeMs);
+        while (idleAtMs < current)
+        {
+            var seen = Interlocked.CompareExchange(ref _noIdleBeforeMs, Math.Max(idleAtMs, 0), current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <summary>Forgets every idle bucket (the periodic scan).</summary>
+    internal void Sweep()
     {
         if (!_sweepLock.TryEnter())
         {
@@ -188,51 +412,21 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         try
         {
             var now = NowMs();
-            List<KeyValuePair<BucketKey, Bucket>>? busy = force ? [] : null;
+            var earliest = long.MaxValue;
+            var freed = false;
             foreach (var pair in _buckets)
             {
-                var bucket = pair.Value;
-                bool idle;
-                lock (bucket.Gate)
+                if (TryForget(pair, now, out var idleAtMs))
                 {
-                    idle = LeakyBucket.IsIdle(bucket.Rule, bucket.State, now);
-                    if (idle)
-                    {
-                        bucket.Removed = true;
-                    }
-                }
-
-                if (idle)
-                {
-                    Remove(pair);
+                    freed = true;
                 }
                 else
                 {
-                    busy?.Add(pair);
+                    earliest = Math.Min(earliest, idleAtMs);
                 }
             }
 
-            var target = _maxBuckets - Math.Max(_maxBuckets / 10, 1);
-            if (busy is null || Volatile.Read(ref _count) <= target)
-            {
-                return;
-            }
-
-            busy.Sort(static (a, b) => a.Value.State.LastMs.CompareTo(b.Value.State.LastMs));
-            foreach (var pair in busy)
-            {
-                if (Volatile.Read(ref _count) <= target)
-                {
-                    break;
-                }
-
-                lock (pair.Value.Gate)
-                {
-                    pair.Value.Removed = true;
-                }
-
-                Remove(pair);
-            }
+            Volatile.Write(ref _noIdleBeforeMs, freed ? 0 : Math.Max(earliest, now + 1));
         }
         finally
         {
@@ -248,7 +442,15 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         }
     }
 
-    public void Dispose() => _scanTimer?.Dispose();
+    public void Dispose()
+    {
+        _scanTimer?.Dispose();
+        lock (_sweepLock)
+        {
+            _cursor?.Dispose();
+            _cursor = null;
+        }
+    }
 
     private readonly record struct BucketKey(RateLimitRule Rule, PartitionKey Partition);
 

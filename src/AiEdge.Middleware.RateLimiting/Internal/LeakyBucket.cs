@@ -28,8 +28,12 @@ internal struct RateLimitItemResult
     /// <summary>The units (requests or tokens) the partition could still spend at once after this decision.</summary>
     public long Remaining;
 
-    /// <summary>The ms until the bucket is back at full capacity.</summary>
-    public long ResetMs;
+    /// <summary>
+    /// The ms until the partition can spend more than <see cref="Remaining"/> at once: until the next unit drains
+    /// (for a rejection, <see cref="RetryAfterMs"/> of a request rule); when nothing is left to drain, the time one
+    /// unit takes. This is the RateLimit field's <c>t</c> (its effective window).
+    /// </summary>
+    public long NextMs;
 }
 
 /// <summary>
@@ -41,6 +45,9 @@ internal struct RateLimitItemResult
 /// <c>excess' = max(excess - d + 1000, 0)</c> (0 for a missing bucket); rejected when <c>excess' &gt; capacity</c>
 /// (state unchanged); else <c>excess = excess'</c> and <c>last = now</c> when <c>ms &gt; 0</c> (or the bucket is new);
 /// delayed <c>(excess' - delay) * den / num</c> ms when <c>excess' &gt; delay</c>.</para>
+/// <para>Available quota after an admitted decision leaving <c>e</c>: <c>remaining = floor((capacity - e) / 1000)</c>;
+/// it grows by one once <c>1000 - (capacity - e) mod 1000</c> more has drained (<c>next</c>), or, when <c>e = 0</c>
+/// for tokens (nothing to drain), one unit's drain time. A rejected request rule's <c>next</c> is its retry-after.</para>
 /// <para>Tokens, for a cost <c>c</c> (milli-tokens): <c>excess' = max(excess - d, 0) + c</c>; rejected when
 /// <c>excess' &gt; capacity</c>; reconciliation adds a signed delta and clamps at 0.</para>
 /// </remarks>
@@ -75,14 +82,14 @@ internal static class LeakyBucket
                 // Admitted once the bucket has drained excess + 1000 - capacity since last.
                 result.RetryAfterMs = Math.Max(CeilingMs(rule, (Int128)state.ExcessMilli + OneRequest - rule.CapacityMilli) - elapsed, 1);
                 result.Remaining = 0;
-                result.ResetMs = Math.Max(CeilingMs(rule, (Int128)state.ExcessMilli + OneRequest) - elapsed, 0);
+                result.NextMs = result.RetryAfterMs;
                 return next;
             }
 
             result.Admitted = true;
             result.DelayMs = next > rule.DelayMilli ? (long)((Int128)(next - rule.DelayMilli) * rule.RateDenominator / rule.RateNumerator) : 0;
             result.Remaining = (rule.CapacityMilli - next) / OneRequest;
-            result.ResetMs = CeilingMs(rule, (Int128)next + OneRequest);
+            result.NextMs = NextUnitMs(rule, next);
             return next;
         }
 
@@ -93,15 +100,21 @@ internal static class LeakyBucket
             // Admitted once the level has drained to capacity - cost.
             result.RetryAfterMs = Math.Max(CeilingMs(rule, (Int128)state.ExcessMilli - (rule.CapacityMilli - costMilli)) - elapsed, 1);
             result.Remaining = (rule.CapacityMilli - level) / OneRequest;
-            result.ResetMs = Math.Max(CeilingMs(rule, state.ExcessMilli) - elapsed, 0);
+            result.NextMs = level == 0
+                ? CeilingMs(rule, OneRequest)
+                : Math.Max(CeilingMs(rule, (Int128)state.ExcessMilli - rule.CapacityMilli + (result.Remaining + 1) * OneRequest) - elapsed, 1);
             return next;
         }
 
         result.Admitted = true;
         result.Remaining = (rule.CapacityMilli - next) / OneRequest;
-        result.ResetMs = CeilingMs(rule, next);
+        result.NextMs = next == 0 ? CeilingMs(rule, OneRequest) : NextUnitMs(rule, next);
         return next;
     }
+
+    /// <summary>The ms until a bucket left at <paramref name="excessMilli"/> (at most the capacity) can spend one more unit at once.</summary>
+    public static long NextUnitMs(RateLimitRule rule, long excessMilli)
+        => CeilingMs(rule, OneRequest - (rule.CapacityMilli - excessMilli) % OneRequest);
 
     /// <summary>Records an admitted decision: the new excess, and <c>last = now</c> when time moved (NGINX's <c>if (ms)</c>).</summary>
     public static void Commit(ref BucketState state, long excessMilli, long nowMs)
@@ -141,6 +154,19 @@ internal static class LeakyBucket
 
         var needed = rule.Unit == RateLimitUnit.Requests ? (Int128)state.ExcessMilli + OneRequest : state.ExcessMilli;
         return Drained(rule, Math.Max(nowMs - state.LastMs, 0)) >= needed;
+    }
+
+    /// <summary>The store clock (ms) from which <see cref="IsIdle"/> holds (<see cref="long.MinValue"/> for a missing bucket).</summary>
+    public static long IdleAtMs(RateLimitRule rule, in BucketState state)
+    {
+        if (!state.Exists)
+        {
+            return long.MinValue;
+        }
+
+        var needed = rule.Unit == RateLimitUnit.Requests ? (Int128)state.ExcessMilli + OneRequest : state.ExcessMilli;
+        var ms = CeilingMs(rule, needed);
+        return ms >= long.MaxValue / 2 - state.LastMs ? long.MaxValue / 2 : state.LastMs + ms;
     }
 
     /// <summary>The smallest elapsed ms after which the bucket has drained at least <paramref name="milli"/>.</summary>

@@ -32,6 +32,15 @@ internal sealed class RateLimitBatch
     /// <summary>Gets or sets whether every item admitted (written by the store).</summary>
     public bool Admitted { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether the store refused the batch because its partition table is full of buckets that are not
+    /// idle (written by the store; <see cref="Admitted"/> is then false and no bucket changed).
+    /// </summary>
+    public bool TableFull { get; set; }
+
+    /// <summary>Gets or sets, when <see cref="TableFull"/>, the ms until the store expects a bucket to be idle (at least 1).</summary>
+    public long TableFullRetryAfterMs { get; set; }
+
     /// <summary>Gets the items (valid up to <see cref="Count"/>).</summary>
     public RateLimitBatchItem[] Items => _items;
 
@@ -67,5 +76,7 @@ internal sealed class RateLimitBatch
         Count = 0;
         NowMs = 0;
         Admitted = false;
+        TableFull = false;
+        TableFullRetryAfterMs = 0;
     }
 }

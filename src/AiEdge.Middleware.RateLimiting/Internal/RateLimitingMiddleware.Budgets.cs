@@ -88,6 +88,12 @@ internal sealed partial class RateLimitingMiddleware
             batch.NowMs = RateLimitClock.NowMs(_time);
             Fill(batch, context, tiers, estimate);
             await _store.AcquireAsync(batch, context.RequestAborted);
+            if (batch.TableFull)
+            {
+                // No room for a dry run's new partition: nothing was decided or reserved.
+                return;
+            }
+
             var index = 0;
             foreach (var tier in tiers)
             {
@@ -107,7 +113,7 @@ internal sealed partial class RateLimitingMiddleware
                 _metrics.RateLimitDecision(context, tier.Name, rejected ? DryRunRejected : Admitted);
                 if (rejected)
                 {
-                    Log.DryRunRejected(_logger, tier.Name, Math.Max((retryAfterMs + 999) / 1000, 1));
+                    Log.DryRunRejected(_logger, tier.Name, RetryAfterSeconds(retryAfterMs));
                 }
             }
 

@@ -20,10 +20,13 @@ internal sealed partial class RateLimitingMiddleware
     internal const string PolicyHeader = "RateLimit-Policy";
     internal const string RateLimitHeader = "RateLimit";
     private const string QuotaExceededTitle = "Request cannot be satisfied as assigned quota has been exceeded";
+    private const string TableFullTitle = "Request cannot be satisfied due to temporary server capacity constraints";
+    private const long TableFullLogIntervalMs = 10_000;
     private const string Admitted = "admitted";
     private const string Delayed = "delayed";
     private const string Rejected = "rejected";
     private const string DryRunRejected = "dry_run";
+    private const string TableFull = "table_full";
 
     private readonly RequestDelegate _next;
     private readonly TierRegistry _tiers;
@@ -35,6 +38,10 @@ internal sealed partial class RateLimitingMiddleware
     private readonly ConcurrentDictionary<Endpoint, EndpointLimits> _endpoints = new();
     private readonly int _rejectionStatusCode;
     private readonly bool _emitHeaders;
+
+    // "Partition table full" is logged at most once per TableFullLogIntervalMs, with the refusals since the last line.
+    private long _tableFullLoggedAtMs = long.MinValue;
+    private long _tableFullUnlogged;
 
     public RateLimitingMiddleware(
         RequestDelegate next,
@@ -210,6 +217,11 @@ internal sealed partial class RateLimitingMiddleware
 
     private Task RejectAsync(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
     {
+        if (batch.TableFull)
+        {
+            return RefuseTableFullAsync(context, tiers, batch);
+        }
+
         long retryAfterMs = 0;
         var violated = new List<string>(1);
         var index = 0;
@@ -235,7 +247,7 @@ internal sealed partial class RateLimitingMiddleware
             }
         }
 
-        var seconds = Math.Max((retryAfterMs + 999) / 1000, 1);
+        var seconds = RetryAfterSeconds(retryAfterMs);
         if (_emitHeaders)
         {
             WriteHeaders(context, tiers, batch);
@@ -252,6 +264,63 @@ internal sealed partial class RateLimitingMiddleware
             "The rate limit of " + string.Join(", ", violated) + " is exhausted; retry after " + seconds.ToString(CultureInfo.InvariantCulture) + " s.",
             RateLimitingDefaults.QuotaExceededProblemType,
             [new KeyValuePair<string, object?>("violated-policies", violated.ToArray())]);
+    }
+
+    /// <summary>
+    /// Refuses a request whose partition has no bucket while the store's table is full of live buckets (NGINX's
+    /// <c>limit_req</c> with a full zone): the rejection status, <c>Retry-After</c> until the store expects room,
+    /// <c>r=0</c>, counted per tier and logged at most once per interval.
+    /// </summary>
+    private Task RefuseTableFullAsync(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    {
+        var seconds = RetryAfterSeconds(batch.TableFullRetryAfterMs);
+        var names = new string[tiers.Length];
+        var policies = new string[tiers.Length];
+        var values = new string[tiers.Length];
+        for (var i = 0; i < tiers.Length; i++)
+        {
+            var rules = RulesFor(context, tiers[i]);
+            names[i] = tiers[i].Name;
+            policies[i] = rules.PolicyValue;
+            values[i] = rules.FormatRateLimit(0, seconds, rules.Tokens is null || tiers[i].Budget is null ? -1 : 0);
+            _metrics.RateLimitDecision(context, tiers[i].Name, TableFull);
+            _metrics.RateLimitTableFull(tiers[i].Name);
+        }
+
+        _batches.Return(batch);
+        LogTableFull(tiers[0].Name);
+        if (_emitHeaders)
+        {
+            context.Response.Headers[PolicyHeader] = new StringValues(policies);
+            context.Response.Headers[RateLimitHeader] = new StringValues(values);
+        }
+
+        _metrics.RetryAfterIssued(names[0], seconds);
+        var text = seconds.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter = text;
+        return AiEdgeProblems.WriteAsync(
+            context,
+            _rejectionStatusCode,
+            TableFullTitle,
+            "The rate limiter is tracking as many clients as it can; retry after " + text + " s.",
+            RateLimitingDefaults.ReducedCapacityProblemType,
+            [new KeyValuePair<string, object?>("violated-policies", names)]);
+    }
+
+    private void LogTableFull(string tier)
+    {
+        Interlocked.Increment(ref _tableFullUnlogged);
+        var now = RateLimitClock.NowMs(_time);
+        var last = Interlocked.Read(ref _tableFullLoggedAtMs);
+        if (last != long.MinValue && now - last < TableFullLogIntervalMs)
+        {
+            return;
+        }
+
+        if (Interlocked.CompareExchange(ref _tableFullLoggedAtMs, now, last) == last)
+        {
+            Log.PartitionTableFull(_logger, tier, Interlocked.Exchange(ref _tableFullUnlogged, 0));
+        }
     }
 
     /// <summary>Adds the items of <paramref name="tiers"/> to the batch, in lock order (tier, then requests before tokens).</summary>
@@ -329,12 +398,13 @@ internal sealed partial class RateLimitingMiddleware
     private static string FormatItem(RuleSet rules, ResolvedTier tier, RateLimitBatch batch, int index, out int used)
     {
         used = 0;
-        long remaining = 0, resetMs = 0, tokens = -1;
+        long remaining = 0, nextMs = 0, tokens = -1;
         if (rules.Requests is not null)
         {
+            // A refused request spent nothing: a rule that would have admitted it still has the unit it would have taken.
             ref var result = ref batch.Results[index + used++];
-            remaining = result.Admitted && batch.Admitted ? result.Remaining : 0;
-            resetMs = result.ResetMs;
+            remaining = batch.Admitted ? result.Remaining : result.Admitted ? result.Remaining + 1 : 0;
+            nextMs = result.NextMs;
         }
 
         if (rules.Tokens is not null && tier.Budget is not null)
@@ -344,12 +414,17 @@ internal sealed partial class RateLimitingMiddleware
             if (rules.Requests is null)
             {
                 remaining = tokens;
-                resetMs = result.ResetMs;
+                nextMs = result.NextMs;
             }
         }
 
-        return rules.FormatRateLimit(remaining, (resetMs + 999) / 1000, tokens);
+        // t (draft-ietf-httpapi-ratelimit-headers-11, effective window): the whole seconds during which no more than r
+        // is available, i.e. until the next unit drains, rounded up as Retry-After is.
+        return rules.FormatRateLimit(remaining, RetryAfterSeconds(nextMs), tokens);
     }
+
+    /// <summary>Whole seconds for a wait of <paramref name="ms"/>: rounded up, at least 1 (never "retry now" for a wait).</summary>
+    internal static long RetryAfterSeconds(long ms) => ms <= 1000 ? 1 : (ms + 999) / 1000;
 
     private sealed class BatchPolicy : PooledObjectPolicy<RateLimitBatch>
     {
@@ -375,6 +450,9 @@ internal sealed partial class RateLimitingMiddleware
 
         [LoggerMessage(1104, LogLevel.Debug, "The client went away while its request was queued by rate limiting.", EventName = "QueuedRequestAbandoned")]
         public static partial void QueuedRequestAbandoned(ILogger logger);
+
+        [LoggerMessage(1106, LogLevel.Warning, "The rate-limit partition table is full of active buckets: {Refused} request(s) of new partitions refused since the last report (first tier {Tier}). Raise AiEdge:RateLimiting:MaxPartitions if this is legitimate traffic.", EventName = "PartitionTableFull")]
+        public static partial void PartitionTableFull(ILogger logger, string tier, long refused);
 
         [LoggerMessage(1105, LogLevel.Debug, "Token budget of tier {Tier} settled: reserved {Reserved}, used {Used}, remaining {Remaining}.", EventName = "TokensReconciled")]
         public static partial void TokensReconciled(ILogger logger, string tier, long reserved, long used, long remaining);

@@ -114,7 +114,7 @@ internal sealed partial class RedisRateLimitStore
                 result.DelayMs = Math.Max(decided, 0);
                 result.RetryAfterMs = Math.Max(-decided, 0);
                 result.Remaining = items[o + 1].Integer;
-                result.ResetMs = items[o + 2].Integer;
+                result.NextMs = items[o + 2].Integer;
                 admitted &= decided >= 0;
             }
 

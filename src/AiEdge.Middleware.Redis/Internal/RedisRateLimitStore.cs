@@ -33,10 +33,12 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     // little-endian. One argument rather than three per item: Redis parses every argument and makes a Lua string of
     // it, which cost more than deciding the item.
     // Returns 3 integers per item, batch after batch: delayMs when the item admits (0 or more), or -retryAfterMs when
-    // it refuses (retry-after is at least 1 ms); remaining; resetMs. A batch is admitted when every item admits.
-    // A bucket is read once per call (HMGET) and, when a batch committed to it, written once at the end (HSET and
-    // PEXPIRE of its last commit): between batches its state lives in the call's tables, holding what the hash would,
-    // so many decisions on one hot bucket cost Redis one read and one write per call.
+    // it refuses (retry-after is at least 1 ms); remaining; nextMs (LeakyBucket's NextMs). A batch is admitted when
+    // every item admits. A bucket is read once per call (HMGET) and, when a batch committed to it, written once at
+    // the end (HSET and PEXPIRE of its last commit): between batches its state lives in the call's tables, holding
+    // what the hash would, so many decisions on one hot bucket cost Redis one read and one write per call. The TTL is
+    // the committed state's full drain time (resetMs) plus a second: a key disappears only once its bucket is idle,
+    // when forgetting it changes no decision.
     // Lua numbers are doubles: exact while every product below stays under 2^53 (see docs/redis.md, sizing).
     internal static readonly RedisScript AcquireScript = new("ratelimit-acquire-batches", """
         local floor, max = math.floor, math.max
@@ -61,7 +63,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         local a = 4 + tonumber(ARGV[3]) * 5
         for j = 4, a - 1 do rules[j - 3] = tonumber(ARGV[j]) end
         local read, ce, cl, ttl, dirty = {}, {}, {}, {}, {}
-        local nexts, exists, lasts, keys = {}, {}, {}, {}
+        local nexts, exists, lasts, keys, resets = {}, {}, {}, {}, {}
         local out = {}
         local items, pos, unpack = ARGV[a], 1, struct.unpack
         for _ = 1, tonumber(ARGV[2]) do
@@ -90,17 +92,18 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             if elapsed > 0 then
               if num * elapsed >= 4503599627370496 then drained = 4503599627370496 else drained = fdiv(num * elapsed, den) end
             end
-            local admitted, delayms, retry, remaining, reset, nx = 1, 0, 0, 0, 0, 0
+            local admitted, delayms, retry, remaining, reset, nextms, nx = 1, 0, 0, 0, 0, 0, 0
             if unit == 0 then
               if ex then nx = max(excess - drained + 1000, 0) end
               if nx > cap then
                 admitted = 0
                 retry = max(ceilms(num, den, excess + 1000 - cap) - elapsed, 1)
-                reset = max(ceilms(num, den, excess + 1000) - elapsed, 0)
+                nextms = retry
               else
                 if delay >= 0 and nx > delay then delayms = fdiv((nx - delay) * den, num) end
                 remaining = fdiv(cap - nx, 1000)
                 reset = ceilms(num, den, nx + 1000)
+                nextms = ceilms(num, den, 1000 - (cap - nx) % 1000)
               end
             else
               local level = 0
@@ -110,17 +113,22 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
                 admitted = 0
                 retry = max(ceilms(num, den, excess - (cap - cost)) - elapsed, 1)
                 remaining = tdiv(cap - level, 1000)
-                reset = max(ceilms(num, den, excess) - elapsed, 0)
+                if level == 0 then
+                  nextms = ceilms(num, den, 1000)
+                else
+                  nextms = max(ceilms(num, den, excess - cap + (remaining + 1) * 1000) - elapsed, 1)
+                end
               else
                 remaining = fdiv(cap - nx, 1000)
                 reset = ceilms(num, den, nx)
+                if nx == 0 then nextms = ceilms(num, den, 1000) else nextms = ceilms(num, den, 1000 - (cap - nx) % 1000) end
               end
             end
             if admitted == 0 then all = 0 end
-            keys[i], nexts[i], exists[i], lasts[i] = key, nx, ex ~= nil, last
+            keys[i], nexts[i], exists[i], lasts[i], resets[i] = key, nx, ex ~= nil, last, reset
             local o = base + (i - 1) * 3
             if admitted == 1 then out[o + 1] = delayms else out[o + 1] = -retry end
-            out[o + 2], out[o + 3] = remaining, reset
+            out[o + 2], out[o + 3] = remaining, nextms
           end
           if all == 1 then
             for i = 1, n do
@@ -129,7 +137,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
               if (not exists[i]) or now > last then last = now end
               if not ttl[key] then dirty[#dirty + 1] = key end
               ce[key], cl[key] = nexts[i], last
-              ttl[key] = out[base + (i - 1) * 3 + 3] + 1000
+              ttl[key] = resets[i] + 1000
             end
           end
         end

@@ -11,7 +11,7 @@ internal static class RedisStoreRegistration
 {
     public static IRateLimitStore RateLimitStore(IServiceProvider services)
     {
-        var local = new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>());
+        var local = new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>(), services.GetService<AiEdgeMetrics>());
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
