@@ -15,8 +15,9 @@ namespace AiEdge.Middleware.Internal;
 
 /// <summary>
 /// The prediction cache: keys the request (method, route, path, query, vary-by headers, caller partition, content
-/// type, canonical body), refuses JSON bodies that repeat a member name (they have no key), answers hits from L1 or L2, coalesces identical misses behind one run, stores what the endpoint
-/// answered (a completed event stream included) and serves stale entries when the endpoint fails.
+/// type, canonical body), refuses JSON bodies that repeat a member name (they have no key), answers hits from L1 or
+/// L2, coalesces identical misses behind one run, stores what the endpoint answered (a completed event stream
+/// included) and serves stale entries when the endpoint fails.
 /// </summary>
 internal sealed partial class PredictionCacheMiddleware
 {
