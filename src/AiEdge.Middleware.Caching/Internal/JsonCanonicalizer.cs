@@ -165,6 +165,10 @@ internal static class JsonCanonicalizer
                 var nameStart = used;
                 var nameLength = reader.CopyString(names.AsSpan(used));
                 used += nameLength;
+
+                // The token starts at the opening quote; the raw name follows it (valid UTF-8: CopyString checked).
+                var nameEscaped = reader.ValueIsEscaped;
+                var rawName = nameEscaped ? default : json.Slice(offset + (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
                 reader.Read();
                 var valueType = reader.TokenType;
                 var valueEscaped = reader.ValueIsEscaped;
@@ -183,6 +187,8 @@ internal static class JsonCanonicalizer
                 {
                     NameStart = nameStart,
                     NameLength = nameLength,
+                    RawName = rawName,
+                    NameEscaped = nameEscaped,
                     Value = json.Slice(valueOffset, (int)reader.BytesConsumed - valueStart),
                     ValueOffset = valueOffset,
                     ValueType = valueType,
@@ -219,7 +225,15 @@ internal static class JsonCanonicalizer
                 }
 
                 writer.Write(MemberTag);
-                writer.WriteUtf8Block(member.Name.Span);
+                if (member.NameEscaped)
+                {
+                    writer.WriteUtf8Block(member.Name.Span);
+                }
+                else
+                {
+                    writer.WriteBlock(member.RawName.Span);
+                }
+
                 if (!TryWriteScalar(member, writer))
                 {
                     var valueReader = new Utf8JsonReader(member.Value.Span, ReaderOptions);
@@ -288,7 +302,7 @@ internal static class JsonCanonicalizer
 
     /// <summary>
     /// An object member: where its unescaped name is in the object's name buffer (and, once that buffer is final, the
-    /// name itself), its raw value (a string with its quotes), where the value starts in the document, the value's
+    /// name itself), its raw name when that has no escapes (the same UTF-8 the unescaped name encodes to), its raw value (a string with its quotes), where the value starts in the document, the value's
     /// first token, whether that token has escapes, and whether the member is left out of the key.
     /// </summary>
     private struct Member
@@ -296,6 +310,8 @@ internal static class JsonCanonicalizer
         public ReadOnlyMemory<char> Name;
         public int NameStart;
         public int NameLength;
+        public ReadOnlyMemory<byte> RawName;
+        public bool NameEscaped;
         public ReadOnlyMemory<byte> Value;
         public int ValueOffset;
         public JsonTokenType ValueType;
