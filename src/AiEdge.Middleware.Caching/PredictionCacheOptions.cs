@@ -38,7 +38,18 @@ public sealed class PredictionCacheOptions
     /// <value>Defaults to <see cref="InvalidJsonHandling.HashRawBytes"/>. Configuration key: <c>AiEdge:Caching:InvalidJson</c>.</value>
     public InvalidJsonHandling InvalidJson { get; set; } = InvalidJsonHandling.HashRawBytes;
 
-    /// <summary>Gets the top-level JSON body fields left out of the key, e.g. <c>user</c> or <c>request_id</c>.</summary>
+    /// <summary>
+    /// Gets or sets what a JSON body whose objects repeat a member name does (after unescaping, compared as the
+    /// application's JSON binding compares names: see <see cref="DuplicateJsonMembers"/>).
+    /// </summary>
+    /// <value>Defaults to <see cref="DuplicateJsonMembers.Reject"/>. Configuration key: <c>AiEdge:Caching:DuplicateMembers</c>.</value>
+    public DuplicateJsonMembers DuplicateMembers { get; set; } = DuplicateJsonMembers.Reject;
+
+    /// <summary>
+    /// Gets the JSON body fields left out of the key, e.g. <c>user</c> or <c>request_id</c>: members of the root object
+    /// only (a member of the same name deeper in the body stays in the key), matched after unescaping and compared
+    /// as the application's JSON binding compares names (case-insensitively by default).
+    /// </summary>
     /// <value>Empty by default. Configuration key: <c>AiEdge:Caching:ExcludedJsonFields</c>.</value>
     public IList<string> ExcludedJsonFields { get; } = [];
 

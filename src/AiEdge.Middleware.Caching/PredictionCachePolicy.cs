@@ -15,7 +15,7 @@ public sealed class PredictionCachePolicy
     /// <value>Defaults to <see cref="PredictionCacheOptions.StaleIfError"/>.</value>
     public TimeSpan? StaleIfError { get; set; }
 
-    /// <summary>Gets or sets top-level JSON body fields left out of the key.</summary>
+    /// <summary>Gets or sets the JSON body fields (members of the root object) left out of the key.</summary>
     /// <value>Defaults to <see cref="PredictionCacheOptions.ExcludedJsonFields"/>.</value>
     public IList<string>? ExcludedJsonFields { get; set; }
 
@@ -34,6 +34,10 @@ public sealed class PredictionCachePolicy
     /// <summary>Gets or sets what bodies that are not valid JSON do.</summary>
     /// <value>Defaults to <see cref="PredictionCacheOptions.InvalidJson"/>.</value>
     public InvalidJsonHandling? InvalidJson { get; set; }
+
+    /// <summary>Gets or sets what bodies whose objects repeat a member name do.</summary>
+    /// <value>Defaults to <see cref="PredictionCacheOptions.DuplicateMembers"/>.</value>
+    public DuplicateJsonMembers? DuplicateMembers { get; set; }
 
     /// <summary>Gets or sets whether a client's <c>Cache-Control: no-cache</c> is ignored.</summary>
     /// <value>Defaults to <see cref="PredictionCacheOptions.IgnoreClientNoCache"/>.</value>

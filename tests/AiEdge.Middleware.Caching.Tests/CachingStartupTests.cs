@@ -13,6 +13,8 @@ public sealed class CachingStartupTests
     [InlineData("AiEdge:Caching:StaleIfError", "-00:00:01", "AiEdge:Caching:StaleIfError must not be negative")]
     [InlineData("AiEdge:Caching:VaryByHeaders:0", "Bad Header", "AiEdge:Caching:VaryByHeaders:0 must be a header name")]
     [InlineData("AiEdge:Caching:Policies:gpu:Duration", "-00:01:00", "AiEdge:Caching:Policies:gpu:Duration must be a positive time span")]
+    [InlineData("AiEdge:Caching:DuplicateMembers", "7", "AiEdge:Caching:DuplicateMembers must be Reject or Bypass")]
+    [InlineData("AiEdge:Caching:Policies:gpu:DuplicateMembers", "-1", "AiEdge:Caching:Policies:gpu:DuplicateMembers must be Reject or Bypass")]
     [InlineData("AiEdge:Idempotency:Retention", "00:00:00", "AiEdge:Idempotency:Retention must be a positive time span")]
     [InlineData("AiEdge:Idempotency:MaxKeyLength", "0", "AiEdge:Idempotency:MaxKeyLength must be from 1 to 8192")]
     [InlineData("AiEdge:Idempotency:SizeLimit", "0", "AiEdge:Idempotency:SizeLimit must be a positive number of bytes")]
@@ -45,7 +47,9 @@ public sealed class CachingStartupTests
             {
                 ["AiEdge:Caching:Anonymous"] = "Shared",
                 ["AiEdge:Caching:ExcludedJsonFields:0"] = "user",
+                ["AiEdge:Caching:DuplicateMembers"] = "Bypass",
                 ["AiEdge:Caching:Policies:gpu:Duration"] = "00:10:00",
+                ["AiEdge:Caching:Policies:gpu:DuplicateMembers"] = "Reject",
                 ["AiEdge:Caching:Policies:gpu:IgnoreClientNoCache"] = "true",
                 ["AiEdge:Idempotency:Retention"] = "02:00:00",
             });
@@ -54,6 +58,8 @@ public sealed class CachingStartupTests
         var idempotency = app.Services.GetRequiredService<IOptions<IdempotencyOptions>>().Value;
         Assert.Equal(AnonymousCaching.Shared, cache.Anonymous);
         Assert.Equal(["user"], cache.ExcludedJsonFields);
+        Assert.Equal(DuplicateJsonMembers.Bypass, cache.DuplicateMembers);
+        Assert.Equal(DuplicateJsonMembers.Reject, cache.Policies["gpu"].DuplicateMembers);
         Assert.Equal(TimeSpan.FromMinutes(10), cache.Policies["gpu"].Duration);
         Assert.True(cache.Policies["gpu"].IgnoreClientNoCache);
         Assert.Equal(TimeSpan.FromHours(2), idempotency.Retention);

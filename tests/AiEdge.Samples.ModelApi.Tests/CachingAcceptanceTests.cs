@@ -76,6 +76,27 @@ public sealed class CachingAcceptanceTests
         Assert.NotEqual(first.Body.GetProperty("invocation").GetString(), other.Body.GetProperty("invocation").GetString());
     }
 
+    [Theory]
+    [InlineData("{\"model\":\"m\",\"input\":\"INPUT_A\",\"Input\":\"INPUT_B\"}", "{\"model\":\"m\",\"Input\":\"INPUT_B\",\"input\":\"INPUT_A\"}")]
+    [InlineData("{\"model\":\"m\",\"input\":\"INPUT_A\",\"\\u0069nput\":\"INPUT_B\"}", "{\"model\":\"m\",\"\\u0069nput\":\"INPUT_B\",\"input\":\"INPUT_A\"}")]
+    public async Task Predict_RepeatedMemberInEitherOrder_Is400ProblemNeverAnotherInputsAnswer(string json, string reordered)
+    {
+        await using var factory = new ModelApiFactory();
+        using var client = factory.CreateClient();
+        var id = Guid.NewGuid().ToString("n");
+
+        // A terrible input and a great one: the model would answer them differently.
+        var first = await PostAsync(client, "/v1/predict", json.Replace("INPUT_A", "great " + id).Replace("INPUT_B", "terrible " + id));
+        var second = await PostAsync(client, "/v1/predict", reordered.Replace("INPUT_A", "great " + id).Replace("INPUT_B", "terrible " + id));
+
+        foreach (var (response, body) in new[] { first, second })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("Duplicate JSON member name", body.GetProperty("title").GetString());
+        }
+    }
+
     [Fact]
     public async Task Train_IsNeverCached()
     {

@@ -12,7 +12,7 @@ internal sealed class ResolvedCachePolicy
 
     public required TimeSpan StaleIfError { get; init; }
 
-    public required byte[][] ExcludedJsonFields { get; init; }
+    public required string[] ExcludedJsonFields { get; init; }
 
     public required string[] VaryByHeaders { get; init; }
 
@@ -21,6 +21,8 @@ internal sealed class ResolvedCachePolicy
     public required AnonymousCaching Anonymous { get; init; }
 
     public required InvalidJsonHandling InvalidJson { get; init; }
+
+    public required DuplicateJsonMembers DuplicateMembers { get; init; }
 
     public required bool IgnoreClientNoCache { get; init; }
 
@@ -55,11 +57,12 @@ internal sealed class CachePolicyRegistry
         Name = name,
         Duration = policy?.Duration ?? options.Duration,
         StaleIfError = policy?.StaleIfError ?? options.StaleIfError,
-        ExcludedJsonFields = JsonCanonicalizer.EncodeNames(policy?.ExcludedJsonFields ?? options.ExcludedJsonFields),
+        ExcludedJsonFields = [.. policy?.ExcludedJsonFields ?? options.ExcludedJsonFields],
         VaryByHeaders = [.. policy?.VaryByHeaders ?? options.VaryByHeaders],
         VaryByQuery = [.. policy?.VaryByQuery ?? options.VaryByQuery],
         Anonymous = policy?.Anonymous ?? options.Anonymous,
         InvalidJson = policy?.InvalidJson ?? options.InvalidJson,
+        DuplicateMembers = policy?.DuplicateMembers ?? options.DuplicateMembers,
         IgnoreClientNoCache = policy?.IgnoreClientNoCache ?? options.IgnoreClientNoCache,
         IgnoreClientNoStore = policy?.IgnoreClientNoStore ?? options.IgnoreClientNoStore,
     };

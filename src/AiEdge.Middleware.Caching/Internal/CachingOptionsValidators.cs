@@ -56,6 +56,11 @@ internal sealed class PredictionCacheOptionsValidator : IValidateOptions<Predict
             failures.Add($"{Section}:InvalidJson must be HashRawBytes or Bypass.");
         }
 
+        if (!Enum.IsDefined(options.DuplicateMembers))
+        {
+            failures.Add($"{Section}:DuplicateMembers must be Reject or Bypass.");
+        }
+
         CheckHeaders(failures, $"{Section}:VaryByHeaders", options.VaryByHeaders);
         CheckNames(failures, $"{Section}:ExcludedJsonFields", options.ExcludedJsonFields);
         CheckNames(failures, $"{Section}:VaryByQuery", options.VaryByQuery);
@@ -85,6 +90,11 @@ internal sealed class PredictionCacheOptionsValidator : IValidateOptions<Predict
             if (policy.InvalidJson is { } invalid && !Enum.IsDefined(invalid))
             {
                 failures.Add($"{prefix}:InvalidJson must be HashRawBytes or Bypass.");
+            }
+
+            if (policy.DuplicateMembers is { } duplicates && !Enum.IsDefined(duplicates))
+            {
+                failures.Add($"{prefix}:DuplicateMembers must be Reject or Bypass.");
             }
 
             if (policy.VaryByHeaders is not null)

@@ -1,45 +1,84 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace AiEdge.Middleware.Internal;
 
+/// <summary>What <see cref="JsonCanonicalizer.TryWrite"/> found.</summary>
+internal enum JsonCanonicalResult
+{
+    /// <summary>The canonical form was written.</summary>
+    Written,
+
+    /// <summary>The body is not JSON (or not I-JSON text: invalid UTF-8, a lone surrogate); nothing was written.</summary>
+    NotJson,
+
+    /// <summary>The body is JSON, but an object has one member name twice; nothing was written.</summary>
+    DuplicateMember,
+}
+
 /// <summary>
-/// Writes a canonical form of a JSON document for hashing: object members sorted by name, insignificant whitespace
-/// gone, string escapes decoded, configured top-level members left out. Two documents that differ only in member
-/// order or whitespace give the same bytes. Numbers are kept as written (<c>1</c> and <c>1.0</c> differ).
+/// Writes a canonical form of a JSON document for hashing. Its contract: two documents have the same canonical form
+/// only if a JSON binder reads the same values from both. Object members are sorted by their unescaped names,
+/// insignificant whitespace is gone, string escapes are decoded, numbers are kept exactly as written (<c>1</c>,
+/// <c>1.0</c> and <c>1e0</c> differ, because a binder may read them differently) and configured top-level members
+/// are left out. A document whose objects repeat a member name (after unescaping, compared as the binder compares
+/// names) has no canonical form: which of the two a binder reads depends on their order, which sorting loses
+/// (RFC 7493, I-JSON, forbids such documents).
 /// </summary>
+/// <remarks>
+/// The encoding is prefix-free, so distinct documents never give the same bytes: every value starts with a tag
+/// (<c>{ [ s n t f z</c>), every member with <c>m</c>, strings, numbers and names carry their length, and
+/// objects and arrays end with <c>}</c> (which no value or member starts with) and their member or item count.
+/// </remarks>
 internal static class JsonCanonicalizer
 {
     private const byte ObjectStart = (byte)'{';
     private const byte ArrayStart = (byte)'[';
     private const byte End = (byte)'}';
+    private const byte MemberTag = (byte)'m';
     private const byte StringTag = (byte)'s';
     private const byte NumberTag = (byte)'n';
 
-    // One delegate for every sort (sorting with an IComparer would allocate one per call).
-    private static readonly Comparison<Member> CompareNames = static (x, y) => x.QuotedName.Span[1..^1].SequenceCompareTo(y.QuotedName.Span[1..^1]);
+    // Names sorted case-insensitively first, so that names equal under either comparison end up side by side;
+    // one delegate for every sort (sorting with an IComparer would allocate one per call).
+    private static readonly Comparison<Member> CompareNames = static (x, y) =>
+    {
+        var order = x.Name.Span.CompareTo(y.Name.Span, StringComparison.OrdinalIgnoreCase);
+        return order != 0 ? order : x.Name.Span.SequenceCompareTo(y.Name.Span);
+    };
 
     private static readonly JsonReaderOptions ReaderOptions = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
 
-    /// <summary>Writes the canonical form of <paramref name="json"/>; <see langword="false"/> when it is not valid JSON.</summary>
-    /// <remarks>Reads with <see cref="Utf8JsonReader"/> (nothing allocated per document) in one pass that validates
-    /// every token as it goes; what was written is taken back when the document turns out not to be valid JSON.</remarks>
-    public static bool TryWrite(ReadOnlyMemory<byte> json, PooledByteWriter writer, byte[][] excludedTopLevel)
+    /// <summary>Writes the canonical form of <paramref name="json"/>, or nothing when it has none.</summary>
+    /// <param name="json">The document.</param>
+    /// <param name="writer">Where the canonical form goes.</param>
+    /// <param name="excludedTopLevel">Members of the root object left out, compared with <paramref name="ignoreCase"/>.</param>
+    /// <param name="ignoreCase">Whether member names are compared as <see cref="StringComparison.OrdinalIgnoreCase"/>
+    /// (what a <c>PropertyNameCaseInsensitive</c> System.Text.Json binder does) instead of ordinally.</param>
+    /// <remarks>Reads with <see cref="Utf8JsonReader"/> in one pass that validates every token as it goes; what was
+    /// written is taken back when the document turns out not to have a canonical form.</remarks>
+    public static JsonCanonicalResult TryWrite(ReadOnlyMemory<byte> json, PooledByteWriter writer, string[] excludedTopLevel, bool ignoreCase)
     {
         var start = writer.Length;
+        var duplicate = false;
         try
         {
             var reader = new Utf8JsonReader(json.Span, ReaderOptions);
             if (reader.Read())
             {
-                Write(ref reader, json, 0, writer, excludedTopLevel);
+                Write(ref reader, json, 0, writer, excludedTopLevel, ignoreCase, ref duplicate);
 
                 // The reader reads the whole input as its final block: anything after the value throws here.
                 if (!reader.Read())
                 {
-                    return true;
+                    if (!duplicate)
+                    {
+                        return JsonCanonicalResult.Written;
+                    }
+
+                    writer.Rewind(start);
+                    return JsonCanonicalResult.DuplicateMember;
                 }
             }
         }
@@ -49,28 +88,28 @@ internal static class JsonCanonicalizer
         }
         catch (InvalidOperationException)
         {
-            // Well-formed JSON whose string escapes are not valid UTF-16 (a lone surrogate such as "\ud800"):
-            // the reader validates the syntax only, so unescaping is where it shows. Treated as not JSON.
+            // Well-formed JSON whose strings are not valid Unicode (invalid UTF-8, a lone surrogate such as "\ud800"):
+            // the reader validates the syntax only, so decoding a string is where it shows. Treated as not JSON.
         }
 
         writer.Rewind(start);
-        return false;
+        return JsonCanonicalResult.NotJson;
     }
 
     /// <summary>Writes the value at the reader (which reads <paramref name="json"/> from <paramref name="offset"/>) and leaves the reader on its last token.</summary>
-    private static void Write(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, int offset, PooledByteWriter writer, byte[][]? excluded)
+    private static void Write(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, int offset, PooledByteWriter writer, string[]? excluded, bool ignoreCase, ref bool duplicate)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.StartObject:
-                WriteObject(ref reader, json, offset, writer, excluded);
+                WriteObject(ref reader, json, offset, writer, excluded, ignoreCase, ref duplicate);
                 break;
             case JsonTokenType.StartArray:
                 writer.Write(ArrayStart);
                 var count = 0;
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
-                    Write(ref reader, json, offset, writer, null);
+                    Write(ref reader, json, offset, writer, null, ignoreCase, ref duplicate);
                     count++;
                 }
 
@@ -79,15 +118,13 @@ internal static class JsonCanonicalizer
                 break;
             case JsonTokenType.String:
                 writer.Write(StringTag);
-                if (reader.ValueIsEscaped)
-                {
-                    writer.WriteString(reader.GetString());
-                }
-                else
-                {
-                    writer.WriteBlock(reader.ValueSpan);
-                }
 
+                // Decodes escapes and validates: invalid UTF-8 or a lone surrogate throws InvalidOperationException.
+                // The decoded text is never longer than the raw one.
+                var span = writer.GetSpan(4 + reader.ValueSpan.Length);
+                var length = reader.CopyString(span[4..]);
+                writer.WriteInt32(length);
+                writer.Advance(length);
                 break;
             case JsonTokenType.Number:
                 writer.Write(NumberTag);
@@ -105,30 +142,38 @@ internal static class JsonCanonicalizer
         }
     }
 
-    private static void WriteObject(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, int offset, PooledByteWriter writer, byte[][]? excluded)
+    private static void WriteObject(ref Utf8JsonReader reader, ReadOnlyMemory<byte> json, int offset, PooledByteWriter writer, string[]? excluded, bool ignoreCase, ref bool duplicate)
     {
         var members = ArrayPool<Member>.Shared.Rent(16);
+        var names = ArrayPool<char>.Shared.Rent(256);
         var count = 0;
+        var used = 0;
         try
         {
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                // The token starts at the opening quote; the raw (still escaped) name follows it.
-                var nameStart = offset + (int)reader.TokenStartIndex;
-                var quotedName = json.Slice(nameStart, reader.ValueSpan.Length + 2);
-                var escaped = reader.ValueIsEscaped;
+                // The unescaped name has no more UTF-16 units than the raw name has bytes. CopyString decodes escapes
+                // and validates: invalid UTF-8 or a lone surrogate throws InvalidOperationException.
+                if (names.Length - used < reader.ValueSpan.Length)
+                {
+                    var larger = ArrayPool<char>.Shared.Rent(Math.Max(names.Length * 2, used + reader.ValueSpan.Length));
+                    names.AsSpan(0, used).CopyTo(larger);
+                    ArrayPool<char>.Shared.Return(names);
+                    names = larger;
+                }
+
+                var nameStart = used;
+                var nameLength = reader.CopyString(names.AsSpan(used));
+                used += nameLength;
+
+                // The token starts at the opening quote; the raw name follows it (valid UTF-8: CopyString checked).
+                var nameEscaped = reader.ValueIsEscaped;
+                var rawName = nameEscaped ? default : json.Slice(offset + (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length);
                 reader.Read();
                 var valueType = reader.TokenType;
                 var valueEscaped = reader.ValueIsEscaped;
                 var valueStart = (int)reader.TokenStartIndex;
                 reader.Skip();
-                var valueOffset = offset + valueStart;
-                var value = json.Slice(valueOffset, (int)reader.BytesConsumed - valueStart);
-                if (excluded is not null && IsExcluded(quotedName.Span[1..^1], excluded))
-                {
-                    continue;
-                }
-
                 if (count == members.Length)
                 {
                     var larger = ArrayPool<Member>.Shared.Rent(count * 2);
@@ -137,37 +182,86 @@ internal static class JsonCanonicalizer
                     members = larger;
                 }
 
-                members[count++] = new Member(quotedName, escaped, value, valueOffset, valueType, valueEscaped);
+                var valueOffset = offset + valueStart;
+                members[count++] = new Member
+                {
+                    NameStart = nameStart,
+                    NameLength = nameLength,
+                    RawName = rawName,
+                    NameEscaped = nameEscaped,
+                    Value = json.Slice(valueOffset, (int)reader.BytesConsumed - valueStart),
+                    ValueOffset = valueOffset,
+                    ValueType = valueType,
+                    ValueEscaped = valueEscaped,
+                    Excluded = excluded is not null && IsExcluded(names.AsSpan(nameStart, nameLength), excluded, ignoreCase),
+                };
             }
 
-            members.AsSpan(0, count).Sort(CompareNames);
-            writer.Write(ObjectStart);
+            // The names buffer no longer moves: point every member at its name, sort, and look for a name twice
+            // (excluded members count: a document with a repeated member is not I-JSON wherever the member is).
             for (var i = 0; i < count; i++)
             {
-                var member = members[i];
-                WriteName(member, writer);
+                members[i].Name = names.AsMemory(members[i].NameStart, members[i].NameLength);
+            }
+
+            var sorted = members.AsSpan(0, count);
+            sorted.Sort(CompareNames);
+            for (var i = 1; i < sorted.Length; i++)
+            {
+                if (SameName(sorted[i - 1].Name.Span, sorted[i].Name.Span, ignoreCase))
+                {
+                    duplicate = true;
+                    break;
+                }
+            }
+
+            writer.Write(ObjectStart);
+            var written = 0;
+            foreach (ref readonly var member in sorted)
+            {
+                if (member.Excluded)
+                {
+                    continue;
+                }
+
+                writer.Write(MemberTag);
+                if (member.NameEscaped)
+                {
+                    writer.WriteUtf8Block(member.Name.Span);
+                }
+                else
+                {
+                    writer.WriteBlock(member.RawName.Span);
+                }
+
                 if (!TryWriteScalar(member, writer))
                 {
                     var valueReader = new Utf8JsonReader(member.Value.Span, ReaderOptions);
                     valueReader.Read();
-                    Write(ref valueReader, json, member.ValueOffset, writer, null);
+                    Write(ref valueReader, json, member.ValueOffset, writer, null, ignoreCase, ref duplicate);
                 }
+
+                written++;
             }
 
             writer.Write(End);
-            writer.WriteInt32(count);
+            writer.WriteInt32(written);
         }
         finally
         {
+            ArrayPool<char>.Shared.Return(names);
             ArrayPool<Member>.Shared.Return(members, clearArray: true);
         }
     }
 
-    private static bool IsExcluded(ReadOnlySpan<byte> name, byte[][] excluded)
+    private static bool SameName(ReadOnlySpan<char> x, ReadOnlySpan<char> y, bool ignoreCase)
+        => ignoreCase ? x.Equals(y, StringComparison.OrdinalIgnoreCase) : x.SequenceEqual(y);
+
+    private static bool IsExcluded(ReadOnlySpan<char> name, string[] excluded, bool ignoreCase)
     {
         foreach (var candidate in excluded)
         {
-            if (name.SequenceEqual(candidate))
+            if (SameName(name, candidate, ignoreCase))
             {
                 return true;
             }
@@ -176,29 +270,15 @@ internal static class JsonCanonicalizer
         return false;
     }
 
-    private static void WriteName(in Member member, PooledByteWriter writer)
-    {
-        if (!member.Escaped)
-        {
-            writer.WriteBlock(member.QuotedName.Span[1..^1]);
-            return;
-        }
-
-        // The quoted name alone is a JSON string: read it back unescaped.
-        var reader = new Utf8JsonReader(member.QuotedName.Span, ReaderOptions);
-        reader.Read();
-        writer.WriteString(reader.GetString());
-    }
-
     /// <summary>
-    /// Writes a member's value that is a number, a literal or a string without escapes straight from its raw bytes
-    /// (as <see cref="Write"/> would); <see langword="false"/> for objects, arrays and escaped strings.
+    /// Writes a member's value that is a number, a literal or a valid string without escapes straight from its raw
+    /// bytes (as <see cref="Write"/> would); <see langword="false"/> for objects, arrays and other strings.
     /// </summary>
     private static bool TryWriteScalar(in Member member, PooledByteWriter writer)
     {
         switch (member.ValueType)
         {
-            case JsonTokenType.String when !member.ValueEscaped:
+            case JsonTokenType.String when !member.ValueEscaped && Utf8.IsValid(member.Value.Span[1..^1]):
                 writer.Write(StringTag);
                 writer.WriteBlock(member.Value.Span[1..^1]);
                 return true;
@@ -221,20 +301,21 @@ internal static class JsonCanonicalizer
     }
 
     /// <summary>
-    /// An object member: its raw name with its quotes, whether the name has escapes, its raw value (a string with its
-    /// quotes), where the value starts in the document, the value's first token and whether that token has escapes.
+    /// An object member: where its unescaped name is in the object's name buffer (and, once that buffer is final, the
+    /// name itself), its raw name when that has no escapes (the same UTF-8 the unescaped name encodes to), its raw value (a string with its quotes), where the value starts in the document, the value's
+    /// first token, whether that token has escapes, and whether the member is left out of the key.
     /// </summary>
-    private readonly record struct Member(ReadOnlyMemory<byte> QuotedName, bool Escaped, ReadOnlyMemory<byte> Value, int ValueOffset, JsonTokenType ValueType, bool ValueEscaped);
-
-    /// <summary>Encodes the excluded member names once, at startup.</summary>
-    public static byte[][] EncodeNames(IList<string> names)
+    private struct Member
     {
-        var encoded = new byte[names.Count][];
-        for (var i = 0; i < names.Count; i++)
-        {
-            encoded[i] = Encoding.UTF8.GetBytes(names[i]);
-        }
-
-        return encoded;
+        public ReadOnlyMemory<char> Name;
+        public int NameStart;
+        public int NameLength;
+        public ReadOnlyMemory<byte> RawName;
+        public bool NameEscaped;
+        public ReadOnlyMemory<byte> Value;
+        public int ValueOffset;
+        public JsonTokenType ValueType;
+        public bool ValueEscaped;
+        public bool Excluded;
     }
 }

@@ -79,6 +79,15 @@ internal sealed class PooledByteWriter : IBufferWriter<byte>, IDisposable
         _length += 4 + written;
     }
 
+    /// <summary>Writes <paramref name="value"/> (valid UTF-16) as length-prefixed UTF-8.</summary>
+    public void WriteUtf8Block(ReadOnlySpan<char> value)
+    {
+        Ensure(Encoding.UTF8.GetMaxByteCount(value.Length) + 4);
+        var written = Encoding.UTF8.GetBytes(value, _buffer.AsSpan(_length + 4));
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(_length), written);
+        _length += 4 + written;
+    }
+
     /// <summary>Writes <paramref name="value"/> as length-prefixed bytes.</summary>
     public void WriteBlock(ReadOnlySpan<byte> value)
     {

@@ -14,13 +14,18 @@ using Microsoft.Extensions.Primitives;
 namespace AiEdge.Middleware.Internal;
 
 /// <summary>
-/// The prediction cache: keys the request (method, route, path, query, canonical body, vary-by headers, caller
-/// partition), answers hits from L1 or L2, coalesces identical misses behind one run, stores what the endpoint
-/// answered (a completed event stream included) and serves stale entries when the endpoint fails.
+/// The prediction cache: keys the request (method, route, path, query, vary-by headers, caller partition, content
+/// type, canonical body), refuses JSON bodies that repeat a member name (they have no key), answers hits from L1 or
+/// L2, coalesces identical misses behind one run, stores what the endpoint answered (a completed event stream
+/// included) and serves stale entries when the endpoint fails.
 /// </summary>
 internal sealed partial class PredictionCacheMiddleware
 {
     private const string DistributedPrefix = "aiedge:cache:";
+    private const string DuplicateMemberDetail = "An object in the request body has the same member name twice (after unescaping); send each member once (RFC 7493, I-JSON).";
+    private const string DuplicateMemberDetailIgnoringCase = "An object in the request body has the same member name twice (after unescaping, compared case-insensitively as this API reads JSON); send each member once (RFC 7493, I-JSON).";
+
+    // v2: the content type joined the key, JSON members got a tag of their own and names are compared unescaped.
     private static readonly byte[] KeyVersion = "aiedge-cache-v2"u8.ToArray();
 
     [ThreadStatic]
@@ -41,6 +46,7 @@ internal sealed partial class PredictionCacheMiddleware
     private readonly bool _coalescing;
     private readonly TimeSpan _coalescingTimeout;
     private readonly byte[] _terminalEvent;
+    private readonly bool _ignoreCase;
 
     public PredictionCacheMiddleware(
         RequestDelegate next,
@@ -51,6 +57,7 @@ internal sealed partial class PredictionCacheMiddleware
         IServiceProvider services,
         TimeProvider time,
         AiEdgeMetrics metrics,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
         ILogger<PredictionCacheMiddleware> logger)
     {
         var value = options.Value;
@@ -69,6 +76,10 @@ internal sealed partial class PredictionCacheMiddleware
         _coalescingTimeout = value.CoalescingTimeout;
         _sharedLock = _coalescing && _distributed is not null && cacheLock is ISharedCacheLock shared && shared.Shares(_distributed) ? shared : null;
         _terminalEvent = Encoding.UTF8.GetBytes(value.StreamTerminalEvent.Trim());
+
+        // Member names are compared the way the endpoints' JSON binding compares them (minimal APIs bind with these
+        // options; JsonSerializerDefaults.Web, their default and MVC's, is case-insensitive).
+        _ignoreCase = json.Value.SerializerOptions.PropertyNameCaseInsensitive;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -130,10 +141,17 @@ internal sealed partial class PredictionCacheMiddleware
                 return;
             }
 
-            if (!TryComputeKey(context, policy, callerId, buffer.AsMemory(0, length), out var key))
+            switch (ComputeKey(context, policy, callerId, buffer.AsMemory(0, length), _ignoreCase, out var key))
             {
-                await BypassAsync(context, "invalid_json");
-                return;
+                case JsonCanonicalResult.NotJson:
+                    await BypassAsync(context, "invalid_json");
+                    return;
+                case JsonCanonicalResult.DuplicateMember when policy.DuplicateMembers == DuplicateJsonMembers.Bypass:
+                    await BypassAsync(context, "duplicate_member");
+                    return;
+                case JsonCanonicalResult.DuplicateMember:
+                    await RejectDuplicateMemberAsync(context);
+                    return;
             }
 
             await ServeAsync(context, policy, key, revalidate: noCache && !policy.IgnoreClientNoCache);
@@ -148,6 +166,17 @@ internal sealed partial class PredictionCacheMiddleware
             request.Body = original;
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    private Task RejectDuplicateMemberAsync(HttpContext context)
+    {
+        Log.DuplicateMemberRejected(_logger);
+        _metrics.CacheResult(context, "rejected");
+        return AiEdgeProblems.WriteAsync(
+            context,
+            StatusCodes.Status400BadRequest,
+            "Duplicate JSON member name",
+            _ignoreCase ? DuplicateMemberDetailIgnoringCase : DuplicateMemberDetail);
     }
 
     private Task BypassAsync(HttpContext context, string reason)
@@ -420,18 +449,21 @@ internal sealed partial class PredictionCacheMiddleware
     }
 
     /// <summary>
-    /// The entry's key: SHA-256 over the request's method, route, path, varied query and headers, the tenant (the
-    /// source-qualified caller id, else the client address or the shared anonymous mark, each behind its own tag
-    /// byte), the policy and the canonical body, every variable part length-prefixed.
+    /// The entry's key: SHA-256 over the request's method, route, path, varied query and headers, the content type,
+    /// the tenant (the source-qualified caller id, else the client address or the shared anonymous mark, each behind
+    /// its own tag byte), the policy and the canonical body, every variable part length-prefixed. Returns
+    /// <see cref="JsonCanonicalResult.Written"/> with the key, or says why there is none: a body that is not JSON under
+    /// <see cref="InvalidJsonHandling.Bypass"/>, or one that repeats a member name (compared ignoring case when
+    /// <paramref name="ignoreCase"/>, as the app's JSON binding compares names).
     /// </summary>
-    internal static bool TryComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, out CacheKey key)
+    internal static JsonCanonicalResult ComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, bool ignoreCase, out CacheKey key)
     {
         // Computing the key never awaits, so one writer object per thread serves every request.
         var writer = t_keyWriter ??= new PooledByteWriter(0);
         writer.Reopen(body.Length + 512);
         try
         {
-            return TryComputeKey(context, policy, callerId, body, writer, out key);
+            return ComputeKey(context, policy, callerId, body, writer, ignoreCase, out key);
         }
         finally
         {
@@ -439,7 +471,7 @@ internal sealed partial class PredictionCacheMiddleware
         }
     }
 
-    private static bool TryComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, PooledByteWriter writer, out CacheKey key)
+    private static JsonCanonicalResult ComputeKey(HttpContext context, ResolvedCachePolicy policy, string? callerId, ReadOnlyMemory<byte> body, PooledByteWriter writer, bool ignoreCase, out CacheKey key)
     {
         var request = context.Request;
         writer.WriteBlock(KeyVersion);
@@ -492,17 +524,25 @@ internal sealed partial class PredictionCacheMiddleware
         }
 
         writer.WriteString(policy.Name);
-        if (body.Length > 0 && IsJson(request.ContentType))
+
+        // The content type as sent: an endpoint may read it (a binder answers 415 to what is not JSON, and decodes a
+        // body in the charset it names), so bodies of equal bytes under different content types are different requests.
+        var contentType = request.ContentType;
+        writer.Write(contentType is null ? (byte)'-' : (byte)'c');
+        writer.WriteString(contentType);
+        if (body.Length > 0 && IsUtf8Json(contentType))
         {
             writer.Write((byte)'j');
-            if (!JsonCanonicalizer.TryWrite(body, writer, policy.ExcludedJsonFields))
+            var canonical = JsonCanonicalizer.TryWrite(body, writer, policy.ExcludedJsonFields, ignoreCase);
+            if (canonical == JsonCanonicalResult.DuplicateMember
+                || (canonical == JsonCanonicalResult.NotJson && policy.InvalidJson == InvalidJsonHandling.Bypass))
             {
-                if (policy.InvalidJson == InvalidJsonHandling.Bypass)
-                {
-                    key = default;
-                    return false;
-                }
+                key = default;
+                return canonical;
+            }
 
+            if (canonical == JsonCanonicalResult.NotJson)
+            {
                 writer.Write((byte)'r');
                 writer.WriteBlock(body.Span);
             }
@@ -516,7 +556,7 @@ internal sealed partial class PredictionCacheMiddleware
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
         SHA256.HashData(writer.WrittenSpan, hash);
         key = new CacheKey(hash);
-        return true;
+        return JsonCanonicalResult.Written;
     }
 
     private static void WriteValues(PooledByteWriter writer, StringValues values)
@@ -564,8 +604,56 @@ internal sealed partial class PredictionCacheMiddleware
         }
     }
 
-    private static bool IsJson(string? contentType)
-        => contentType is null || contentType.Contains("json", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether a body of <paramref name="contentType"/> is canonicalized: none, or a JSON media type in UTF-8 (no charset,
+    /// or exactly one <c>charset=utf-8</c>). A body in another charset is decoded by the binder in that charset, where
+    /// equal canonical UTF-8 forms no longer mean equal text; it is keyed on its raw bytes.
+    /// </summary>
+    internal static bool IsUtf8Json(string? contentType)
+    {
+        if (contentType is null)
+        {
+            return true;
+        }
+
+        if (!contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var at = contentType.IndexOf("charset", StringComparison.OrdinalIgnoreCase);
+        if (at < 0)
+        {
+            return true;
+        }
+
+        var rest = contentType.AsSpan(at + "charset".Length);
+        if (rest.Contains("charset", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        rest = rest.TrimStart();
+        if (rest.IsEmpty || rest[0] != '=')
+        {
+            return false;
+        }
+
+        rest = rest[1..];
+        var end = rest.IndexOf(';');
+        if (end >= 0)
+        {
+            rest = rest[..end];
+        }
+
+        rest = rest.Trim();
+        if (rest.Length >= 2 && rest[0] == '"' && rest[^1] == '"')
+        {
+            rest = rest[1..^1];
+        }
+
+        return rest.Equals("utf-8", StringComparison.OrdinalIgnoreCase);
+    }
 
     private static bool IsEventStream(string? contentType)
         => contentType is not null && contentType.StartsWith("text/event-stream", StringComparison.OrdinalIgnoreCase);
@@ -696,5 +784,8 @@ internal sealed partial class PredictionCacheMiddleware
 
         [LoggerMessage(1208, LogLevel.Debug, "The client went away while the prediction cache served it.", EventName = "CacheClientGone")]
         public static partial void ClientGone(ILogger logger);
+
+        [LoggerMessage(1209, LogLevel.Debug, "Request refused: its JSON body repeats a member name, so it has no cache key.", EventName = "CacheDuplicateMemberRejected")]
+        public static partial void DuplicateMemberRejected(ILogger logger);
     }
 }
