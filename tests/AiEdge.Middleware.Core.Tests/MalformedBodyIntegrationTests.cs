@@ -180,6 +180,28 @@ public sealed class MalformedBodyIntegrationTests
         await AssertNoErrorsAsync(app, logs);
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(2 * 1024 * 1024)]
+    public async Task LongChunkExtension_IsIgnoredOrA400_NeverAServerError(int length)
+    {
+        var logs = new LogCapture();
+        await using var app = await StartAsync(logs);
+        await using var connection = await RawHttpConnection.OpenAsync(app.BaseAddress);
+
+        await connection.SendAsync("POST /parse HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + Chunked + "2;" + new string('a', length) + "\r\n{}\r\n0\r\n\r\n");
+        var response = await connection.ReadResponseAsync();
+
+        // RFC 9112 lets a server ignore chunk extensions it does not understand; a refusal must still be a 400 problem.
+        Assert.True(response.StatusCode is 200 or 400, response.StatusCode + " " + response.Body);
+        if (response.StatusCode == 400)
+        {
+            AssertProblem(response, 400);
+        }
+
+        await AssertNoErrorsAsync(app, logs);
+    }
+
     [Fact]
     public async Task ClientGoneMidBody_IsNotAnError()
     {
