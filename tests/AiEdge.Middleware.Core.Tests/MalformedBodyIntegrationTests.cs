@@ -203,6 +203,49 @@ public sealed class MalformedBodyIntegrationTests
     }
 
     [Fact]
+    public async Task MalformedBody_IsCountedAsARejectionOfTheRequest()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(string? Concern, string? Reason)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = static (instrument, l) =>
+        {
+            if (instrument.Meter.Name == AiEdgeDiagnostics.MeterName && instrument.Name == "aiedge.rejections")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            string? concern = null, reason = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == AiEdgeDiagnostics.Tags.Concern) concern = tag.Value as string;
+                if (tag.Key == AiEdgeDiagnostics.Tags.Reason) reason = tag.Value as string;
+            }
+
+            seen.Enqueue((concern, reason));
+        });
+        listener.Start();
+        var logs = new LogCapture();
+        await using var app = await StartAsync(logs, maxRequestBodySize: 1024);
+
+        await using (var connection = await RawHttpConnection.OpenAsync(app.BaseAddress))
+        {
+            await connection.SendAsync("POST /parse HTTP/1.1\r\nHost: localhost\r\n" + Chunked + "999999999\r\n{}\r\n0\r\n\r\n");
+            Assert.Equal(400, (await connection.ReadResponseAsync()).StatusCode);
+        }
+
+        await using (var connection = await RawHttpConnection.OpenAsync(app.BaseAddress))
+        {
+            await connection.SendAsync("POST /parse HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4096\r\n\r\n");
+            Assert.Equal(413, (await connection.ReadResponseAsync()).StatusCode);
+        }
+
+        Assert.Contains(("request", "bad_request"), seen);
+        Assert.Contains(("request", "body_too_large"), seen);
+    }
+
+    [Fact]
     public async Task ClientGoneMidBody_IsNotAnError()
     {
         var logs = new LogCapture();
