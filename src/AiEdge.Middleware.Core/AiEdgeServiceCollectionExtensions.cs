@@ -38,6 +38,7 @@ public static class AiEdgeServiceCollectionExtensions
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<AiEdgeMetrics>();
             services.AddOptions<AiEdgeOptions>().BindConfiguration(ConfigurationSection);
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, ClientRequestErrorHandler>());
             edge.AddStage(AiEdgeStage.Errors, "AiEdge.Errors", UseErrorProblems);
         }
 
@@ -65,12 +66,14 @@ public static class AiEdgeServiceCollectionExtensions
         {
             app.UseExceptionHandler(new ExceptionHandlerOptions
             {
-                StatusCodeSelector = static exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+                StatusCodeSelector = static exception => ClientRequestErrors.StatusFor(exception, CancellationToken.None) is var status and not 0
+                    ? status
+                    : StatusCodes.Status500InternalServerError,
 
-                // A request the client got wrong or abandoned (a body that arrives too slowly or ends early, a
-                // malformed one) is answered with its 4xx but is not an application error: no error log with a
-                // stack trace per such request, as Kestrel itself logs bad requests only at debug level.
-                SuppressDiagnosticsCallback = static context => context.Exception is BadHttpRequestException,
+                // A request the client got wrong or abandoned (a malformed, too large, too slow or truncated body, a
+                // connection gone) is answered by ClientRequestErrorHandler with its 4xx and logged at Debug there: it
+                // is not an application error, so no error log with a stack trace per such request.
+                SuppressDiagnosticsCallback = static context => ClientRequestErrors.StatusFor(context.Exception, context.HttpContext.RequestAborted) != 0,
             });
         }
 

@@ -34,11 +34,14 @@ public enum AiEdgeStage
     /// <summary>API-key and JWT identity, and per-endpoint scopes.</summary>
     Authentication = 500,
 
+    /// <summary>
+    /// Per-endpoint request body limits, decided from <c>Content-Length</c> before anything reads the body (as NGINX
+    /// checks <c>client_max_body_size</c> before <c>limit_req</c>): before rate limiting, whose token budgets read it.
+    /// </summary>
+    BodyLimits = 550,
+
     /// <summary>Tiered rate limiting and token budgets.</summary>
     RateLimiting = 600,
-
-    /// <summary>Per-endpoint request body limits.</summary>
-    BodyLimits = 700,
 
     /// <summary>Prediction caching and Idempotency-Key handling.</summary>
     Caching = 800,

@@ -5,6 +5,7 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 
@@ -207,6 +208,43 @@ public sealed class EndpointBreakerIntegrationTests
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new ManualTimeProvider(), new ModelStub(), Settings("local"), "missing"));
 
         Assert.Contains("AiEdge:Resilience:Breakers:missing is not configured, but endpoint 'HTTP: POST /predict'", failure.Message);
+    }
+
+    [Fact]
+    public async Task MalformedBodyTheEndpointReads_IsA400_NotAModelFailure_AndNeverOpensTheBreaker()
+    {
+        var logs = new LogCapture();
+        await using var app = await TestApp.StartKestrelAsync(
+            builder =>
+            {
+                builder.Logging.AddProvider(logs);
+                builder.Services.AddAiEdgeCore(edge => edge.AddResilience());
+            },
+            app =>
+            {
+                app.UseAiEdge();
+                app.MapPost("/predict", static async (HttpContext context) =>
+                {
+                    using var document = await System.Text.Json.JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+                    return Results.Ok();
+                }).WithCircuitBreaker("local");
+            },
+            Settings());
+
+        // An overflowing chunk size (Kestrel's IOException) and a bad chunk line (BadHttpRequestException), past the
+        // breaker's minimum throughput.
+        foreach (var size in new[] { "999999999", "zz", "FFFFFFFFFFFFFFFFFFFF", "-1" })
+        {
+            await using var connection = await RawHttpConnection.OpenAsync(app.BaseAddress);
+            await connection.SendAsync("POST /predict HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\n{}\r\n0\r\n\r\n");
+            var response = await connection.ReadResponseAsync();
+            Assert.Equal(400, response.StatusCode);
+            Assert.Equal("application/problem+json", response.MediaType);
+        }
+
+        Assert.Equal(CircuitState.Closed, app.Services.GetRequiredService<BreakerRegistry>().FindBreaker("local")!.State);
+        await app.App.StopAsync();
+        Assert.Empty(logs.Errors());
     }
 
     private sealed class ModelStub

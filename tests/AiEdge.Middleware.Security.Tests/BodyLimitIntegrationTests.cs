@@ -73,6 +73,40 @@ public sealed class BodyLimitIntegrationTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ContentLengthTooLarge_Is413BeforeTheRateLimitingStageReads_WithoutContinue(bool expectContinue)
+    {
+        // The rate-limiting stage reads bodies (token estimates); the body limit must decide before it, on the
+        // declared length alone, so Kestrel never sends 100 Continue for a body that will be refused.
+        var reads = new Calls();
+        await using var app = await Hosts.StartAsync(
+            edge => edge.AddSecurityHeaders().AddBodyLimits().AddStage(AiEdgeStage.RateLimiting, "test-body-reader", app => app.Use(async (context, next) =>
+            {
+                reads.Add();
+                var buffer = new byte[16];
+                _ = await context.Request.Body.ReadAsync(buffer);
+                await next(context);
+            })),
+            app => app.MapPost("/small", () => Results.Ok()).WithBodyLimit("1k"),
+            kestrel: true);
+        using var rejections = new Hosts.Rejections(app.Services);
+        await using var connection = await RawHttpConnection.OpenAsync(app.BaseAddress);
+
+        await connection.SendAsync("POST /small HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + (expectContinue ? "Expect: 100-continue\r\n" : string.Empty) + "Content-Length: 1025\r\n\r\n");
+        var response = await connection.ReadResponseAsync();
+
+        Assert.Empty(response.InterimStatusCodes);
+        Assert.Equal(413, response.StatusCode);
+        Assert.Equal("application/problem+json", response.MediaType);
+        Assert.Equal("nosniff", response.Headers["X-Content-Type-Options"]);
+        Assert.Equal("close", response.Headers["Connection"]);
+        Assert.Equal(0, reads.Count);
+        Assert.Equal([("bodylimit", "content_length")], rejections.Seen);
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task ChunkedBodyCrossingTheLimit_Is413_WhileReading(bool kestrel)

@@ -196,7 +196,7 @@ internal sealed partial class Circuit
         {
             null => IsFailureStatus(outcome.Result),
             OperationCanceledException => false,
-            _ => true,
+            { } exception => ClientRequestErrors.StatusFor(exception, CancellationToken.None) == 0,
         };
 
     private static bool IsFailureStatus(int status) => status >= 500 || status == 408;

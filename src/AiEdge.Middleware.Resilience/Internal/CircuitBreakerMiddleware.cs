@@ -84,6 +84,11 @@ internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, Bre
                 metrics.ClientDisconnected("breaker");
                 Log.ClientDisconnected(logger, circuit.Breaker);
                 return;
+            case { } exception when ClientRequestErrors.StatusFor(exception, aborted) != 0:
+                // The client's fault (a malformed, too large or truncated body the endpoint was reading, or a client
+                // gone): not the model's failure, not counted against the breaker; the Errors stage answers it 4xx.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+                return;
             default:
                 metrics.BackendCall(context, circuit.Breaker, null, seconds, "error", StatusCodes.Status502BadGateway);
                 Log.ModelFailed(logger, circuit.Breaker, outcome.Exception);

@@ -98,12 +98,17 @@ internal sealed partial class BodyLimitMiddleware
     }
 
     private static Task WriteTooLargeAsync(HttpContext context, long max)
-        => AiEdgeProblems.WriteAsync(
+    {
+        // The rest of the body is not wanted: the server closes the connection after the answer rather than reading
+        // (draining) what the client still sends, as NGINX does after its 413.
+        context.Response.Headers.Connection = "close";
+        return AiEdgeProblems.WriteAsync(
             context,
             StatusCodes.Status413PayloadTooLarge,
             Title,
             "The request body is larger than the " + BodySizeParser.Format(max) + " this endpoint accepts.",
             extensions: [new("limit", max)]);
+    }
 
     private static partial class Log
     {
