@@ -8,9 +8,10 @@ namespace AiEdge.Samples.ModelApi.Tests;
 /// <summary>
 /// Runs the sample as a black box. <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> gives an
 /// in-memory client; <see cref="StartKestrel"/> serves it on a free loopback port for real-socket tests.
-/// Configuration overrides use the contract's keys, e.g. <c>["Sample:TokenDelayMs"] = "0"</c>.
+/// Configuration overrides use the contract's keys, e.g. <c>["Sample:TokenDelayMs"] = "0"</c>; a logger provider, when
+/// given, receives everything the sample logs.
 /// </summary>
-public sealed class ModelApiFactory(IDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+public sealed class ModelApiFactory(IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null) : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings = new(settings ?? new Dictionary<string, string?>(), StringComparer.OrdinalIgnoreCase);
 
@@ -25,7 +26,14 @@ public sealed class ModelApiFactory(IDictionary<string, string?>? settings = nul
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
-        builder.ConfigureLogging(logging => logging.ClearProviders());
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders();
+            if (logs is not null)
+            {
+                logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
+            }
+        });
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
     }
 }
