@@ -1,6 +1,5 @@
 using AiEdge.Middleware;
 using AiEdge.Middleware.Resilience;
-using AiEdge.Middleware.Streaming;
 
 namespace AiEdge.Samples.Gateway;
 
@@ -73,14 +72,8 @@ public static class GatewayProxy
             return;
         }
 
-        if (response.IsSuccessStatusCode
-            && string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
-        {
-            // Token streaming: relayed chunk by chunk as it arrives (the relay disposes the response).
-            await EventStreamResults.Relay(response).ExecuteAsync(context);
-            return;
-        }
-
+        // One relay for every answer (ModelBackendClient.RelayAsync): end-to-end headers only, token streams flushed
+        // event by event, and a backend that breaks mid-stream ends the client's stream the documented way.
         using (response)
         {
             await ModelBackendClient.RelayAsync(context, response);

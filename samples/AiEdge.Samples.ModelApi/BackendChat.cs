@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AiEdge.Middleware;
 using AiEdge.Middleware.Resilience;
-using AiEdge.Middleware.Streaming;
 
 namespace AiEdge.Samples.ModelApi;
 
@@ -121,14 +120,8 @@ public static class BackendChat
                 return;
             }
 
-            if (response.IsSuccessStatusCode
-                && string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
-            {
-                // Token streaming: relayed event by event, never collected (the relay disposes the response).
-                await EventStreamResults.Relay(response).ExecuteAsync(httpContext);
-                return;
-            }
-
+            // One relay for every answer: a token stream is relayed event by event and flushed as it arrives; a
+            // backend that breaks it mid-stream ends the client's stream the documented way (docs/streaming.md).
             using (response)
             {
                 await ModelBackendClient.RelayAsync(httpContext, response);

@@ -31,14 +31,20 @@ public static class ChatPage
                 csp.AddFrameAncestors().None();
             })));
 
-    /// <summary>Maps <c>GET /</c>, <c>GET /index.html</c> and <c>GET /chat.js</c> with the page's policy.</summary>
+    /// <summary>
+    /// Maps <c>GET /</c>, <c>GET /index.html</c> and <c>GET /chat.js</c> with the page's policy, each answering HEAD
+    /// too (ASP.NET Core's <c>MapGet</c> answers only GET; Kestrel sends a HEAD the GET's headers without the body).
+    /// </summary>
     public static void MapChatPage(this WebApplication app)
     {
-        app.MapGet("/", ServePage).WithSecurityHeadersPolicy(PolicyName);
-        app.MapGet("/index.html", ServePage).WithSecurityHeadersPolicy(PolicyName);
-        app.MapGet("/chat.js", static (IWebHostEnvironment environment) => Serve(environment, "chat.js", "text/javascript; charset=utf-8"))
+        app.MapMethods("/", GetAndHead, ServePage).WithSecurityHeadersPolicy(PolicyName);
+        app.MapMethods("/index.html", GetAndHead, ServePage).WithSecurityHeadersPolicy(PolicyName);
+        app.MapMethods("/chat.js", GetAndHead, static (IWebHostEnvironment environment) => Serve(environment, "chat.js", "text/javascript; charset=utf-8"))
             .WithSecurityHeadersPolicy(PolicyName);
     }
+
+    /// <summary>The methods of the sample's read-only routes: GET, and HEAD for the same headers without a body.</summary>
+    public static readonly string[] GetAndHead = [HttpMethods.Get, HttpMethods.Head];
 
     private static IResult ServePage(IWebHostEnvironment environment) => Serve(environment, "index.html", "text/html; charset=utf-8");
 

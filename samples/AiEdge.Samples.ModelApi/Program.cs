@@ -74,12 +74,16 @@ app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator ge
     return EventStreamResults.Data(ChatPayloads.Chunks(id, created, request.Model, promptTokens, tokens), json, completion: "[DONE]");
 }).WithStreaming().WithRateLimitTier("generate");
 
-app.MapGet("/v1/client", (HttpContext context) => Results.Ok(new
-{
-    ip = context.Connection.RemoteIpAddress?.ToString(),
-    scheme = context.Request.Scheme,
-    host = context.Request.Host.Value,
-}));
+// GET and HEAD: MapGet alone would answer HEAD with 405 (see docs/health.md, "HEAD").
+// Serialized first so a HEAD states the Content-Length the GET sends.
+app.MapMethods("/v1/client", ChatPage.GetAndHead, (HttpContext context) => Results.Bytes(
+    JsonSerializer.SerializeToUtf8Bytes(new
+    {
+        ip = context.Connection.RemoteIpAddress?.ToString(),
+        scheme = context.Request.Scheme,
+        host = context.Request.Host.Value,
+    }, json),
+    "application/json; charset=utf-8"));
 
 app.Run();
 

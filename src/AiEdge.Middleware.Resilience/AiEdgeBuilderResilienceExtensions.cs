@@ -44,6 +44,7 @@ public static class AiEdgeBuilderResilienceExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<BreakerRegistry>();
+        services.TryAddSingleton<BackendRelay>();
         services.AddHealthChecks();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HealthCheckServiceOptions>, BreakerHealthCheckRegistrations>());
         services.AddHttpClient(BackendProber.ClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan);

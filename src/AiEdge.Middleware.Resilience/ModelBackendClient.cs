@@ -1,8 +1,6 @@
-using System.Buffers;
 using System.Net;
 using AiEdge.Middleware.Resilience.Internal;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace AiEdge.Middleware.Resilience;
 
@@ -14,12 +12,6 @@ namespace AiEdge.Middleware.Resilience;
 /// </summary>
 public sealed class ModelBackendClient
 {
-    private const int BufferSize = 16 * 1024;
-    private static readonly string[] SkippedHeaders =
-    [
-        "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection", "TE", "Trailer", "Server", "Date",
-    ];
-
     private readonly HttpClient _http;
 
     /// <summary>Creates the client over an <see cref="HttpClient"/> whose handlers include a backend pool.</summary>
@@ -85,92 +77,24 @@ public sealed class ModelBackendClient
     }
 
     /// <summary>
-    /// Relays a backend response to <paramref name="context"/>: a pool failure as problem details, anything else
-    /// with its status, headers and body copied as it arrives and flushed after every read.
+    /// Relays a backend response to <paramref name="context"/>: a pool failure as problem details, anything else with
+    /// its status, its end-to-end headers (hop-by-hop headers, the headers <c>Connection</c> names, <c>Set-Cookie</c>,
+    /// <c>Server</c>, <c>X-Powered-By</c> and <c>X-Internal-*</c> are dropped unless allowed under
+    /// <c>AiEdge:Resilience:Relay</c>) and its body copied as it arrives, flushed after every read; an event stream
+    /// gets the headers that keep proxies and compression from holding it back. A backend that breaks the body is
+    /// logged once at Warning with the bytes relayed, counted (<c>aiedge.backend.broken_streams</c>, and as a failure
+    /// by the replica's breaker), and the client's response ends as documented: an event stream with a final
+    /// <c>event: error</c> event (when the break fell between events) and a clean end; any other body with a 502
+    /// problem when nothing was sent yet, else an aborted connection.
     /// </summary>
     /// <param name="context">The request being answered.</param>
     /// <param name="response">The backend response (the caller disposes it).</param>
     /// <returns>A task that completes when the body is relayed or the client went away.</returns>
-    public static async Task RelayAsync(HttpContext context, HttpResponseMessage response)
+    public static Task RelayAsync(HttpContext context, HttpResponseMessage response)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(response);
-        if (response is BackendProblemResponse problem)
-        {
-            if (problem.RetryAfterSeconds is { } seconds)
-            {
-                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
-
-            await AiEdgeProblems.WriteAsync(context, (int)problem.StatusCode, problem.Title, problem.Detail, BackendProblemResponse.TypeFor(problem.StatusCode)).ConfigureAwait(false);
-            return;
-        }
-
-        var target = context.Response;
-        target.StatusCode = (int)response.StatusCode;
-        CopyHeaders(target.Headers, response.Headers);
-        CopyHeaders(target.Headers, response.Content.Headers);
-        var eventStream = string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
-        if (eventStream)
-        {
-            target.Headers.ContentLength = null;
-            target.Headers.CacheControl = "no-cache, no-transform";
-            target.Headers["X-Accel-Buffering"] = "no";
-            context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-        }
-
-        var aborted = context.RequestAborted;
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        try
-        {
-            await using var body = await response.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
-            await target.StartAsync(aborted).ConfigureAwait(false);
-            int read;
-            while ((read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), aborted).ConfigureAwait(false)) > 0)
-            {
-                await target.Body.WriteAsync(buffer.AsMemory(0, read), aborted).ConfigureAwait(false);
-                await target.Body.FlushAsync(aborted).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
-        {
-            // The client went away: the backend stream is disposed with the response.
-        }
-        catch (Exception exception) when (exception is HttpRequestException or IOException)
-        {
-            // The backend broke the stream after the headers were sent: end the response abruptly so the client
-            // sees a truncated body rather than a clean end.
-            context.Abort();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private static void CopyHeaders(IHeaderDictionary target, System.Net.Http.Headers.HttpHeaders source)
-    {
-        foreach (var header in source)
-        {
-            if (Array.IndexOf(SkippedHeaders, header.Key) >= 0 || IsSkipped(header.Key))
-            {
-                continue;
-            }
-
-            target[header.Key] = header.Value.ToArray();
-        }
-    }
-
-    private static bool IsSkipped(string name)
-    {
-        foreach (var skipped in SkippedHeaders)
-        {
-            if (string.Equals(skipped, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        var relay = context.RequestServices?.GetService(typeof(BackendRelay)) as BackendRelay ?? BackendRelay.Default;
+        return relay.RelayAsync(context, response);
     }
 }

@@ -26,4 +26,10 @@ public sealed class ResilienceOptions
     /// </summary>
     /// <value>Defaults to <see cref="HealthStatus.Unhealthy"/>. Configuration key: <c>AiEdge:Resilience:OpenBreakerStatus</c>.</value>
     public HealthStatus OpenBreakerStatus { get; set; } = HealthStatus.Unhealthy;
+
+    /// <summary>
+    /// Gets what <see cref="ModelBackendClient.RelayAsync"/> relays of a backend's response headers.
+    /// </summary>
+    /// <value>Hop-by-hop, <c>Set-Cookie</c>, <c>Server</c>, <c>X-Powered-By</c> and <c>X-Internal-*</c> headers dropped. Configuration key: <c>AiEdge:Resilience:Relay</c>.</value>
+    public BackendRelayOptions Relay { get; } = new();
 }

@@ -191,6 +191,33 @@ public sealed class HealthIntegrationTests
     }
 
     [Theory]
+    [InlineData("/healthz", HealthStatus.Healthy)]
+    [InlineData("/readyz", HealthStatus.Healthy)]
+    [InlineData("/readyz", HealthStatus.Degraded)]
+    [InlineData("/readyz", HealthStatus.Unhealthy)]
+    public async Task Head_OverKestrel_SameStatusAndHeadersAsGet_IncludingContentLength_NoBody(string path, HealthStatus status)
+    {
+        await using var app = await TestApp.StartKestrelAsync(
+            builder =>
+            {
+                builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+                builder.Services.AddHealthChecks().AddCheck("model", new CountingCheck(status), tags: ["app"]);
+                builder.Services.AddAiEdgeCore(e => e.AddHealth());
+            },
+            web => web.UseAiEdge());
+
+        using var get = await app.Client.GetAsync(path).WaitAsync(Wait);
+        using var head = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path)).WaitAsync(Wait);
+
+        Assert.Equal(get.StatusCode, head.StatusCode);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal((await get.Content.ReadAsByteArrayAsync()).Length, head.Content.Headers.ContentLength);
+        Assert.Equal(get.Content.Headers.ContentType, head.Content.Headers.ContentType);
+        Assert.Equal(get.Headers.CacheControl, head.Headers.CacheControl);
+        Assert.Equal(get.Headers.RetryAfter, head.Headers.RetryAfter);
+    }
+
+    [Theory]
     [InlineData("AiEdge:Health:LivenessPath", "healthz", "AiEdge:Health:LivenessPath")]
     [InlineData("AiEdge:Health:ReadinessPath", "/healthz", "AiEdge:Health:ReadinessPath")]
     [InlineData("AiEdge:Health:UnhealthyStatusCode", "99", "AiEdge:Health:UnhealthyStatusCode")]

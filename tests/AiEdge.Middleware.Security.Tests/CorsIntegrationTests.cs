@@ -9,6 +9,13 @@ namespace AiEdge.Middleware.Security.Tests;
 
 public sealed class CorsIntegrationTests
 {
+    private static readonly Dictionary<string, string?> DefaultPorts = new()
+    {
+        ["AiEdge:Cors:AllowedOrigins:0"] = "http://app.example.com:80",
+        ["AiEdge:Cors:AllowedOrigins:1"] = "https://api.example.com:443",
+        ["AiEdge:Cors:AllowedOrigins:2"] = "https://*.tenant.example.org:443",
+    };
+
     private static readonly Dictionary<string, string?> Origins = new()
     {
         ["AiEdge:Cors:AllowedOrigins:0"] = "https://app.example.com",
@@ -59,6 +66,22 @@ public sealed class CorsIntegrationTests
     [InlineData("https://app.example.com, https://evil.net", false)]
     [InlineData("https://app.example.com%0d%0aSet-Cookie:%20a=b", false)]
     [InlineData("", false)]
+    [InlineData("https://app.example.com:443", true)]
+    [InlineData("https://APP.Example.com", true)]
+    [InlineData("https://a.tenant.example.org:443", true)]
+    [InlineData("https://A-1.tenant.example.org", true)]
+    [InlineData("https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.tenant.example.org", true)]
+    [InlineData("https://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.tenant.example.org", false)]
+    [InlineData("https://-a.tenant.example.org", false)]
+    [InlineData("https://a-.tenant.example.org", false)]
+    [InlineData("https://a_b.tenant.example.org", false)]
+    [InlineData("https://a.tenant.example.org.", false)]
+    [InlineData("https://app.example.com.", false)]
+    [InlineData("https://app.example.com:443/", false)]
+    [InlineData("https://app.example.com#x", false)]
+    [InlineData("https://app.example.com:0443", true)]
+    [InlineData("https://app.example.com:80", false)]
+    [InlineData("http://app.example.com:443", false)]
     public async Task ActualRequest_OnlyAllowedOriginsGetCorsHeaders(string origin, bool allowed)
     {
         await using var app = await StartAsync();
@@ -137,6 +160,26 @@ public sealed class CorsIntegrationTests
         await ProblemAssert.IsProblemAsync(response, (HttpStatusCode)status);
         Assert.Equal("https://app.example.com", SecurityHeadersAssert.Single(response, "Access-Control-Allow-Origin"));
         SecurityHeadersAssert.HasApiPreset(response);
+    }
+
+    [Theory]
+    [InlineData("http://app.example.com", true)]
+    [InlineData("http://app.example.com:80", true)]
+    [InlineData("https://api.example.com", true)]
+    [InlineData("https://api.example.com:443", true)]
+    [InlineData("https://x.tenant.example.org", true)]
+    [InlineData("https://app.example.com", false)]
+    [InlineData("http://api.example.com", false)]
+    [InlineData("https://api.example.com:8443", false)]
+    public async Task ConfiguredDefaultPorts_MatchTheNormalizedOrigin(string origin, bool allowed)
+    {
+        await using var app = await StartAsync(DefaultPorts);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+        request.Headers.TryAddWithoutValidation("Origin", origin);
+
+        using var response = await app.Client.SendAsync(request);
+
+        Assert.Equal(allowed ? origin : null, SecurityHeadersAssert.Single(response, "Access-Control-Allow-Origin"));
     }
 
     [Fact]

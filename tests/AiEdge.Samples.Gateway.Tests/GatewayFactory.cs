@@ -19,10 +19,12 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string TeamBKey = "gw-demo-team-b-key";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly ILoggerProvider? _logs;
 
-    /// <summary>Creates a gateway in front of three vLLM replicas and one Qdrant.</summary>
-    public GatewayFactory(IReadOnlyList<Uri> vllm, Uri qdrant, IDictionary<string, string?>? settings = null)
+    /// <summary>Creates a gateway in front of three vLLM replicas and one Qdrant; <paramref name="logs"/> receives what it logs.</summary>
+    public GatewayFactory(IReadOnlyList<Uri> vllm, Uri qdrant, IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null)
     {
+        _logs = logs;
         if (vllm.Count != 3)
         {
             throw new ArgumentException("The sample's appsettings.json lists three vllm replicas.", nameof(vllm));
@@ -64,7 +66,14 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production");
-        builder.ConfigureLogging(logging => logging.ClearProviders());
+        builder.ConfigureLogging(logging =>
+        {
+            logging.ClearProviders();
+            if (_logs is not null)
+            {
+                logging.AddProvider(_logs).SetMinimumLevel(LogLevel.Debug);
+            }
+        });
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));
     }
 }

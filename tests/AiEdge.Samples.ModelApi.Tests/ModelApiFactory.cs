@@ -8,8 +8,8 @@ namespace AiEdge.Samples.ModelApi.Tests;
 /// <summary>
 /// Runs the sample as a black box. <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> gives an
 /// in-memory client; <see cref="StartKestrel"/> serves it on a free loopback port for real-socket tests.
-/// Configuration overrides use the contract's keys, e.g. <c>["Sample:TokenDelayMs"] = "0"</c>; <paramref name="logs"/>,
-/// when given, receives the sample's log events (at its configured levels).
+/// Configuration overrides use the contract's keys, e.g. <c>["Sample:TokenDelayMs"] = "0"</c>; a logger provider, when
+/// given, receives everything the sample logs.
 /// </summary>
 public sealed class ModelApiFactory(IDictionary<string, string?>? settings = null, ILoggerProvider? logs = null) : WebApplicationFactory<Program>
 {
@@ -31,7 +31,7 @@ public sealed class ModelApiFactory(IDictionary<string, string?>? settings = nul
             logging.ClearProviders();
             if (logs is not null)
             {
-                logging.AddProvider(logs);
+                logging.AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
             }
         });
         builder.ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(_settings));

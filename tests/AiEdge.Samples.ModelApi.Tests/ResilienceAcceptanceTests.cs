@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using AiEdge.Middleware.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace AiEdge.Samples.ModelApi.Tests;
 
@@ -108,6 +109,140 @@ public sealed class ResilienceAcceptanceTests
 
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
         Assert.Equal(0, backend.Calls);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_BackendDiesMidStream_ClientGetsTheEventsAnErrorEventAndACleanEnd_NoErrorLog()
+    {
+        await using var backend = await BrokenBackend.StartAsync();
+        var logs = new LogRecorder();
+        using var broken = new MeasurementRecorder("aiedge.backend.broken_streams");
+        await using var factory = new ModelApiFactory(new Dictionary<string, string?> { ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1" }, logs);
+        var baseAddress = factory.StartKestrel();
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = JsonContent.Create(Chat(stream: true)) };
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(Wait);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(Wait);   // throws if the stream did not end cleanly
+
+        Assert.StartsWith(BrokenBackend.Event(0) + BrokenBackend.Event(1), body, StringComparison.Ordinal);
+        Assert.EndsWith("event: error\ndata: {\"error\":{\"message\":\"The model backend broke the stream.\",\"type\":\"server_error\",\"code\":\"backend_stream_broken\"}}\n\n", body, StringComparison.Ordinal);
+        Assert.Empty(logs.AtLeast(LogLevel.Error));
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 1613);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains(backend.BaseAddress.Authority, warning.Message, StringComparison.Ordinal);
+        Assert.Contains("after " + Encoding.UTF8.GetByteCount(BrokenBackend.Event(0) + BrokenBackend.Event(1)) + " bytes", warning.Message, StringComparison.Ordinal);
+        Assert.Equal(1, broken.Sum("aiedge.backend.replica", backend.BaseAddress.Authority));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_BackendDiesInsideAnEvent_PartialEventIsLeftUnterminated_CleanEnd()
+    {
+        await using var backend = await BrokenBackend.StartAsync();
+        backend.PartialEvent = "data: {\"object\":\"chat.comp";
+        var logs = new LogRecorder();
+        await using var factory = new ModelApiFactory(new Dictionary<string, string?> { ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1" }, logs);
+        var baseAddress = factory.StartKestrel();
+        using var client = new HttpClient { BaseAddress = baseAddress };
+
+        using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat(stream: true)).WaitAsync(Wait);
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(Wait);
+
+        // An SSE parser discards an event the stream ends inside of; nothing is appended that would complete it.
+        Assert.Equal(BrokenBackend.Event(0) + BrokenBackend.Event(1) + backend.PartialEvent, body);
+        Assert.Empty(logs.AtLeast(LogLevel.Error));
+        Assert.Single(logs.Entries, e => e.EventId.Id == 1613);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_BackendBrokenStreams_CountAgainstItsBreaker()
+    {
+        await using var backend = await BrokenBackend.StartAsync();
+        await using var factory = new ModelApiFactory(new Dictionary<string, string?>
+        {
+            ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1",
+            ["AiEdge:Resilience:Breakers:model:MinimumThroughput"] = "2",
+            ["AiEdge:Resilience:Breakers:model:FailureRatio"] = "0.5",
+            ["AiEdge:Resilience:Breakers:model:BreakDuration"] = "00:01:00",
+        });
+        var baseAddress = factory.StartKestrel();
+        using var client = new HttpClient { BaseAddress = baseAddress };
+
+        using (var first = await client.PostAsJsonAsync("/v1/chat/completions", Chat(stream: true)).WaitAsync(Wait))
+        {
+            await first.Content.ReadAsStringAsync().WaitAsync(Wait);
+        }
+
+        // The headers' success and the body's failure: half the outcomes failed, so the breaker opens.
+        using var refused = await client.PostAsJsonAsync("/v1/chat/completions", Chat(stream: true)).WaitAsync(Wait);
+        await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task ChatCompletions_BackendHeaders_HopByHopCookiesAndInternalOnesAreNotRelayed()
+    {
+        await using var backend = await BrokenBackend.StartAsync();
+        await using var factory = new ModelApiFactory(new Dictionary<string, string?> { ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1" });
+        var baseAddress = factory.StartKestrel();
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = baseAddress };
+
+        using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat()).WaitAsync(Wait);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        Assert.False(response.Headers.Contains("X-Hop-Secret"));
+        Assert.False(response.Headers.Contains("Keep-Alive"));
+        Assert.False(response.Headers.Contains("X-Internal-Trace"));
+        Assert.False(response.Headers.Contains("X-Powered-By"));
+        Assert.DoesNotContain("X-Hop-Secret", response.Headers.Connection);
+        Assert.Equal("req-1", Assert.Single(response.Headers.GetValues("X-Request-Id")));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_BackendHeaders_AllowedOnesAreRelayed()
+    {
+        await using var backend = await BrokenBackend.StartAsync();
+        await using var factory = new ModelApiFactory(new Dictionary<string, string?>
+        {
+            ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1",
+            ["AiEdge:Resilience:Relay:AllowedHeaders:0"] = "Set-Cookie",
+            ["AiEdge:Resilience:Relay:AllowedHeaders:1"] = "X-Internal-Trace",
+        });
+        var baseAddress = factory.StartKestrel();
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = baseAddress };
+
+        using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat()).WaitAsync(Wait);
+
+        Assert.Equal("session=backend-secret; Path=/", Assert.Single(response.Headers.GetValues("Set-Cookie")));
+        Assert.Equal("gpu-7", Assert.Single(response.Headers.GetValues("X-Internal-Trace")));
+        Assert.False(response.Headers.Contains("X-Hop-Secret"));
+        Assert.False(response.Headers.Contains("Keep-Alive"));
+    }
+
+    [Fact]
+    public async Task ChatCompletions_BackendDiesInsideAJsonBody_ClientSeesATruncatedAnswer_NoErrorLog()
+    {
+        await using var backend = await BrokenBackend.StartAsync();
+        backend.AbortJson = true;
+        var logs = new LogRecorder();
+        await using var factory = new ModelApiFactory(new Dictionary<string, string?> { ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1" }, logs);
+        var baseAddress = factory.StartKestrel();
+        using var client = new HttpClient { BaseAddress = baseAddress };
+
+        // Either a 502 problem (nothing was sent yet) or a reset connection: never a 200 that looks complete.
+        try
+        {
+            using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat()).WaitAsync(Wait);
+            await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadGateway);
+        }
+        catch (HttpRequestException)
+        {
+        }
+
+        // A reset can reach the edge before or after the answer's headers: a failed call (1611) or a broken stream (1613).
+        Assert.Empty(logs.AtLeast(LogLevel.Error));
+        Assert.Single(logs.Entries, e => e.Level == LogLevel.Warning && e.EventId.Id is 1611 or 1613);
     }
 
     private static async Task<string> ReadUntilAsync(Stream stream, string marker)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -106,17 +107,20 @@ internal sealed partial class HealthMiddleware
             Log.NotReady(_logger, report.Status);
         }
 
+        // The report is written to a buffer first so HEAD can state the Content-Length GET would send.
+        var body = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(body, WriterOptions))
+        {
+            WriteReport(writer, report);
+        }
+
+        response.ContentLength = body.WrittenCount;
         if (HttpMethods.IsHead(context.Request.Method))
         {
             return;
         }
 
-        await using (var writer = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
-        {
-            WriteReport(writer, report);
-        }
-
-        await response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        await response.Body.WriteAsync(body.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
 
     internal static void WriteReport(Utf8JsonWriter writer, HealthReport report)

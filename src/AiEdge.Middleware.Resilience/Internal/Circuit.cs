@@ -13,6 +13,7 @@ namespace AiEdge.Middleware.Resilience.Internal;
 /// </summary>
 internal sealed partial class Circuit
 {
+    private static readonly HttpRequestException BrokenStream = new("The backend broke the response body after its headers.");
     private readonly object _lock = new();
     private readonly TimeProvider _time;
     private readonly AiEdgeMetrics _metrics;
@@ -108,6 +109,24 @@ internal sealed partial class Circuit
 
     /// <summary>A call ended.</summary>
     public void Exit() => Interlocked.Decrement(ref _outstanding);
+
+    /// <summary>
+    /// Counts a response body that broke after its headers were counted as a success: one more failed outcome for
+    /// the breaker (refused quietly when the breaker is open already).
+    /// </summary>
+    public async ValueTask RecordBrokenStreamAsync()
+    {
+        var context = ResilienceContextPool.Shared.Get();
+        try
+        {
+            await HttpPipeline.ExecuteOutcomeAsync(static (_, _) => ValueTask.FromResult(Outcome.FromException<HttpResponseMessage>(BrokenStream)), context, 0)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
 
     /// <summary>
     /// Gets whether a call may be sent: the breaker is closed, or open with its break over (the call becomes the

@@ -23,7 +23,34 @@ internal sealed class ResilienceOptionsValidator : IValidateOptions<ResilienceOp
             ValidateBackend(errors, options, backendName, backend);
         }
 
+        ValidateRelay(errors, options.Relay);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateRelay(List<string> errors, BackendRelayOptions relay)
+    {
+        for (var i = 0; i < relay.AllowedHeaders.Count; i++)
+        {
+            var header = relay.AllowedHeaders[i];
+            var key = Root + ":Relay:AllowedHeaders:" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!BackendRelay.IsToken(header))
+            {
+                errors.Add(key + " must be a header name; '" + header + "' is not.");
+            }
+            else if (BackendRelay.IsHopByHop(header))
+            {
+                errors.Add(key + ": '" + header + "' is a hop-by-hop header and is never relayed.");
+            }
+        }
+
+        for (var i = 0; i < relay.InternalHeaderPrefixes.Count; i++)
+        {
+            if (!BackendRelay.IsToken(relay.InternalHeaderPrefixes[i]))
+            {
+                errors.Add(Root + ":Relay:InternalHeaderPrefixes:" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    + " must be the start of a header name; '" + relay.InternalHeaderPrefixes[i] + "' is not.");
+            }
+        }
     }
 
     private static void ValidateBreaker(List<string> errors, string key, BreakerOptions breaker)

@@ -35,6 +35,12 @@ internal sealed class OriginMatcher
     /// <summary>Gets whether every origin is allowed (<c>*</c>).</summary>
     public bool AllowsAny { get; }
 
+    /// <summary>
+    /// Gets whether a request's <c>Origin</c> is allowed. The origin is compared in its normalized form (scheme and
+    /// host lowercase, the scheme's default port removed), so <c>https://App.example.com:443</c> matches a configured
+    /// <c>https://app.example.com</c>. Anything that is not a serialized origin (userinfo, a path, a query, a fragment,
+    /// a trailing dot, a malformed label, non-ASCII) is refused.
+    /// </summary>
     public bool IsAllowed(string origin)
     {
         if (AllowsAny)
@@ -42,20 +48,82 @@ internal sealed class OriginMatcher
             return true;
         }
 
+        // The common case: the browser's origin is already in normalized form.
         if (_exact.Contains(origin))
+        {
+            return true;
+        }
+
+        if (!TryNormalize(origin, out var normalized))
+        {
+            return false;
+        }
+
+        if (!ReferenceEquals(normalized, origin) && _exact.Contains(normalized))
         {
             return true;
         }
 
         foreach (var pattern in _patterns)
         {
-            if (pattern.Matches(origin))
+            if (pattern.Matches(normalized))
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Normalizes a serialized origin <c>scheme://host[:port]</c>: scheme and host lowercase, a default port
+    /// (80 for http, 443 for https) removed, a port's leading zeros dropped. Returns <paramref name="origin"/> itself
+    /// when it is already normalized; false when it is not a well-formed origin.
+    /// </summary>
+    internal static bool TryNormalize(string origin, out string normalized)
+    {
+        normalized = origin;
+        var separator = origin.IndexOf("://", StringComparison.Ordinal);
+        if (separator <= 0)
+        {
+            return false;
+        }
+
+        var scheme = origin[..separator].ToLowerInvariant();
+        if (!IsScheme(scheme) || !SplitAuthority(origin[(separator + 3)..], out var host, out var port))
+        {
+            return false;
+        }
+
+        host = host.ToLowerInvariant();
+        if (!IsHostName(host) && !IsIpLiteral(host))
+        {
+            return false;
+        }
+
+        if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443"))
+        {
+            port = string.Empty;
+        }
+
+        var candidate = port.Length == 0 ? scheme + "://" + host : scheme + "://" + host + ":" + port;
+        if (!string.Equals(candidate, origin, StringComparison.Ordinal))
+        {
+            normalized = candidate;
+        }
+
+        return true;
+    }
+
+    private static bool IsIpLiteral(string host)
+    {
+        if (host.Length < 3 || host[0] != '[' || host[^1] != ']')
+        {
+            return false;
+        }
+
+        return System.Net.IPAddress.TryParse(host.AsSpan(1, host.Length - 2), out var address)
+            && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
     }
 
     internal enum OriginKind
@@ -142,7 +210,7 @@ internal sealed class OriginMatcher
             return OriginKind.Pattern;
         }
 
-        if (!IsHostName(host) && !(host.StartsWith('[') && host.EndsWith(']')))
+        if (!IsHostName(host) && !IsIpLiteral(host))
         {
             return OriginKind.Invalid;
         }
@@ -199,18 +267,45 @@ internal sealed class OriginMatcher
         return host.Length > 0;
     }
 
-    /// <summary>Letters, digits, dashes and dots, with no empty label.</summary>
+    /// <summary>The most characters of a DNS name (RFC 1035 §2.3.4), without a trailing dot.</summary>
+    internal const int MaxHostLength = 253;
+
+    /// <summary>The most characters of one DNS label (RFC 1035 §2.3.4).</summary>
+    internal const int MaxLabelLength = 63;
+
+    /// <summary>
+    /// A DNS host name of letters, digits and hyphens (LDH, RFC 1123 §2.1): labels of 1 to 63 characters separated by
+    /// single dots, no label starting or ending with a hyphen, at most 253 characters, no trailing dot. Non-ASCII
+    /// (IDN) hosts are compared in their ASCII (punycode) form, which is what browsers send.
+    /// </summary>
     internal static bool IsHostName(ReadOnlySpan<char> host)
     {
-        if (host.IsEmpty || host[0] == '.' || host[^1] == '.')
+        if (host.IsEmpty || host.Length > MaxHostLength)
         {
             return false;
         }
 
+        var labelLength = 0;
         var previous = '.';
         foreach (var c in host)
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.') || (c == '.' && previous == '.'))
+            if (c == '.')
+            {
+                if (labelLength == 0 || previous == '-')
+                {
+                    return false;
+                }
+
+                labelLength = 0;
+            }
+            else if (char.IsAsciiLetterOrDigit(c) || c == '-')
+            {
+                if ((labelLength == 0 && c == '-') || ++labelLength > MaxLabelLength)
+                {
+                    return false;
+                }
+            }
+            else
             {
                 return false;
             }
@@ -218,10 +313,10 @@ internal sealed class OriginMatcher
             previous = c;
         }
 
-        return true;
+        return labelLength > 0 && previous != '-';
     }
 
-    /// <summary>A subdomain pattern: <c>{scheme}://</c>, then one or more labels, then <c>{suffix}</c> (".example.com"), then the port.</summary>
+    /// <summary>A subdomain pattern, matched against a normalized origin: <c>{scheme}://</c>, then one or more labels, then <c>{suffix}</c> (".example.com"), then the port.</summary>
     internal sealed class Pattern(string prefix, string suffix, string port)
     {
         public bool Matches(string origin)
@@ -248,8 +343,9 @@ internal sealed class OriginMatcher
                 return false;
             }
 
-            // What precedes ".example.com" must be one or more well-formed labels, and nothing else (no port, path or userinfo).
-            return IsHostName(span[..^suffix.Length]);
+            // What precedes ".example.com" must be one or more well-formed labels (the "*" spans one label or
+            // several), and the whole host a well-formed name of at most 253 characters.
+            return IsHostName(span);
         }
     }
 }

@@ -1,0 +1,373 @@
+using System.Buffers;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace AiEdge.Middleware.Resilience.Internal;
+
+/// <summary>
+/// Relays a backend's response to the client: status, end-to-end headers (hop-by-hop ones, the headers
+/// <c>Connection</c> names, <c>Set-Cookie</c>, <c>Server</c>, <c>X-Powered-By</c> and internal prefixes dropped
+/// unless allowed), then the body chunk by chunk, flushed after each read. A backend that breaks the body is an
+/// expected event: one Warning, one count of <c>aiedge.backend.broken_streams</c>, and the client's response ends
+/// the documented way (an event stream: a final <c>event: error</c> when the break fell between two events, then a
+/// clean end; any other body: a 502 problem when nothing was sent yet, else the connection is aborted so the client
+/// sees a truncated answer, never a complete one).
+/// </summary>
+internal sealed partial class BackendRelay
+{
+    private const int BufferSize = 16 * 1024;
+    private const string EventStream = "text/event-stream";
+
+    // RFC 9110 §7.6.1 and the proxy headers it lists; never relayed, whatever is allowed.
+    private static readonly string[] HopByHop =
+    [
+        "Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+        "Proxy-Authenticate", "Proxy-Authorization",
+    ];
+
+    // Dropped unless allowed: what identifies the backend's software or sets state on the edge's own origin.
+    private static readonly string[] DeniedByDefault = ["Set-Cookie", "Server", "X-Powered-By", "Date"];
+
+    private static readonly byte[] ErrorEvent =
+        "event: error\ndata: {\"error\":{\"message\":\"The model backend broke the stream.\",\"type\":\"server_error\",\"code\":\"backend_stream_broken\"}}\n\n"u8.ToArray();
+
+    private static readonly StringValues NoCache = "no-cache, no-transform";
+    private static readonly StringValues No = "no";
+    private static readonly StringValues Identity = "identity";
+
+    private readonly HashSet<string> _allowed;
+    private readonly string[] _internalPrefixes;
+    private readonly ILogger _logger;
+    private readonly Counter<long>? _brokenStreams;
+
+    public BackendRelay(IOptions<ResilienceOptions> options, IMeterFactory meters, ILogger<BackendRelay> logger)
+        : this(options.Value.Relay, meters, logger)
+    {
+    }
+
+    private BackendRelay(BackendRelayOptions options, IMeterFactory? meters, ILogger logger)
+    {
+        _allowed = new HashSet<string>(options.AllowedHeaders, StringComparer.OrdinalIgnoreCase);
+        var prefixes = new List<string>();
+        foreach (var prefix in options.InternalHeaderPrefixes)
+        {
+            if (!string.IsNullOrEmpty(prefix) && !prefixes.Contains(prefix, StringComparer.OrdinalIgnoreCase))
+            {
+                prefixes.Add(prefix);
+            }
+        }
+
+        _internalPrefixes = [.. prefixes];
+        _logger = logger;
+        _brokenStreams = meters?.Create(AiEdgeDiagnostics.MeterName).CreateCounter<long>(
+            "aiedge.backend.broken_streams", "{stream}", "Backend responses whose body broke after the headers arrived, by breaker and replica.");
+    }
+
+    /// <summary>Gets the relay of an application that did not call <c>AddResilience()</c>: default headers, no metrics.</summary>
+    public static BackendRelay Default { get; } = new(new BackendRelayOptions(), null, NullLogger.Instance);
+
+    /// <summary>Gets whether <paramref name="value"/> is a non-empty RFC 9110 token (a header name).</summary>
+    public static bool IsToken(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (c <= ' ' || c >= 127 || "\"(),/:;<=>?@[\\]{}".Contains(c, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Gets whether <paramref name="name"/> is a hop-by-hop header, never relayed.</summary>
+    public static bool IsHopByHop(string name) => Contains(HopByHop, name);
+
+    public async Task RelayAsync(HttpContext context, HttpResponseMessage response)
+    {
+        if (response is BackendProblemResponse problem)
+        {
+            if (problem.RetryAfterSeconds is { } seconds)
+            {
+                context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            }
+
+            await AiEdgeProblems.WriteAsync(context, (int)problem.StatusCode, problem.Title, problem.Detail, BackendProblemResponse.TypeFor(problem.StatusCode)).ConfigureAwait(false);
+            return;
+        }
+
+        var target = context.Response;
+        target.StatusCode = (int)response.StatusCode;
+        var connectionNamed = ConnectionTokens(response.Headers);
+        CopyHeaders(target.Headers, response.Headers.NonValidated, connectionNamed);
+        CopyHeaders(target.Headers, response.Content.Headers.NonValidated, connectionNamed);
+        var eventStream = string.Equals(response.Content.Headers.ContentType?.MediaType, EventStream, StringComparison.OrdinalIgnoreCase);
+        var aborted = context.RequestAborted;
+        if (eventStream)
+        {
+            PrepareEventStream(context);
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        long relayed = 0;
+        var tail = 0u;
+        Exception? broken = null;
+        try
+        {
+            Stream? body = null;
+            try
+            {
+                body = await response.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (IsBackendFailure(exception, aborted))
+            {
+                broken = exception;
+            }
+
+            if (body is not null)
+            {
+                await using (body.ConfigureAwait(false))
+                {
+                    if (eventStream)
+                    {
+                        // The client sees the stream open (status and headers) before the first event exists.
+                        await target.StartAsync(aborted).ConfigureAwait(false);
+                        await target.Body.FlushAsync(aborted).ConfigureAwait(false);
+                    }
+
+                    while (true)
+                    {
+                        int read;
+                        try
+                        {
+                            read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), aborted).ConfigureAwait(false);
+                        }
+                        catch (Exception exception) when (IsBackendFailure(exception, aborted))
+                        {
+                            broken = exception;
+                            break;
+                        }
+
+                        if (read == 0)
+                        {
+                            break;
+                        }
+
+                        await target.Body.WriteAsync(buffer.AsMemory(0, read), aborted).ConfigureAwait(false);
+                        await target.Body.FlushAsync(aborted).ConfigureAwait(false);
+                        relayed += read;
+                        tail = Tail(tail, buffer.AsSpan(0, read));
+                    }
+                }
+            }
+
+            if (broken is not null)
+            {
+                await EndBrokenAsync(context, response, broken, relayed, eventStream, tail).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away: the backend stream is disposed with the response.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task EndBrokenAsync(HttpContext context, HttpResponseMessage response, Exception broken, long relayed, bool eventStream, uint tail)
+    {
+        var leased = response.Content as LeasedContent;
+        var backend = leased?.BackendName ?? response.RequestMessage?.RequestUri?.Authority ?? "unknown";
+        var uri = response.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path) ?? string.Empty;
+        Log.BackendStreamBroken(_logger, backend, uri, relayed, broken.GetType().Name, broken.Message);
+        _brokenStreams?.Add(1, new(AiEdgeDiagnostics.Tags.Breaker, leased?.Breaker ?? backend), new(AiEdgeDiagnostics.Tags.Replica, leased?.Replica));
+
+        var target = context.Response;
+        if (!target.HasStarted)
+        {
+            // Nothing reached the client yet: the whole answer can still be an honest 502.
+            target.Clear();
+            await AiEdgeProblems.WriteAsync(context, StatusCodes.Status502BadGateway, "Model backend failed",
+                "The model backend broke the connection while sending its answer.", BackendProblemResponse.TypeFor(HttpStatusCode.BadGateway)).ConfigureAwait(false);
+            return;
+        }
+
+        if (!eventStream)
+        {
+            // A JSON (or any) body cut short must not look complete: the client sees the connection reset.
+            context.Abort();
+            return;
+        }
+
+        if (AtEventBoundary(relayed, tail))
+        {
+            // Between two events: one more event tells SSE clients (the OpenAI SDKs raise an APIError on it) that
+            // the answer is incomplete. A break inside an event adds nothing: that partial event is never
+            // terminated, so an SSE parser discards it at the end of the stream.
+            await target.Body.WriteAsync(ErrorEvent, context.RequestAborted).ConfigureAwait(false);
+            await target.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsBackendFailure(Exception exception, CancellationToken aborted)
+        => !aborted.IsCancellationRequested && exception is IOException or HttpRequestException;
+
+    private static void PrepareEventStream(HttpContext context)
+    {
+        var headers = context.Response.Headers;
+        headers.ContentLength = null;
+        headers.CacheControl = NoCache;
+        headers["X-Accel-Buffering"] = No;
+
+        // Response compression picks its encoding when the first byte is written: identity makes it choose none.
+        context.Request.Headers.AcceptEncoding = Identity;
+        if (context.Features.Get<IHttpsCompressionFeature>() is { } compression)
+        {
+            compression.Mode = HttpsCompressionMode.DoNotCompress;
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>() is { } timeout)
+        {
+            timeout.DisableTimeout();
+        }
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+    }
+
+    private static uint Tail(uint tail, ReadOnlySpan<byte> chunk)
+    {
+        var start = chunk.Length > 4 ? chunk.Length - 4 : 0;
+        for (var i = start; i < chunk.Length; i++)
+        {
+            tail = (tail << 8) | chunk[i];
+        }
+
+        return tail;
+    }
+
+    private static bool AtEventBoundary(long relayed, uint tail)
+        => relayed == 0
+            || (tail & 0xFFFF) == 0x0A0A            // \n\n
+            || (tail & 0xFFFF) == 0x0D0D            // \r\r
+            || tail == 0x0D0A0D0A;                  // \r\n\r\n
+
+    private static List<string>? ConnectionTokens(HttpResponseHeaders headers)
+    {
+        if (!headers.NonValidated.TryGetValues("Connection", out var values))
+        {
+            return null;
+        }
+
+        List<string>? names = null;
+        foreach (var value in values)
+        {
+            foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                (names ??= []).Add(part);
+            }
+        }
+
+        return names;
+    }
+
+    private void CopyHeaders(IHeaderDictionary target, HttpHeadersNonValidated source, List<string>? connectionNamed)
+    {
+        foreach (var header in source)
+        {
+            var name = header.Key;
+            if (!IsRelayed(name, connectionNamed))
+            {
+                continue;
+            }
+
+            var values = header.Value;
+            if (values.Count == 1)
+            {
+                target[name] = values.ToString();
+                continue;
+            }
+
+            var array = new string[values.Count];
+            var i = 0;
+            foreach (var value in values)
+            {
+                array[i++] = value;
+            }
+
+            target[name] = array;
+        }
+    }
+
+    private bool IsRelayed(string name, List<string>? connectionNamed)
+    {
+        if (Contains(HopByHop, name))
+        {
+            return false;
+        }
+
+        if (connectionNamed is not null)
+        {
+            foreach (var named in connectionNamed)
+            {
+                if (string.Equals(named, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    return false;
+                }
+            }
+        }
+
+        if (_allowed.Count > 0 && _allowed.Contains(name))
+        {
+            return true;
+        }
+
+        if (Contains(DeniedByDefault, name))
+        {
+            return false;
+        }
+
+        foreach (var prefix in _internalPrefixes)
+        {
+            if (name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool Contains(string[] names, string name)
+    {
+        foreach (var candidate in names)
+        {
+            if (string.Equals(candidate, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1613, LogLevel.Warning, "Backend {Backend} ({BackendUri}) broke the response stream after {BytesRelayed} bytes were relayed: {Error}: {Message}", EventName = "BackendStreamBroken")]
+        public static partial void BackendStreamBroken(ILogger logger, string backend, string backendUri, long bytesRelayed, string error, string message);
+    }
+}
