@@ -124,6 +124,37 @@ public sealed class ForwardedHeadersIntegrationTests
     }
 
     [Theory]
+    [InlineData("10.0.0.0/8", "::ffff:10.0.0.9")]
+    [InlineData("10.0.0.0/8", "10.0.0.9")]
+    [InlineData("10.1.2.3/8", "::ffff:10.200.0.1")]
+    [InlineData(" 10.0.0.0/8 ", "10.0.0.9")]
+    [InlineData("10.0.0.9", "::ffff:10.0.0.9")]
+    [InlineData("::ffff:10.0.0.0/104", "10.0.0.9")]
+    [InlineData("fd00::1/8", "fd12::7")]
+    [InlineData("fd00::7", "fd00::7")]
+    public async Task TrustedProxyEntry_AsConfigured_TrustsPeer(string entry, string peer)
+    {
+        await using var app = await StartAsync(new Dictionary<string, string?> { ["AiEdge:ForwardedHeaders:TrustedProxies:0"] = entry });
+        var echo = await GetAsync(app, ("X-Test-Peer", peer), ("X-Forwarded-For", "203.0.113.7"));
+        Assert.Equal("203.0.113.7", echo.Ip);
+        Assert.Equal(1, echo.Hops);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.9", "10.0.0.10")]
+    [InlineData("10.0.0.0/8", "11.0.0.1")]
+    [InlineData("10.0.0.0/8", "::ffff:11.0.0.1")]
+    [InlineData("fd00::7", "fd00::8")]
+    [InlineData("0.0.0.0/1", "::1")]
+    public async Task TrustedProxyEntry_AsConfigured_DoesNotTrustOtherPeer(string entry, string peer)
+    {
+        await using var app = await StartAsync(new Dictionary<string, string?> { ["AiEdge:ForwardedHeaders:TrustedProxies:0"] = entry });
+        var echo = await GetAsync(app, ("X-Test-Peer", peer), ("X-Forwarded-For", "203.0.113.7"));
+        Assert.Equal(IPAddress.Parse(peer).ToString(), echo.Ip);
+        Assert.Equal(0, echo.Hops);
+    }
+
+    [Theory]
     [InlineData("X-Forwarded-For", "not-an-ip")]
     [InlineData("X-Forwarded-For", "1.2.3.4:99999")]
     [InlineData("X-Forwarded-For", ",,,,")]
@@ -189,6 +220,11 @@ public sealed class ForwardedHeadersIntegrationTests
     [Theory]
     [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "10.0.0.0/33", "AiEdge:ForwardedHeaders:TrustedProxies:0 must be an IP address or a CIDR range")]
     [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "proxy.internal", "AiEdge:ForwardedHeaders:TrustedProxies:0 must be an IP address or a CIDR range")]
+    [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "::/129", "AiEdge:ForwardedHeaders:TrustedProxies:0 must be an IP address or a CIDR range")]
+    [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "fe80::1%eth0", "AiEdge:ForwardedHeaders:TrustedProxies:0 must be an IP address or a CIDR range")]
+    [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "10.0.0.0/ 8", "AiEdge:ForwardedHeaders:TrustedProxies:0 must be an IP address or a CIDR range")]
+    [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "10/8", "AiEdge:ForwardedHeaders:TrustedProxies:0 must be an IP address or a CIDR range")]
+    [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "[::1]", "AiEdge:ForwardedHeaders:TrustedProxies:0 must be an IP address or a CIDR range")]
     [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "0.0.0.0/0", "AiEdge:ForwardedHeaders:TrustedProxies trusts every address")]
     [InlineData("AiEdge:ForwardedHeaders:TrustedProxies:0", "::/0", "AiEdge:ForwardedHeaders:AllowAnyProxy")]
     [InlineData("AiEdge:ForwardedHeaders:ForwardLimit", "0", "AiEdge:ForwardedHeaders:ForwardLimit must be from 1 to 64")]

@@ -111,10 +111,10 @@ internal sealed partial class EdgeAuthenticationMiddleware(
 
     private static partial class Log
     {
-        [LoggerMessage(1501, LogLevel.Debug, "Request refused by authentication: {Reason}.", EventName = "CredentialsRefused")]
+        [LoggerMessage(1401, LogLevel.Debug, "Request refused by authentication: {Reason}.", EventName = "CredentialsRefused")]
         public static partial void CredentialsRefused(ILogger logger, string reason);
 
-        [LoggerMessage(1502, LogLevel.Debug, "Request refused by authentication: the caller lacks a required scope.", EventName = "ScopeMissing")]
+        [LoggerMessage(1402, LogLevel.Debug, "Request refused by authentication: the caller lacks a required scope.", EventName = "ScopeMissing")]
         public static partial void ScopeMissing(ILogger logger);
     }
 

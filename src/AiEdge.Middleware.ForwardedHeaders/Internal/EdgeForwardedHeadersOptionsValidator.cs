@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.ForwardedHeaders.Internal;
@@ -12,11 +13,11 @@ internal sealed class EdgeForwardedHeadersOptionsValidator : IValidateOptions<Ed
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
         var proxies = options.TrustedProxies ?? [];
-        var networks = new List<IpNetwork>();
+        var networks = new List<IPNetwork>();
         for (var i = 0; i < proxies.Count; i++)
         {
             var entry = proxies[i];
-            if (string.IsNullOrWhiteSpace(entry) || !IpNetwork.TryParse(entry, out var network))
+            if (string.IsNullOrWhiteSpace(entry) || !TrustedNetwork.TryParse(entry, out var network))
             {
                 failures.Add($"{Section}:TrustedProxies:{i} must be an IP address or a CIDR range such as \"10.0.0.0/8\" or \"fd00::/8\" (got \"{entry}\").");
             }
@@ -26,7 +27,7 @@ internal sealed class EdgeForwardedHeadersOptionsValidator : IValidateOptions<Ed
             }
         }
 
-        if (!options.AllowAnyProxy && IpNetwork.CoversEverything(networks))
+        if (!options.AllowAnyProxy && TrustedNetwork.CoversEverything(networks))
         {
             failures.Add($"{Section}:TrustedProxies trusts every address (\"{string.Join("\", \"", proxies)}\"), so any client could forge its address, scheme and host. " +
                 $"List only your proxies' addresses or ranges, or set {Section}:AllowAnyProxy to true if nothing but your proxies can reach the application.");

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -18,7 +19,7 @@ internal sealed class ForwardedHeadersResolver
     internal const string XRealIpHeader = "X-Real-IP";
     private const int MaxLimit = 64;
 
-    private readonly IpNetwork[] _trusted;
+    private readonly TrustedNetwork[] _trusted;
     private readonly ForwardedHeaderSources _headers;
     private readonly bool _recursive;
     private readonly int _limit;
@@ -38,15 +39,18 @@ internal sealed class ForwardedHeadersResolver
 
     public bool Enabled { get; }
 
-    internal static IpNetwork[] ParseTrusted(IReadOnlyList<string?> configured)
+    /// <summary>The trusted proxy ranges, as configured or the loopback default.</summary>
+    internal IEnumerable<IPNetwork> TrustedNetworks => _trusted.Select(static network => network.Network);
+
+    internal static TrustedNetwork[] ParseTrusted(IReadOnlyList<string?> configured)
     {
         IReadOnlyList<string?> entries = configured.Count == 0 ? EdgeForwardedHeadersOptions.DefaultTrustedProxies : configured;
-        var networks = new List<IpNetwork>(entries.Count);
+        var networks = new List<TrustedNetwork>(entries.Count);
         foreach (var entry in entries)
         {
-            if (entry is not null && IpNetwork.TryParse(entry, out var network))
+            if (entry is not null && TrustedNetwork.TryParse(entry, out var network))
             {
-                networks.Add(network);
+                networks.Add(new TrustedNetwork(network));
             }
         }
 

@@ -569,13 +569,13 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
 
     private static partial class Log
     {
-        [LoggerMessage(1901, LogLevel.Information, "Connected to Redis at {Endpoint} (attempt {Attempt}).", EventName = "RedisConnected")]
+        [LoggerMessage(1801, LogLevel.Information, "Connected to Redis at {Endpoint} (attempt {Attempt}).", EventName = "RedisConnected")]
         public static partial void Connected(ILogger logger, string endpoint, int attempt);
 
-        [LoggerMessage(1902, LogLevel.Warning, "Connecting to Redis at {Endpoint} failed (attempt {Attempt}): {Error}", EventName = "RedisConnectFailed")]
+        [LoggerMessage(1802, LogLevel.Warning, "Connecting to Redis at {Endpoint} failed (attempt {Attempt}): {Error}", EventName = "RedisConnectFailed")]
         public static partial void ConnectFailed(ILogger logger, string endpoint, int attempt, string error);
 
-        [LoggerMessage(1903, LogLevel.Warning, "The connection to Redis at {Endpoint} was lost: {Error}. Decisions are taken locally until it returns.", EventName = "RedisConnectionLost")]
+        [LoggerMessage(1803, LogLevel.Warning, "The connection to Redis at {Endpoint} was lost: {Error}. Decisions are taken locally until it returns.", EventName = "RedisConnectionLost")]
         public static partial void ConnectionLost(ILogger logger, string endpoint, string error);
     }
 }

@@ -70,7 +70,7 @@ internal sealed partial class RedisFailClosedMiddleware(
 
     private static partial class Log
     {
-        [LoggerMessage(1910, LogLevel.Debug, "Refused {Path}: Redis is unreachable and AiEdge:Redis:FailureMode is FailClosed.", EventName = "RedisFailClosed")]
+        [LoggerMessage(1810, LogLevel.Debug, "Refused {Path}: Redis is unreachable and AiEdge:Redis:FailureMode is FailClosed.", EventName = "RedisFailClosed")]
         public static partial void Refused(ILogger logger, PathString path);
     }
 }

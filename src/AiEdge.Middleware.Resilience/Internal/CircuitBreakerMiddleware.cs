@@ -137,7 +137,7 @@ internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, Bre
         [LoggerMessage(1622, LogLevel.Error, "The model behind breaker {Breaker} failed.", EventName = "ModelFailed")]
         public static partial void ModelFailed(ILogger logger, string breaker, Exception? exception);
 
-        [LoggerMessage(1623, LogLevel.Debug, "The client went away while breaker {Breaker} protected the call.", EventName = "ClientDisconnected")]
+        [LoggerMessage(1623, LogLevel.Debug, "The client went away while breaker {Breaker} protected the call.", EventName = "BreakerClientDisconnected")]
         public static partial void ClientDisconnected(ILogger logger, string breaker);
     }
 }
