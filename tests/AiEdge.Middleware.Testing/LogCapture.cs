@@ -11,16 +11,30 @@ public sealed class LogCapture : ILoggerProvider
     /// <summary>Gets every event logged so far.</summary>
     public IReadOnlyList<LogEntry> Entries => [.. _entries];
 
+    /// <summary>Gets the events at <paramref name="level"/> or above.</summary>
+    /// <param name="level">The lowest level kept.</param>
+    /// <returns>The events, in the order they were logged.</returns>
+    public List<LogEntry> AtLeast(LogLevel level)
+    {
+        var list = new List<LogEntry>();
+        foreach (var entry in _entries)
+        {
+            if (entry.Level >= level)
+            {
+                list.Add(entry);
+            }
+        }
+
+        return list;
+    }
+
     /// <summary>Gets the events at <see cref="LogLevel.Error"/> or above, formatted for an assertion message.</summary>
     public IReadOnlyList<string> Errors()
     {
         var errors = new List<string>();
-        foreach (var entry in _entries)
+        foreach (var entry in AtLeast(LogLevel.Error))
         {
-            if (entry.Level >= LogLevel.Error)
-            {
-                errors.Add(entry.Category + "[" + entry.EventId.Id + "] " + entry.Message + " " + entry.Exception);
-            }
+            errors.Add(entry.Category + "[" + entry.EventId.Id + "] " + entry.Message + " " + entry.Exception);
         }
 
         return errors;

@@ -21,7 +21,7 @@ public sealed class BackendRelayTests
         await using var b = await BrokenBackend.StartAsync();
         await using var c = await BrokenBackend.StartAsync();
         await using var qdrant = await FakeQdrant.StartAsync();
-        var logs = new LogRecorder();
+        var logs = new LogCapture();
         using var broken = new MeasurementRecorder("aiedge.backend.broken_streams");
         await using var gateway = new GatewayFactory([a.BaseAddress, b.BaseAddress, c.BaseAddress], qdrant.BaseAddress, logs: logs);
         using var client = new HttpClient { BaseAddress = gateway.StartKestrel() };

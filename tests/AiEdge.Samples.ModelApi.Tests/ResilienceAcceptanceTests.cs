@@ -115,7 +115,7 @@ public sealed class ResilienceAcceptanceTests
     public async Task ChatCompletions_BackendDiesMidStream_ClientGetsTheEventsAnErrorEventAndACleanEnd_NoErrorLog()
     {
         await using var backend = await BrokenBackend.StartAsync();
-        var logs = new LogRecorder();
+        var logs = new LogCapture();
         using var broken = new MeasurementRecorder("aiedge.backend.broken_streams");
         await using var factory = new ModelApiFactory(new Dictionary<string, string?> { ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1" }, logs);
         var baseAddress = factory.StartKestrel();
@@ -141,7 +141,7 @@ public sealed class ResilienceAcceptanceTests
     {
         await using var backend = await BrokenBackend.StartAsync();
         backend.PartialEvent = "data: {\"object\":\"chat.comp";
-        var logs = new LogRecorder();
+        var logs = new LogCapture();
         await using var factory = new ModelApiFactory(new Dictionary<string, string?> { ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1" }, logs);
         var baseAddress = factory.StartKestrel();
         using var client = new HttpClient { BaseAddress = baseAddress };
@@ -225,7 +225,7 @@ public sealed class ResilienceAcceptanceTests
     {
         await using var backend = await BrokenBackend.StartAsync();
         backend.AbortJson = true;
-        var logs = new LogRecorder();
+        var logs = new LogCapture();
         await using var factory = new ModelApiFactory(new Dictionary<string, string?> { ["ModelBackend:BaseUrl"] = backend.BaseAddress + "v1" }, logs);
         var baseAddress = factory.StartKestrel();
         using var client = new HttpClient { BaseAddress = baseAddress };
