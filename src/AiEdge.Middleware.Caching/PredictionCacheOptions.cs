@@ -69,6 +69,18 @@ public sealed class PredictionCacheOptions
     /// <value>Defaults to <see langword="false"/>. Configuration key: <c>AiEdge:Caching:IgnoreClientNoStore</c>.</value>
     public bool IgnoreClientNoStore { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether answers from the cache (<c>X-Cache: HIT</c> and <c>X-Cache: STALE</c>) carry an <c>Age</c>
+    /// field (RFC 9111, section 5.1) giving the seconds since the entry was stored. The cache runs inside the origin,
+    /// like NGINX's <c>proxy_cache</c>, so by default it adds none: <c>X-Cache</c> already says an answer is a replay,
+    /// and the <c>RateLimit</c> / <c>RateLimit-Policy</c> fields on it describe this request's own decision. A client
+    /// following the RateLimit header fields draft ignores those fields on any response with a positive age, so
+    /// turning this on makes such clients disregard the quota reported on cache answers. An <c>Age</c> written by the
+    /// endpoint is never stored or replayed either way.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>. Configuration key: <c>AiEdge:Caching:SendAge</c>.</value>
+    public bool SendAge { get; set; }
+
     /// <summary>Gets or sets whether concurrent identical requests wait for the first one instead of running the endpoint (NGINX's <c>proxy_cache_lock</c>).</summary>
     /// <value>Defaults to <see langword="true"/>. Configuration key: <c>AiEdge:Caching:Coalescing</c>.</value>
     public bool Coalescing { get; set; } = true;

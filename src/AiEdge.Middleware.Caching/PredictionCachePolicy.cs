@@ -46,4 +46,8 @@ public sealed class PredictionCachePolicy
     /// <summary>Gets or sets whether a client's <c>Cache-Control: no-store</c> is ignored.</summary>
     /// <value>Defaults to <see cref="PredictionCacheOptions.IgnoreClientNoStore"/>.</value>
     public bool? IgnoreClientNoStore { get; set; }
+
+    /// <summary>Gets or sets whether answers from the cache carry an <c>Age</c> field.</summary>
+    /// <value>Defaults to <see cref="PredictionCacheOptions.SendAge"/>.</value>
+    public bool? SendAge { get; set; }
 }

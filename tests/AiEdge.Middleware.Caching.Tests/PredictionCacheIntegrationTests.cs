@@ -77,7 +77,7 @@ public sealed class PredictionCacheIntegrationTests
         Assert.Equal("HIT", CachingHost.XCache(second.Response));
         Assert.Equal(first.Text, second.Text);
         Assert.Equal(1, model.Runs);
-        Assert.InRange(second.Response.Headers.Age!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+        Assert.Null(second.Response.Headers.Age);
         Assert.Equal("application/json", second.Response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(second.Text.Length, second.Response.Content.Headers.ContentLength);
     }
@@ -368,28 +368,134 @@ public sealed class PredictionCacheIntegrationTests
     }
 
     [Fact]
-    public async Task Predict_AfterDuration_IsMissAndAgeCounts()
+    public async Task Predict_WithSendAge_HitsCarryTheirAgeUntilDurationThenMiss()
     {
         var time = new ManualTimeProvider();
         var model = new Model();
-        await using var app = await StartAsync(model, options => options.Duration = TimeSpan.FromMinutes(1), time);
+        await using var app = await StartAsync(model, options =>
+        {
+            options.Duration = TimeSpan.FromMinutes(1);
+            options.SendAge = true;
+        }, time);
 
-        await SendAsync(app, "/predict", Body);
+        var miss = await SendAsync(app, "/predict", Body);
+        var fresh = await SendAsync(app, "/predict", Body);
         time.Advance(TimeSpan.FromSeconds(42));
         var aged = await SendAsync(app, "/predict", Body);
         time.Advance(TimeSpan.FromSeconds(18));
         var expired = await SendAsync(app, "/predict", Body);
 
+        Assert.Null(miss.Response.Headers.Age);
+        Assert.Equal("HIT", CachingHost.XCache(fresh.Response));
+        Assert.Equal(TimeSpan.Zero, fresh.Response.Headers.Age);
         Assert.Equal("HIT", CachingHost.XCache(aged.Response));
         Assert.Equal(TimeSpan.FromSeconds(42), aged.Response.Headers.Age);
         Assert.Equal("MISS", CachingHost.XCache(expired.Response));
+        Assert.Null(expired.Response.Headers.Age);
+    }
+
+    [Fact]
+    public async Task Predict_ByDefault_HitsCarryNoAgeHoweverOldTheEntry()
+    {
+        var time = new ManualTimeProvider();
+        var model = new Model();
+        await using var app = await StartAsync(model, options => options.Duration = TimeSpan.FromHours(3), time);
+
+        await SendAsync(app, "/predict", Body);
+        var hits = new List<HttpResponseMessage>();
+        foreach (var step in new[] { TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(59), TimeSpan.FromHours(2) })
+        {
+            time.Advance(step);
+            hits.Add((await SendAsync(app, "/predict", Body)).Response);
+        }
+
+        Assert.All(hits, hit =>
+        {
+            Assert.Equal("HIT", CachingHost.XCache(hit));
+            Assert.False(hit.Headers.Contains("Age"));
+        });
+        Assert.Equal(1, model.Runs);
     }
 
     [Theory]
-    [InlineData("throw")]
-    [InlineData("503")]
-    [InlineData("500-empty")]
-    public async Task Predict_EndpointFailsWithinGrace_ServesStale(string failure)
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Predict_EndpointWritesAge_ItIsNeverReplayed(bool sendAge)
+    {
+        var time = new ManualTimeProvider();
+        var model = new Model { Before = context => { context.Response.Headers.Age = "86400"; return Task.CompletedTask; } };
+        await using var app = await StartAsync(model, options => options.SendAge = sendAge, time);
+
+        var miss = await SendAsync(app, "/predict", Body);
+        time.Advance(TimeSpan.FromSeconds(7));
+        var hit = await SendAsync(app, "/predict", Body);
+
+        Assert.Equal("MISS", CachingHost.XCache(miss.Response));
+        Assert.Equal("HIT", CachingHost.XCache(hit.Response));
+        Assert.Equal(["86400"], miss.Response.Headers.GetValues("Age"));
+        Assert.Equal(sendAge ? ["7"] : [], hit.Response.Headers.TryGetValues("Age", out var values) ? values : []);
+    }
+
+    [Theory]
+    [InlineData(false, null, false)]
+    [InlineData(false, true, true)]
+    [InlineData(true, null, true)]
+    [InlineData(true, false, false)]
+    public async Task Predict_PolicySendAge_OverridesTheOptions(bool optionsSendAge, bool? policySendAge, bool expectAge)
+    {
+        var time = new ManualTimeProvider();
+        var model = new Model();
+        await using var app = await StartAsync(
+            model,
+            options =>
+            {
+                options.SendAge = optionsSendAge;
+                options.Policies["p"] = new PredictionCachePolicy { SendAge = policySendAge };
+            },
+            time,
+            policy: "p");
+
+        await SendAsync(app, "/predict", Body);
+        time.Advance(TimeSpan.FromSeconds(5));
+        var hit = await SendAsync(app, "/predict", Body);
+
+        Assert.Equal("HIT", CachingHost.XCache(hit.Response));
+        Assert.Equal(expectAge ? TimeSpan.FromSeconds(5) : null, hit.Response.Headers.Age);
+    }
+
+    [Theory]
+    [InlineData("AiEdge:Caching:SendAge", null)]
+    [InlineData("AiEdge:Caching:Policies:p:SendAge", "p")]
+    public async Task Predict_SendAgeFromConfiguration_HitsCarryAge(string key, string? policy)
+    {
+        var time = new ManualTimeProvider();
+        var model = new Model();
+        await using var app = await CachingHost.StartAsync(
+            a => model.Map(a, policy),
+            cache: options =>
+            {
+                options.Anonymous = AnonymousCaching.Shared;
+                options.Policies.TryAdd("p", new PredictionCachePolicy());
+            },
+            time: time,
+            configuration: new Dictionary<string, string?> { [key] = "true" });
+
+        await SendAsync(app, "/predict", Body);
+        time.Advance(TimeSpan.FromSeconds(3));
+        var hit = await SendAsync(app, "/predict", Body);
+
+        Assert.Equal("HIT", CachingHost.XCache(hit.Response));
+        Assert.Equal(TimeSpan.FromSeconds(3), hit.Response.Headers.Age);
+    }
+
+    [Theory]
+    [InlineData("throw", false)]
+    [InlineData("503", false)]
+    [InlineData("500-empty", false)]
+    [InlineData("throw", true)]
+    [InlineData("503", true)]
+    [InlineData("500-empty", true)]
+    public async Task Predict_EndpointFailsWithinGrace_ServesStale(string failure, bool sendAge)
     {
         var time = new ManualTimeProvider();
         var mode = "ok";
@@ -406,6 +512,7 @@ public sealed class PredictionCacheIntegrationTests
                 options.Anonymous = AnonymousCaching.Shared;
                 options.Duration = TimeSpan.FromMinutes(1);
                 options.StaleIfError = TimeSpan.FromMinutes(2);
+                options.SendAge = sendAge;
             },
             time: time);
 
@@ -419,7 +526,7 @@ public sealed class PredictionCacheIntegrationTests
         Assert.Equal(HttpStatusCode.OK, stale.Response.StatusCode);
         Assert.Equal("STALE", CachingHost.XCache(stale.Response));
         Assert.Equal(fresh.Text, stale.Text);
-        Assert.Equal(TimeSpan.FromSeconds(90), stale.Response.Headers.Age);
+        Assert.Equal(sendAge ? TimeSpan.FromSeconds(90) : null, stale.Response.Headers.Age);
         Assert.True(tooOld.Response.StatusCode >= HttpStatusCode.InternalServerError);
         Assert.NotEqual("STALE", CachingHost.XCache(tooOld.Response));
     }

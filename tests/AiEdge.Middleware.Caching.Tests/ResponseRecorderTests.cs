@@ -25,6 +25,21 @@ public sealed class ResponseRecorderTests
     public void FindCompletedEvents_IncompleteStream_IsNull(string body)
         => Assert.Null(ResponseRecorder.FindCompletedEvents(Encoding.UTF8.GetBytes(body), Done));
 
+    [Theory]
+    [InlineData(-5.0, "0")]
+    [InlineData(0.0, "0")]
+    [InlineData(0.999, "0")]
+    [InlineData(42.7, "42")]
+    [InlineData(3599.0, "3599")]
+    [InlineData(3600.0, "3600")]
+    [InlineData(864000.0, "864000")]
+    public void FormatAge_GivesWholeNonNegativeSeconds(double seconds, string expected)
+        => Assert.Equal(expected, ResponseRecorder.FormatAge(TimeSpan.FromSeconds(seconds)));
+
+    [Fact]
+    public void FormatAge_BelowAnHour_ReusesOneString()
+        => Assert.Same(ResponseRecorder.FormatAge(TimeSpan.FromSeconds(120)), ResponseRecorder.FormatAge(TimeSpan.FromSeconds(120.5)));
+
     [Fact]
     public void CachedResponse_SerializeRoundTrips()
     {

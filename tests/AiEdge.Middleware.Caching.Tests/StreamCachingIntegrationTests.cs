@@ -122,6 +122,7 @@ public sealed class StreamCachingIntegrationTests
         var replayed = await replay.Content.ReadAsStringAsync().WaitAsync(Timeout);
 
         Assert.Equal("HIT", CachingHost.XCache(replay));
+        Assert.False(replay.Headers.Contains("Age"));
         Assert.Equal("text/event-stream", replay.Content.Headers.ContentType?.MediaType);
         Assert.Equal(firstEvent + "\n\n" + string.Join("\n\n", rest) + "\n\n", replayed);
         Assert.Equal(1, generator.Runs);

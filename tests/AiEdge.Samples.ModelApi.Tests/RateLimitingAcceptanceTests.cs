@@ -9,9 +9,15 @@ namespace AiEdge.Samples.ModelApi.Tests;
 /// <summary>The contract's tiers, driven from outside with the clock held still.</summary>
 public sealed class RateLimitingAcceptanceTests
 {
-    private static (ModelApiFactory Factory, HttpClient Client) Start(ManualTimeProvider time)
+    private static (ModelApiFactory Factory, HttpClient Client) Start(TimeProvider time, params (string Key, string Value)[] settings)
     {
-        var factory = new ModelApiFactory(new Dictionary<string, string?> { ["Sample:TokenDelayMs"] = "0" });
+        var configuration = new Dictionary<string, string?> { ["Sample:TokenDelayMs"] = "0" };
+        foreach (var (key, value) in settings)
+        {
+            configuration[key] = value;
+        }
+
+        var factory = new ModelApiFactory(configuration);
         var client = factory
             .WithWebHostBuilder(builder => builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(time)))
             .CreateClient();
@@ -55,7 +61,7 @@ public sealed class RateLimitingAcceptanceTests
     }
 
     [Fact]
-    public async Task Predict_CacheHitsWithAge_CarryTheRateLimitFieldsOfTheirOwnDecision()
+    public async Task Predict_CacheHits_CarryNoAgeAndTheRateLimitFieldsOfTheirOwnDecision()
     {
         var time = new ManualTimeProvider();
         var (factory, client) = Start(time);
@@ -68,20 +74,74 @@ public sealed class RateLimitingAcceptanceTests
             Assert.Equal("\"predict\";r=20;t=1", Header(miss, "RateLimit"));
         }
 
-        // Ten seconds later the entry is replayed with Age: each replay reports the quota after its own admission
-        // (a stored copy of the miss's fields would say r=20 every time).
+        // Ten seconds later the entry is replayed without Age (a client following the RateLimit draft ignores the
+        // fields of a response with a positive age): each replay reports the quota after its own admission (a stored
+        // copy of the miss's fields would say r=20 every time).
         time.Advance(TimeSpan.FromSeconds(10));
         var values = new List<string>();
         for (var i = 0; i < 3; i++)
         {
             using var hit = await PredictAsync(client);
             Assert.Equal("HIT", Header(hit, "X-Cache"));
-            Assert.True(hit.Headers.Age >= TimeSpan.FromSeconds(10));
+            Assert.False(hit.Headers.Contains("Age"));
             Assert.Equal("\"predict\";q=21;w=3", Header(hit, "RateLimit-Policy"));
             values.Add(Header(hit, "RateLimit"));
         }
 
         Assert.Equal(["\"predict\";r=20;t=1", "\"predict\";r=19;t=1", "\"predict\";r=18;t=1"], values);
+    }
+
+    [Fact]
+    public async Task Predict_CacheHitsWithSendAge_CarryAgeBesideTheRateLimitFields()
+    {
+        var time = new ManualTimeProvider();
+        var (factory, client) = Start(time, ("AiEdge:Caching:SendAge", "true"));
+        await using var _ = factory;
+        using var __ = client;
+
+        using (var miss = await PredictAsync(client))
+        {
+            Assert.Equal("MISS", Header(miss, "X-Cache"));
+            Assert.False(miss.Headers.Contains("Age"));
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        using var hit = await PredictAsync(client);
+
+        Assert.Equal("HIT", Header(hit, "X-Cache"));
+        Assert.Equal(TimeSpan.FromSeconds(10), hit.Headers.Age);
+        Assert.Equal("\"predict\";q=21;w=3", Header(hit, "RateLimit-Policy"));
+        Assert.Equal("\"predict\";r=20;t=1", Header(hit, "RateLimit"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Predict_StaleAnswer_CarriesTheRateLimitFieldsAndAgeOnlyWithSendAge(bool sendAge)
+    {
+        // delay_ms is left out of the key, so a request that makes the model wait finds the entry of one that did not;
+        // while the clock fails to make timers, that wait throws: the model is down.
+        var time = new FailingTimersTimeProvider();
+        var (factory, client) = Start(time, ("AiEdge:Caching:ExcludedJsonFields:9", "delay_ms"), ("AiEdge:Caching:SendAge", sendAge ? "true" : "false"));
+        await using var _ = factory;
+        using var __ = client;
+
+        using (var miss = await client.PostAsJsonAsync("/v1/predict", new { model = "m", input = "stale", delay_ms = 0 }).WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal("MISS", Header(miss, "X-Cache"));
+        }
+
+        // Past the 5 minute duration, inside the 1 minute stale-if-error grace.
+        time.Clock.Advance(TimeSpan.FromSeconds(330));
+        time.Failing = true;
+        using var stale = await client.PostAsJsonAsync("/v1/predict", new { model = "m", input = "stale", delay_ms = 5 }).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+        Assert.Equal("STALE", Header(stale, "X-Cache"));
+        Assert.Equal(sendAge ? TimeSpan.FromSeconds(330) : null, stale.Headers.Age);
+        Assert.Equal(sendAge, stale.Headers.Contains("Age"));
+        Assert.Equal("\"predict\";q=21;w=3", Header(stale, "RateLimit-Policy"));
+        Assert.Equal("\"predict\";r=20;t=1", Header(stale, "RateLimit"));
     }
 
     [Fact]
@@ -133,5 +193,22 @@ public sealed class RateLimitingAcceptanceTests
             Assert.NotEqual(HttpStatusCode.TooManyRequests, response.StatusCode);
             Assert.False(response.Headers.Contains("RateLimit"));
         }
+    }
+
+    /// <summary>The manual clock, except that creating a timer throws while <see cref="Failing"/> is set.</summary>
+    private sealed class FailingTimersTimeProvider : TimeProvider
+    {
+        public ManualTimeProvider Clock { get; } = new();
+
+        public bool Failing { get; set; }
+
+        public override long TimestampFrequency => Clock.TimestampFrequency;
+
+        public override DateTimeOffset GetUtcNow() => Clock.GetUtcNow();
+
+        public override long GetTimestamp() => Clock.GetTimestamp();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+            => Failing ? throw new InvalidOperationException("The model is down.") : Clock.CreateTimer(callback, state, dueTime, period);
     }
 }

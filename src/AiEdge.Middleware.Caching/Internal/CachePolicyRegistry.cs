@@ -27,6 +27,9 @@ internal sealed class ResolvedCachePolicy
     public required bool IgnoreClientNoCache { get; init; }
 
     public required bool IgnoreClientNoStore { get; init; }
+
+    /// <summary>Whether hits and stale answers carry <c>Age</c>.</summary>
+    public required bool SendAge { get; init; }
 }
 
 /// <summary>The default policy and the named ones, resolved at startup.</summary>
@@ -65,5 +68,6 @@ internal sealed class CachePolicyRegistry
         DuplicateMembers = policy?.DuplicateMembers ?? options.DuplicateMembers,
         IgnoreClientNoCache = policy?.IgnoreClientNoCache ?? options.IgnoreClientNoCache,
         IgnoreClientNoStore = policy?.IgnoreClientNoStore ?? options.IgnoreClientNoStore,
+        SendAge = policy?.SendAge ?? options.SendAge,
     };
 }

@@ -142,7 +142,7 @@ internal sealed partial class IdempotencyMiddleware
             case IdempotencyClaimStatus.Completed when claim.Record is { } record && CryptographicOperations.FixedTimeEquals(record.Fingerprint, fingerprint):
                 _metrics.IdempotencyOutcome(context, "replayed");
                 Log.Replayed(_logger);
-                await ResponseRecorder.WriteAsync(context, record.Response, default, _time.GetUtcNow(), _replayedHeader);
+                await ResponseRecorder.WriteAsync(context, record.Response, default, sendAge: false, _time.GetUtcNow(), _replayedHeader);
                 return;
             case IdempotencyClaimStatus.Completed:
             case IdempotencyClaimStatus.InProgress when claim.Fingerprint is not null && !CryptographicOperations.FixedTimeEquals(claim.Fingerprint, fingerprint):

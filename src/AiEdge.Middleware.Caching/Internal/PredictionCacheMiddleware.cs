@@ -228,7 +228,7 @@ internal sealed partial class PredictionCacheMiddleware
                 var now = _time.GetUtcNow();
                 if (cached.ExpiresAt > now)
                 {
-                    await ServeHitAsync(context, cached, now);
+                    await ServeHitAsync(context, policy, cached, now);
                     return;
                 }
 
@@ -271,7 +271,7 @@ internal sealed partial class PredictionCacheMiddleware
                             var foundAt = _time.GetUtcNow();
                             if (found.ExpiresAt > foundAt)
                             {
-                                await ServeHitAsync(context, found, foundAt);
+                                await ServeHitAsync(context, policy, found, foundAt);
                                 return;
                             }
 
@@ -321,7 +321,7 @@ internal sealed partial class PredictionCacheMiddleware
                 var now = _time.GetUtcNow();
                 if (fresh is not null && fresh.ExpiresAt > now)
                 {
-                    await ServeHitAsync(context, fresh, now);
+                    await ServeHitAsync(context, policy, fresh, now);
                     return;
                 }
 
@@ -379,10 +379,10 @@ internal sealed partial class PredictionCacheMiddleware
     }
 
     /// <summary>Answers from <paramref name="entry"/>, fresh at <paramref name="now"/>, and counts the hit.</summary>
-    private Task ServeHitAsync(HttpContext context, CachedResponse entry, DateTimeOffset now)
+    private Task ServeHitAsync(HttpContext context, ResolvedCachePolicy policy, CachedResponse entry, DateTimeOffset now)
     {
         _metrics.CacheResult(context, "hit");
-        return ResponseRecorder.WriteAsync(context, entry, ResponseRecorder.Hit, now);
+        return ResponseRecorder.WriteAsync(context, entry, ResponseRecorder.Hit, policy.SendAge, now);
     }
 
     /// <summary>Runs the endpoint and keeps its answer in the first level; returns the entry for the second level, if any.</summary>
@@ -416,7 +416,7 @@ internal sealed partial class PredictionCacheMiddleware
                 RemoveHeadersSince(response.Headers, headersBefore.AsSpan(0, headersBeforeCount));
                 _metrics.CacheResult(context, "stale");
                 Log.ServedStale(_logger, response.StatusCode);
-                await ResponseRecorder.WriteAsync(context, stale, ResponseRecorder.Stale, _time.GetUtcNow());
+                await ResponseRecorder.WriteAsync(context, stale, ResponseRecorder.Stale, policy.SendAge, _time.GetUtcNow());
                 return null;
             }
 

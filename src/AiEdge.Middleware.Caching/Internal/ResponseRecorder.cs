@@ -204,8 +204,12 @@ internal static class ResponseRecorder
         return completed && start == body.Length ? [.. ends] : null;
     }
 
-    /// <summary>Answers from <paramref name="cached"/>, event by event when it is an event stream.</summary>
-    public static async Task WriteAsync(HttpContext context, CachedResponse cached, StringValues status, DateTimeOffset now, string? replayedHeader = null)
+    /// <summary>
+    /// Answers from <paramref name="cached"/>, event by event when it is an event stream. A non-empty
+    /// <paramref name="status"/> becomes <c>X-Cache</c>; with <paramref name="sendAge"/> the answer also carries
+    /// <c>Age</c>, the whole seconds from the entry's creation to <paramref name="now"/>.
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, CachedResponse cached, StringValues status, bool sendAge, DateTimeOffset now, string? replayedHeader = null)
     {
         var response = context.Response;
         response.StatusCode = cached.StatusCode;
@@ -217,8 +221,11 @@ internal static class ResponseRecorder
         if (!StringValues.IsNullOrEmpty(status))
         {
             response.Headers[XCache] = status;
-            var age = (long)(now - cached.CreatedAt).TotalSeconds;
-            response.Headers[Age] = age <= 0 ? SmallNumbers[0] : age < SmallNumbers.Length ? SmallNumbers[age] : age.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (sendAge)
+        {
+            response.Headers[Age] = FormatAge(now - cached.CreatedAt);
         }
 
         if (replayedHeader is not null)
@@ -317,6 +324,13 @@ internal static class ResponseRecorder
         }
 
         return false;
+    }
+
+    /// <summary>The <c>Age</c> value for <paramref name="age"/>: whole seconds, never negative; below an hour without allocating.</summary>
+    internal static string FormatAge(TimeSpan age)
+    {
+        var seconds = (long)age.TotalSeconds;
+        return seconds <= 0 ? SmallNumbers[0] : seconds < SmallNumbers.Length ? SmallNumbers[seconds] : seconds.ToString(CultureInfo.InvariantCulture);
     }
 
     private static string[] CreateSmallNumbers()
