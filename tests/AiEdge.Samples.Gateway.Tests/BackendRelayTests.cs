@@ -54,13 +54,7 @@ public sealed class BackendRelayTests
             using var response = await client.SendAsync(Chat(stream), HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
 
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.False(response.Headers.Contains("Set-Cookie"));
-            Assert.False(response.Headers.Contains("X-Hop-Secret"));
-            Assert.False(response.Headers.Contains("Keep-Alive"));
-            Assert.False(response.Headers.Contains("X-Internal-Trace"));
-            Assert.False(response.Headers.Contains("X-Powered-By"));
-            Assert.DoesNotContain("X-Hop-Secret", response.Headers.Connection);
-            Assert.Equal("req-1", Assert.Single(response.Headers.GetValues("X-Request-Id")));
+            BrokenBackend.AssertRelayedHeadersOnly(response);
             await response.Content.ReadAsStringAsync().WaitAsync(Timeout);
         }
     }

@@ -190,13 +190,7 @@ public sealed class ResilienceAcceptanceTests
         using var response = await client.PostAsJsonAsync("/v1/chat/completions", Chat()).WaitAsync(Wait);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.False(response.Headers.Contains("Set-Cookie"));
-        Assert.False(response.Headers.Contains("X-Hop-Secret"));
-        Assert.False(response.Headers.Contains("Keep-Alive"));
-        Assert.False(response.Headers.Contains("X-Internal-Trace"));
-        Assert.False(response.Headers.Contains("X-Powered-By"));
-        Assert.DoesNotContain("X-Hop-Secret", response.Headers.Connection);
-        Assert.Equal("req-1", Assert.Single(response.Headers.GetValues("X-Request-Id")));
+        BrokenBackend.AssertRelayedHeadersOnly(response);
     }
 
     [Fact]
