@@ -95,6 +95,28 @@ public sealed class RelayIntegrationTests
         Assert.Single(logs.Entries, e => e.EventId.Id == 1306);
     }
 
+    [Theory]
+    [InlineData("data: a\r\n\r\n", true)]
+    [InlineData("data: a\n\r\n", true)]
+    [InlineData("data: a\r\r", true)]
+    [InlineData("data: a\r\n", false)]
+    [InlineData("data: a", false)]
+    public async Task Relay_UpstreamStreamThrows_ErrorEventOnlyAtAnEventBoundary_AnyLineEnding(string sent, bool boundary)
+    {
+        var logs = new LogCapture();
+        await using var edge = await StreamingHost.StartAsync(
+            app => app.MapGet("/relay-breaking", (HttpContext context) =>
+                context.Response.RelayEventStreamAsync(new BreakingStream(Encoding.UTF8.GetBytes(sent)), context.RequestAborted)),
+            services: builder => builder.Logging.AddProvider(logs));
+
+        using var response = await edge.GetStreamAsync("/relay-breaking");
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(StreamingEventReader.DefaultTimeout);
+
+        Assert.Equal(boundary ? sent + ErrorEvent : sent, body);
+        Assert.Empty(logs.Errors());
+        Assert.Contains("after " + Encoding.UTF8.GetByteCount(sent) + " bytes", Assert.Single(logs.Entries, e => e.EventId.Id == 1306).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Relay_UpstreamJsonBodyCutShort_ClientConnectionIsAborted_WarningNoError()
     {
@@ -214,5 +236,45 @@ public sealed class RelayIntegrationTests
         }, services: logs is null ? null : builder => builder.Logging.AddProvider(logs));
 
         static HttpRequestMessage ChatRequest() => new(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent("{\"stream\":true}") };
+    }
+
+    /// <summary>An upstream body that returns its bytes, then fails the way a reset connection does.</summary>
+    private sealed class BreakingStream(byte[] bytes) : Stream
+    {
+        private bool _sent;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_sent)
+            {
+                throw new IOException("Connection reset by peer.");
+            }
+
+            _sent = true;
+            bytes.CopyTo(buffer);
+            return ValueTask.FromResult(bytes.Length);
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }
