@@ -6,6 +6,9 @@ namespace AiEdge.Middleware;
 /// <summary>Writes the RFC 9457 <c>application/problem+json</c> answers of every AiEdge concern.</summary>
 public static class AiEdgeProblems
 {
+    private static readonly byte[] BackendStreamBrokenEvent =
+        "event: error\ndata: {\"error\":{\"message\":\"The model backend broke the stream.\",\"type\":\"server_error\",\"code\":\"backend_stream_broken\"}}\n\n"u8.ToArray();
+
     /// <summary>The media type of every AiEdge error body.</summary>
     public const string ContentType = "application/problem+json";
 
@@ -53,5 +56,22 @@ public static class AiEdgeProblems
 
         context.Response.StatusCode = statusCode;
         return TypedResults.Problem(problem).ExecuteAsync(context);
+    }
+
+    /// <summary>
+    /// Ends an event stream whose backend broke mid-answer: writes and flushes the one final event every AiEdge relay
+    /// sends, <c>event: error</c> with the data
+    /// <c>{"error":{"message":"The model backend broke the stream.","type":"server_error","code":"backend_stream_broken"}}</c>
+    /// (the OpenAI error shape, so the OpenAI SDKs raise an error instead of returning a truncated answer). Write it
+    /// only between two events (after a blank line); the caller then ends the response normally.
+    /// </summary>
+    /// <param name="response">The started <c>text/event-stream</c> response.</param>
+    /// <param name="cancellationToken">Cancels the write; usually <see cref="HttpContext.RequestAborted"/>.</param>
+    /// <returns>A task that completes when the event is flushed.</returns>
+    public static async Task WriteBackendStreamBrokenEventAsync(HttpResponse response, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        await response.Body.WriteAsync(BackendStreamBrokenEvent, cancellationToken).ConfigureAwait(false);
+        await response.Body.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,5 @@
 using System.Text;
-using AiEdge.Middleware.Streaming.Internal;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Streaming.Tests;
 

@@ -30,6 +30,7 @@ internal sealed class AiEdgeMetrics
     private readonly Counter<long> _disconnects;
     private readonly Counter<long> _breakerTransitions;
     private readonly Histogram<double> _backendDuration;
+    private readonly Counter<long> _backendBrokenStreams;
     private readonly Histogram<double> _redisDuration;
     private readonly Counter<long> _redisFallbacks;
     private readonly Counter<long> _rejections;
@@ -59,6 +60,7 @@ internal sealed class AiEdgeMetrics
         _disconnects = meter.CreateCounter<long>("aiedge.client.disconnects", "{request}", "Requests whose client went away before the response completed.");
         _breakerTransitions = meter.CreateCounter<long>("aiedge.breaker.transitions", "{transition}", "Circuit breaker state transitions, by breaker and new state.");
         _backendDuration = meter.CreateHistogram<double>("aiedge.backend.duration", "s", "Duration of calls to model backends, by breaker, replica and outcome.");
+        _backendBrokenStreams = meter.CreateCounter<long>("aiedge.backend.broken_streams", "{stream}", "Backend responses whose body broke after the headers arrived, by breaker and replica.");
         _redisDuration = meter.CreateHistogram<double>("aiedge.redis.duration", "s", "Duration of Redis commands, by command and outcome.");
         _redisFallbacks = meter.CreateCounter<long>("aiedge.redis.fallbacks", "{decision}", "Decisions taken locally because Redis was unavailable, by concern.");
         _rejections = meter.CreateCounter<long>("aiedge.rejections", "{request}", "Requests refused by a concern other than rate limiting (authentication, body limit, CORS, forwarded headers), by concern and reason.");
@@ -85,6 +87,13 @@ internal sealed class AiEdgeMetrics
             }
         }
     }
+
+    /// <summary>
+    /// A backend broke its response body after the headers arrived (the Resilience relay and the Streaming relay).
+    /// <paramref name="breaker"/> is the breaker of the call, or the backend's authority when there is none.
+    /// </summary>
+    public void BackendStreamBroken(string breaker, string? replica)
+        => _backendBrokenStreams.Add(1, new(AiEdgeDiagnostics.Tags.Breaker, breaker), new(AiEdgeDiagnostics.Tags.Replica, replica));
 
     /// <summary>A request of a new partition was refused because the rate-limit table was full of active buckets.</summary>
     public void RateLimitTableFull(string tier)

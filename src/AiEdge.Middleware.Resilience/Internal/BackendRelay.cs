@@ -1,8 +1,8 @@
 using System.Buffers;
-using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -36,9 +36,6 @@ internal sealed partial class BackendRelay
     // Dropped unless allowed: what identifies the backend's software or sets state on the edge's own origin.
     private static readonly string[] DeniedByDefault = ["Set-Cookie", "Server", "X-Powered-By", "Date"];
 
-    private static readonly byte[] ErrorEvent =
-        "event: error\ndata: {\"error\":{\"message\":\"The model backend broke the stream.\",\"type\":\"server_error\",\"code\":\"backend_stream_broken\"}}\n\n"u8.ToArray();
-
     private static readonly StringValues NoCache = "no-cache, no-transform";
     private static readonly StringValues No = "no";
     private static readonly StringValues Identity = "identity";
@@ -46,14 +43,14 @@ internal sealed partial class BackendRelay
     private readonly HashSet<string> _allowed;
     private readonly string[] _internalPrefixes;
     private readonly ILogger _logger;
-    private readonly Counter<long>? _brokenStreams;
+    private readonly AiEdgeMetrics? _metrics;
 
-    public BackendRelay(IOptions<ResilienceOptions> options, IMeterFactory meters, ILogger<BackendRelay> logger)
-        : this(options.Value.Relay, meters, logger)
+    public BackendRelay(IOptions<ResilienceOptions> options, AiEdgeMetrics metrics, ILogger<BackendRelay> logger)
+        : this(options.Value.Relay, metrics, logger)
     {
     }
 
-    private BackendRelay(BackendRelayOptions options, IMeterFactory? meters, ILogger logger)
+    private BackendRelay(BackendRelayOptions options, AiEdgeMetrics? metrics, ILogger logger)
     {
         _allowed = new HashSet<string>(options.AllowedHeaders, StringComparer.OrdinalIgnoreCase);
         var prefixes = new List<string>();
@@ -67,8 +64,7 @@ internal sealed partial class BackendRelay
 
         _internalPrefixes = [.. prefixes];
         _logger = logger;
-        _brokenStreams = meters?.Create(AiEdgeDiagnostics.MeterName).CreateCounter<long>(
-            "aiedge.backend.broken_streams", "{stream}", "Backend responses whose body broke after the headers arrived, by breaker and replica.");
+        _metrics = metrics;
     }
 
     /// <summary>Gets the relay of an application that did not call <c>AddResilience()</c>: default headers, no metrics.</summary>
@@ -123,7 +119,7 @@ internal sealed partial class BackendRelay
 
         var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         long relayed = 0;
-        var tail = 0u;
+        var boundary = default(EventBoundary);
         Exception? broken = null;
         try
         {
@@ -169,14 +165,14 @@ internal sealed partial class BackendRelay
                         await target.Body.WriteAsync(buffer.AsMemory(0, read), aborted).ConfigureAwait(false);
                         await target.Body.FlushAsync(aborted).ConfigureAwait(false);
                         relayed += read;
-                        tail = Tail(tail, buffer.AsSpan(0, read));
+                        boundary.Observe(buffer.AsSpan(0, read));
                     }
                 }
             }
 
             if (broken is not null)
             {
-                await EndBrokenAsync(context, response, broken, relayed, eventStream, tail).ConfigureAwait(false);
+                await EndBrokenAsync(context, response, broken, relayed, eventStream, boundary.AtBoundary).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -189,13 +185,13 @@ internal sealed partial class BackendRelay
         }
     }
 
-    private async Task EndBrokenAsync(HttpContext context, HttpResponseMessage response, Exception broken, long relayed, bool eventStream, uint tail)
+    private async Task EndBrokenAsync(HttpContext context, HttpResponseMessage response, Exception broken, long relayed, bool eventStream, bool atEventBoundary)
     {
         var leased = response.Content as LeasedContent;
         var backend = leased?.BackendName ?? response.RequestMessage?.RequestUri?.Authority ?? "unknown";
         var uri = response.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path) ?? string.Empty;
         Log.BackendStreamBroken(_logger, backend, uri, relayed, broken.GetType().Name, broken.Message);
-        _brokenStreams?.Add(1, new(AiEdgeDiagnostics.Tags.Breaker, leased?.Breaker ?? backend), new(AiEdgeDiagnostics.Tags.Replica, leased?.Replica));
+        _metrics?.BackendStreamBroken(leased?.Breaker ?? backend, leased?.Replica);
 
         var target = context.Response;
         if (!target.HasStarted)
@@ -214,13 +210,12 @@ internal sealed partial class BackendRelay
             return;
         }
 
-        if (AtEventBoundary(relayed, tail))
+        if (atEventBoundary)
         {
             // Between two events: one more event tells SSE clients (the OpenAI SDKs raise an APIError on it) that
             // the answer is incomplete. A break inside an event adds nothing: that partial event is never
             // terminated, so an SSE parser discards it at the end of the stream.
-            await target.Body.WriteAsync(ErrorEvent, context.RequestAborted).ConfigureAwait(false);
-            await target.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            await AiEdgeProblems.WriteBackendStreamBrokenEventAsync(target, context.RequestAborted).ConfigureAwait(false);
         }
     }
 
@@ -248,23 +243,6 @@ internal sealed partial class BackendRelay
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
-
-    private static uint Tail(uint tail, ReadOnlySpan<byte> chunk)
-    {
-        var start = chunk.Length > 4 ? chunk.Length - 4 : 0;
-        for (var i = start; i < chunk.Length; i++)
-        {
-            tail = (tail << 8) | chunk[i];
-        }
-
-        return tail;
-    }
-
-    private static bool AtEventBoundary(long relayed, uint tail)
-        => relayed == 0
-            || (tail & 0xFFFF) == 0x0A0A            // \n\n
-            || (tail & 0xFFFF) == 0x0D0D            // \r\r
-            || tail == 0x0D0A0D0A;                  // \r\n\r\n
 
     private static List<string>? ConnectionTokens(HttpResponseHeaders headers)
     {

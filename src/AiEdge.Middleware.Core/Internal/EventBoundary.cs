@@ -1,4 +1,4 @@
-namespace AiEdge.Middleware.Streaming.Internal;
+namespace AiEdge.Middleware.Internal;
 
 /// <summary>
 /// Follows the bytes of a <c>text/event-stream</c> to know whether the output ends between two events (after a blank
