@@ -2,6 +2,7 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Authentication.Tests;
 
@@ -15,7 +16,7 @@ internal static class AuthTestHost
         bool kestrel = false)
     {
         configuration ??= TestKeys.Configuration();
-        time ??= new ManualTimeProvider(TestKeys.Now);
+        time ??= new FakeTimeProvider(TestKeys.Now);
         return kestrel
             ? TestApp.StartKestrelAsync(builder => Services(builder, configure, time), Map, configuration)
             : TestApp.StartAsync(builder => Services(builder, configure, time), Map, configuration);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using static AiEdge.Middleware.Authentication.Tests.AuthTestHost;
 
 namespace AiEdge.Middleware.Authentication.Tests;
@@ -62,7 +63,7 @@ public sealed class AuthenticationMetricsIntegrationTests
         await using var app = await TestApp.StartAsync(
             builder =>
             {
-                builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider(TestKeys.Now));
+                builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestKeys.Now));
                 builder.Services.AddAiEdgeCore(edge => edge.AddEdgeAuthentication());
                 builder.Services.AddAuthorization();
             },
@@ -93,7 +94,7 @@ public sealed class AuthenticationMetricsIntegrationTests
         await using var app = await TestApp.StartAsync(
             builder =>
             {
-                builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider(TestKeys.Now));
+                builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestKeys.Now));
                 builder.Services.AddAiEdgeCore(edge => edge
                     .AddEdgeAuthentication(static o => o.ApiKeys.Add("one", ApiKeyHasher.ComputeHash("sk_one_key_123456"), scopes: "predict"))
                     .AddEdgeAuthentication(static o => o.ApiKeys.Add("two", ApiKeyHasher.ComputeHash("sk_two_key_123456"), scopes: "predict")));

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using static AiEdge.Middleware.Authentication.Tests.AuthTestHost;
 
 namespace AiEdge.Middleware.Authentication.Tests;
@@ -48,7 +49,7 @@ public sealed class AuthenticationPipelineTests
     private static Task<TestApp> StartAsync(bool customScheme) => TestApp.StartAsync(
         builder =>
         {
-            builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider(TestKeys.Now));
+            builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestKeys.Now));
             builder.Services.AddAiEdgeCore(edge => edge.AddEdgeAuthentication());
             if (customScheme)
             {

@@ -7,6 +7,7 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Authentication.Tests;
 
@@ -162,7 +163,7 @@ public sealed class CallerIsolationIntegrationTests(RedisServerFixture redis) : 
             configuration["AiEdge:Redis:KeyPrefix"] = "isolation-" + Guid.NewGuid().ToString("n") + ":";
         }
 
-        var time = new ManualTimeProvider(TestKeys.Now);
+        var time = new FakeTimeProvider(TestKeys.Now);
         var runs = new int[1];
         return await TestApp.StartAsync(
             builder =>

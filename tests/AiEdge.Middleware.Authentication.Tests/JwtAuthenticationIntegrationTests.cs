@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AiEdge.Middleware.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.Tokens;
 using static AiEdge.Middleware.Authentication.Tests.AuthTestHost;
 
@@ -80,7 +81,7 @@ public sealed class JwtAuthenticationIntegrationTests
     [InlineData(86400, HttpStatusCode.Unauthorized)]
     public async Task Expiry_HonoursClockSkewOnTheInjectedClock(int secondsLater, HttpStatusCode expected)
     {
-        var clock = new ManualTimeProvider(TestKeys.Now);
+        var clock = new FakeTimeProvider(TestKeys.Now);
         await using var app = await StartAsync(time: clock);
         var token = TestKeys.Token();
 
@@ -99,7 +100,7 @@ public sealed class JwtAuthenticationIntegrationTests
     [Fact]
     public async Task NotBefore_RefusedUntilTheClockReachesItMinusSkew()
     {
-        var clock = new ManualTimeProvider(TestKeys.Now);
+        var clock = new FakeTimeProvider(TestKeys.Now);
         await using var app = await StartAsync(time: clock);
         var token = TestKeys.Token(notBefore: TestKeys.Now.AddMinutes(10), expires: TestKeys.Now.AddHours(1));
 
@@ -118,7 +119,7 @@ public sealed class JwtAuthenticationIntegrationTests
     [Fact]
     public async Task ZeroClockSkew_ExpiresExactlyAtExp()
     {
-        var clock = new ManualTimeProvider(TestKeys.Now);
+        var clock = new FakeTimeProvider(TestKeys.Now);
         var configuration = TestKeys.Configuration();
         configuration["AiEdge:Authentication:Jwt:ClockSkew"] = "00:00:00";
         await using var app = await StartAsync(configuration, time: clock);

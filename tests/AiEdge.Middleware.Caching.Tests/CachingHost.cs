@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
-/// <summary>Real hosts with the caching concerns, a test identity (header <c>X-Test-User</c>) and a manual clock.</summary>
+/// <summary>Real hosts with the caching concerns, a test identity (header <c>X-Test-User</c>) and the fake clock (FakeTimeProvider).</summary>
 internal static class CachingHost
 {
     public const string UserHeader = "X-Test-User";

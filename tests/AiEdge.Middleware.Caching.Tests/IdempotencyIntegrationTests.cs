@@ -4,6 +4,7 @@ using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
@@ -302,7 +303,7 @@ public sealed class IdempotencyIntegrationTests
     [Fact]
     public async Task AfterRetention_TheKeyRunsAgain()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var trainer = new Trainer();
         await using var app = await StartAsync(trainer, time: time);
 

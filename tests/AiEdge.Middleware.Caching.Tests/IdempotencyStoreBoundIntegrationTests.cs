@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
@@ -135,7 +136,7 @@ public sealed class IdempotencyStoreBoundIntegrationTests
     {
         // Two running claims (about 430 bytes each) fit in 1000 bytes; a third does not.
         var trainer = new Trainer { Gated = true };
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var log = new EventLog(1254);
         await using var app = await StartAsync(trainer, 1000, time, log);
 

@@ -4,6 +4,7 @@ using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
 namespace AiEdge.Middleware.Caching.Tests;
@@ -30,7 +31,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Claim_And_Complete_AccountBytesExactly()
     {
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), 1024 * 1024);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), 1024 * 1024);
 
         Assert.Equal(IdempotencyClaimStatus.Claimed, (await ClaimAsync(store, 1)).Status);
         Assert.Equal(ClaimSize, store.Size);
@@ -48,7 +49,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Claim_AtBound_EvictsCompletedRecordsOldestFirst()
     {
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), (3 * RecordSize) + ClaimSize);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), (3 * RecordSize) + ClaimSize);
         for (var i = 1; i <= 3; i++)
         {
             await ClaimAsync(store, i);
@@ -78,7 +79,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Claim_AtBoundWithOnlyRunningClaims_IsFull_AndNoClaimIsEvicted()
     {
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), (3 * ClaimSize) + 10);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), (3 * ClaimSize) + 10);
         for (var i = 1; i <= 3; i++)
         {
             Assert.Equal(IdempotencyClaimStatus.Claimed, (await ClaimAsync(store, i)).Status);
@@ -101,7 +102,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     public async Task Complete_WhenOnlyRunningClaimsCouldMakeRoom_DropsTheResponseAndFreesTheKey()
     {
         // Two claims fit; a record beside a running claim does not.
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), (2 * ClaimSize) + 10);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), (2 * ClaimSize) + 10);
         await ClaimAsync(store, 1);
         await ClaimAsync(store, 2);
 
@@ -116,7 +117,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Complete_ResponseThatCannotFitBesideRunningClaims_EvictsNothing()
     {
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), RecordSize + (2 * ClaimSize) + 10);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), RecordSize + (2 * ClaimSize) + 10);
         await ClaimAsync(store, 1);
         await CompleteAsync(store, 1);
         await ClaimAsync(store, 2);
@@ -132,7 +133,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Complete_RecordLargerThanBound_IsNotKept()
     {
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), RecordSize + 10);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), RecordSize + 10);
         await ClaimAsync(store, 1);
 
         Assert.False(await store.CompleteAsync(Key(1), Token(1), Record(1000), Retention, default));
@@ -144,7 +145,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Timer_RemovesExpiredRecordsAndClaims_FromAnIdleStore()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         using var store = new InMemoryIdempotencyStore(time, 1024 * 1024);
         for (var i = 1; i <= 10; i++)
         {
@@ -167,7 +168,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Claim_AfterRetention_TakesTheKeyAgain()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         using var store = new InMemoryIdempotencyStore(time, 1024 * 1024);
         await ClaimAsync(store, 1);
         await CompleteAsync(store, 1);
@@ -202,7 +203,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
             }
         });
         listener.Start();
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), (2 * RecordSize) + ClaimSize, services.GetRequiredService<AiEdgeMetrics>());
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), (2 * RecordSize) + ClaimSize, services.GetRequiredService<AiEdgeMetrics>());
 
         for (var i = 1; i <= 5; i++)
         {
@@ -226,7 +227,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     public async Task SizeEstimate_CoversTheHeapTheRecordsHold()
     {
         const int keys = 50_000;
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), long.MaxValue);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), long.MaxValue);
         var before = GC.GetTotalMemory(forceFullCollection: true);
         for (var i = 0; i < keys; i++)
         {
@@ -261,7 +262,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     {
         const long limit = 4 * 1024 * 1024;
         const int keys = 1_000_000;
-        using var store = new InMemoryIdempotencyStore(new ManualTimeProvider(), limit);
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), limit);
         var before = GC.GetTotalMemory(forceFullCollection: true);
         var stopwatch = Stopwatch.StartNew();
         long largest = 0;

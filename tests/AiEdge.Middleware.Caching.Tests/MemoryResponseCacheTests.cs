@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
@@ -268,9 +269,9 @@ public sealed class MemoryResponseCacheTests
         return new CacheKey(hash);
     }
 
-    private static MemoryResponseCache NewCache(long limit, out ManualTimeProvider time)
+    private static MemoryResponseCache NewCache(long limit, out FakeTimeProvider time)
     {
-        time = new ManualTimeProvider(Start);
+        time = new FakeTimeProvider(Start);
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());

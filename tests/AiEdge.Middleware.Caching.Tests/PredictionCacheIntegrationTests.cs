@@ -9,6 +9,7 @@ using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
@@ -370,7 +371,7 @@ public sealed class PredictionCacheIntegrationTests
     [Fact]
     public async Task Predict_WithSendAge_HitsCarryTheirAgeUntilDurationThenMiss()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var model = new Model();
         await using var app = await StartAsync(model, options =>
         {
@@ -397,7 +398,7 @@ public sealed class PredictionCacheIntegrationTests
     [Fact]
     public async Task Predict_ByDefault_HitsCarryNoAgeHoweverOldTheEntry()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var model = new Model();
         await using var app = await StartAsync(model, options => options.Duration = TimeSpan.FromHours(3), time);
 
@@ -422,7 +423,7 @@ public sealed class PredictionCacheIntegrationTests
     [InlineData(true)]
     public async Task Predict_EndpointWritesAge_ItIsNeverReplayed(bool sendAge)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var model = new Model { Before = context => { context.Response.Headers.Age = "86400"; return Task.CompletedTask; } };
         await using var app = await StartAsync(model, options => options.SendAge = sendAge, time);
 
@@ -443,7 +444,7 @@ public sealed class PredictionCacheIntegrationTests
     [InlineData(true, false, false)]
     public async Task Predict_PolicySendAge_OverridesTheOptions(bool optionsSendAge, bool? policySendAge, bool expectAge)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var model = new Model();
         await using var app = await StartAsync(
             model,
@@ -468,7 +469,7 @@ public sealed class PredictionCacheIntegrationTests
     [InlineData("AiEdge:Caching:Policies:p:SendAge", "p")]
     public async Task Predict_SendAgeFromConfiguration_HitsCarryAge(string key, string? policy)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var model = new Model();
         await using var app = await CachingHost.StartAsync(
             a => model.Map(a, policy),
@@ -497,7 +498,7 @@ public sealed class PredictionCacheIntegrationTests
     [InlineData("500-empty", true)]
     public async Task Predict_EndpointFailsWithinGrace_ServesStale(string failure, bool sendAge)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var mode = "ok";
         await using var app = await CachingHost.StartAsync(
             a => a.MapPost("/predict", IResult () => Volatile.Read(ref mode) switch
@@ -534,7 +535,7 @@ public sealed class PredictionCacheIntegrationTests
     [Fact]
     public async Task Predict_ExpiredEndpointSucceeds_ReplacesTheEntry()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var model = new Model();
         await using var app = await StartAsync(model, options => options.Duration = TimeSpan.FromMinutes(1), time);
 

@@ -3,6 +3,7 @@ using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
@@ -63,7 +64,7 @@ public sealed class ResponseTeeKestrelTests
     [Fact]
     public async Task ServerErrorWrittenThroughTheWriter_IsReplacedByTheStaleEntry()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var failing = 0;
         await using var app = await CachingHost.StartAsync(
             a => a.MapPost("/predict", () => Volatile.Read(ref failing) == 0

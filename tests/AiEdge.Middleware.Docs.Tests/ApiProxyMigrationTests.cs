@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Docs.Tests;
 
@@ -25,7 +26,7 @@ public sealed class ApiProxyMigrationTests : IAsyncLifetime
         builder.WebHost.UseTestServer();
 
         // A clock that stands still: the rate-limit assertions must not depend on how fast the machine is.
-        builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+        builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestClock.Start));
         _app = ApiProxyMigration.Build(builder);
         await _app.StartAsync();
         _client = _app.GetTestClient();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Health.Tests;
 
@@ -15,13 +16,13 @@ public sealed class HealthIntegrationTests
 
     private static Task<TestApp> StartAsync(
         CountingCheck check,
-        ManualTimeProvider? clock = null,
+        FakeTimeProvider? clock = null,
         Dictionary<string, string?>? settings = null,
         Action<IAiEdgeBuilder>? edge = null)
         => TestApp.StartAsync(
             builder =>
             {
-                builder.Services.AddSingleton<TimeProvider>(clock ?? new ManualTimeProvider());
+                builder.Services.AddSingleton<TimeProvider>(clock ?? new FakeTimeProvider(TestClock.Start));
                 builder.Services.AddHealthChecks().AddCheck("model", check, tags: ["app"]);
                 builder.Services.AddAiEdgeCore(e =>
                 {
@@ -116,7 +117,7 @@ public sealed class HealthIntegrationTests
     [Fact]
     public async Task Readyz_ReusesAResultForCacheDuration()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var check = new CountingCheck(HealthStatus.Healthy);
         await using var app = await StartAsync(check, clock);
 
@@ -200,7 +201,7 @@ public sealed class HealthIntegrationTests
         await using var app = await TestApp.StartKestrelAsync(
             builder =>
             {
-                builder.Services.AddSingleton<TimeProvider>(new ManualTimeProvider());
+                builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestClock.Start));
                 builder.Services.AddHealthChecks().AddCheck("model", new CountingCheck(status), tags: ["app"]);
                 builder.Services.AddAiEdgeCore(e => e.AddHealth());
             },

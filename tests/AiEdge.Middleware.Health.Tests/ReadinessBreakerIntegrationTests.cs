@@ -6,6 +6,7 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Health.Tests;
 
@@ -18,7 +19,7 @@ public sealed class ReadinessBreakerIntegrationTests
     {
         await using var a = await FakeModelBackend.StartAsync();
         await using var b = await FakeModelBackend.StartAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var settings = new Dictionary<string, string?>
         {
             ["AiEdge:Health:CacheDuration"] = "00:00:00",

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.OpenTelemetry.Tests;
 
@@ -16,13 +17,13 @@ public sealed class AccessLogIntegrationTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    private sealed class Host(TestApp app, CapturingLoggerProvider logs, ManualTimeProvider time) : IAsyncDisposable
+    private sealed class Host(TestApp app, CapturingLoggerProvider logs, FakeTimeProvider time) : IAsyncDisposable
     {
         public TestApp App { get; } = app;
 
         public CapturingLoggerProvider Logs { get; } = logs;
 
-        public ManualTimeProvider Time { get; } = time;
+        public FakeTimeProvider Time { get; } = time;
 
         public IReadOnlyList<CapturingLoggerProvider.Entry> AccessLog => Logs.For(AccessLogOptions.Category);
 
@@ -45,7 +46,7 @@ public sealed class AccessLogIntegrationTests
     private static async Task<Host> StartAsync(Action<AccessLogOptions>? configure = null, IDictionary<string, string?>? configuration = null, bool kestrel = false)
     {
         var logs = new CapturingLoggerProvider();
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         Func<Action<WebApplicationBuilder>, Action<WebApplication>, IDictionary<string, string?>?, Task<TestApp>> start = kestrel ? TestApp.StartKestrelAsync : TestApp.StartAsync;
         var app = await start(
             builder =>
@@ -69,7 +70,7 @@ public sealed class AccessLogIntegrationTests
                     metrics.RateLimitDecision(context, "predict", "admitted");
                     metrics.CacheResult(context, "miss");
                     metrics.BackendCall(context, "llm", "replica-a", 0.25, "success", 200);
-                    ((ManualTimeProvider)context.RequestServices.GetRequiredService<TimeProvider>()).Advance(TimeSpan.FromMilliseconds(1500));
+                    ((FakeTimeProvider)context.RequestServices.GetRequiredService<TimeProvider>()).Advance(TimeSpan.FromMilliseconds(1500));
                     context.Response.Headers["X-Trace"] = Activity.Current?.TraceId.ToHexString() ?? string.Empty;
                     await context.Response.WriteAsync("hello");
                 });

@@ -4,6 +4,7 @@ using AiEdge.Middleware.Testing;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
@@ -175,7 +176,7 @@ public sealed class InMemoryRateLimitStoreTests
     [Fact]
     public void Expiry_ForgetsOnlyDrainedBuckets_OnTheScanTimer()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var (store, registry) = Create(
             o =>
             {
@@ -307,7 +308,7 @@ public sealed class InMemoryRateLimitStoreTableTests
             t.Rate = rate;
             t.Burst = burst;
         });
-        return (new InMemoryRateLimitStore(Options.Create(options), new ManualTimeProvider()), new TierRegistry(Options.Create(options)).All.Single().Default.Requests!);
+        return (new InMemoryRateLimitStore(Options.Create(options), new FakeTimeProvider(TestClock.Start)), new TierRegistry(Options.Create(options)).All.Single().Default.Requests!);
     }
 
     private static RateLimitBatch Acquire(InMemoryRateLimitStore store, RateLimitRule rule, PartitionKey partition, long now)
@@ -416,7 +417,7 @@ public sealed class InMemoryRateLimitStoreTableTests
         options.AddTier("a", t => t.Rate = "1r/m");
         options.AddTier("b", t => t.Rate = "1r/m");
         var rules = new TierRegistry(Options.Create(options)).All.Select(t => t.Default.Requests!).OrderBy(r => r.LockOrder).ToArray();
-        var store = new InMemoryRateLimitStore(Options.Create(options), new ManualTimeProvider());
+        var store = new InMemoryRateLimitStore(Options.Create(options), new FakeTimeProvider(TestClock.Start));
         var client = PartitionKey.FromText("c");
 
         var batch = new RateLimitBatch { NowMs = 1_000 };
@@ -438,7 +439,7 @@ public sealed class InMemoryRateLimitStoreTableTests
         var options = new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero, MaxPartitions = 1 };
         options.AddTier("g", t => t.TokenBudget = new RateLimitTokenBudget { Tokens = 1000, Window = "1m" });
         var rule = new TierRegistry(Options.Create(options)).All.Single().Default.Tokens!;
-        var store = new InMemoryRateLimitStore(Options.Create(options), new ManualTimeProvider());
+        var store = new InMemoryRateLimitStore(Options.Create(options), new FakeTimeProvider(TestClock.Start));
         var client = PartitionKey.FromText("streaming");
 
         var reserve = new RateLimitBatch { NowMs = 0 };

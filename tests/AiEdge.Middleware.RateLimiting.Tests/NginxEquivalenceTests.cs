@@ -2,6 +2,7 @@ using AiEdge.Middleware.RateLimiting.Internal;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
@@ -54,11 +55,11 @@ public sealed class NginxEquivalenceTests
         {
             var zones = timeline.Limits.Select(l => new NginxLimitReqModel.Zone(l.Count, l.PerMinute)).ToArray();
             var limits = timeline.Limits.Select((l, i) => new NginxLimitReqModel.Limit(zones[i], l.Burst, l.Delay)).ToArray();
-            var time = new AiEdge.Middleware.Testing.ManualTimeProvider();
+            var time = new FakeTimeProvider(AiEdge.Middleware.Testing.TestClock.Start);
             var (store, registry) = Create(time, timeline.Limits);
             foreach (var gap in timeline.Gaps)
             {
-                time.AdvanceMilliseconds(gap);
+                time.Advance(TimeSpan.FromMilliseconds(gap));
                 var now = RateLimitClock.NowMs(time);
                 store.Sweep();
                 var expected = NginxLimitReqModel.Handle(limits, "client", Epoch + now);

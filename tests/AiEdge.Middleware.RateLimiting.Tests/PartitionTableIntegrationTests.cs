@@ -5,13 +5,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
 /// <summary>A full partition table (NGINX's full zone) through a real host: live buckets are kept, new partitions refused.</summary>
 public sealed class PartitionTableIntegrationTests
 {
-    private static Task<TestApp> StartAsync(ManualTimeProvider time, int maxPartitions, string rate, int burst = 0, ILoggerProvider? logs = null)
+    private static Task<TestApp> StartAsync(FakeTimeProvider time, int maxPartitions, string rate, int burst = 0, ILoggerProvider? logs = null)
         => RateLimitHost.StartAsync(
             time,
             o =>
@@ -31,7 +32,7 @@ public sealed class PartitionTableIntegrationTests
     [Fact]
     public async Task FullTable_HundredThousandNewPartitions_ExhaustedClientStaysRefusedUntilDrained()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         long tableFull = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -116,13 +117,13 @@ public sealed class PartitionTableIntegrationTests
         }
 
         // 1r/m drains one request in 62.5 s (NGINX keeps 16 milli-requests per ms): then the client is admitted.
-        time.AdvanceMilliseconds(62_500 - 2_000 - 1);
+        time.Advance(TimeSpan.FromMilliseconds(62_500 - 2_000 - 1));
         using (var early = await app.SendAsync("/limited", ip: "192.0.2.1"))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, early.StatusCode);
         }
 
-        time.AdvanceMilliseconds(1);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         using var drained = await app.SendAsync("/limited", ip: "192.0.2.1");
         Assert.Equal(HttpStatusCode.OK, drained.StatusCode);
     }
@@ -130,7 +131,7 @@ public sealed class PartitionTableIntegrationTests
     [Fact]
     public async Task FullTable_IdleBucketsMakeRoom_ForNewPartitions()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, maxPartitions: 10, rate: "10r/s", burst: 3);
         for (var i = 0; i < 10; i++)
         {
@@ -145,7 +146,7 @@ public sealed class PartitionTableIntegrationTests
         }
 
         // 10r/s: each bucket (excess 0) is idle 100 ms later, and forgetting it changes no decision.
-        time.AdvanceMilliseconds(100);
+        time.Advance(TimeSpan.FromMilliseconds(100));
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 10; i++)
         {
@@ -159,7 +160,7 @@ public sealed class PartitionTableIntegrationTests
     [Fact]
     public async Task FullTable_RefusalsAreLoggedAtMostOncePerTenSeconds()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var logs = new TableFullLog();
         await using var app = await StartAsync(time, maxPartitions: 2, rate: "1r/m", logs: logs);
         await app.SendManyAsync("/limited", 1, ip: "192.0.2.1");

@@ -3,16 +3,17 @@ using AiEdge.Middleware.RateLimiting.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
 /// <summary>
 /// The RateLimit fields as draft-ietf-httpapi-ratelimit-headers-11 defines them, Retry-After's rounding, and
-/// IPv4 clients seen through a dual-stack socket, black-box through a host with the manual clock.
+/// IPv4 clients seen through a dual-stack socket, black-box through a host with the fake clock (FakeTimeProvider).
 /// </summary>
 public sealed class RateLimitFieldsIntegrationTests
 {
-    private static Task<TestApp> StartAsync(ManualTimeProvider time, string rate, int burst)
+    private static Task<TestApp> StartAsync(FakeTimeProvider time, string rate, int burst)
         => RateLimitHost.StartAsync(
             time,
             o => o.AddTier("t", t =>
@@ -25,7 +26,7 @@ public sealed class RateLimitFieldsIntegrationTests
     [Fact]
     public async Task RateLimitT_IsTheSecondsUntilMoreQuota_NotUntilTheBucketIsFull()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, "1r/m", 5);
 
         var values = new List<string>();
@@ -48,10 +49,10 @@ public sealed class RateLimitFieldsIntegrationTests
     [Fact]
     public async Task RateLimitT_OnARejection_IsTheRetryAfter()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, "2r/s", 1);
         await app.SendManyAsync("/limited", 2);
-        time.AdvanceMilliseconds(100);
+        time.Advance(TimeSpan.FromMilliseconds(100));
 
         using var rejected = await app.SendAsync("/limited");
 
@@ -63,7 +64,7 @@ public sealed class RateLimitFieldsIntegrationTests
     [Fact]
     public async Task RateLimit_RefusedByOneTier_TheOtherReportsTheQuotaItStillHas()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             o => o.AddTier("a", t =>
@@ -93,10 +94,10 @@ public sealed class RateLimitFieldsIntegrationTests
     [InlineData(3_599_999, "1")]  // 1 ms: never 0
     public async Task RetryAfter_RoundsFractionsUp_KeepsWholeSeconds_AtLeastOne(int elapsedMs, string expected)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, "1r/h", 0);
         await app.SendManyAsync("/limited", 1);
-        time.AdvanceMilliseconds(elapsedMs);
+        time.Advance(TimeSpan.FromMilliseconds(elapsedMs));
 
         using var rejected = await app.SendAsync("/limited");
 
@@ -121,7 +122,7 @@ public sealed class RateLimitFieldsIntegrationTests
     [Fact]
     public async Task Ipv4MappedClients_KeepOneBucketEach_SharedWithTheirPlainIpv4()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, "1r/m", 0);
 
         using var first = await app.SendAsync("/limited", ip: "::ffff:10.0.0.1");

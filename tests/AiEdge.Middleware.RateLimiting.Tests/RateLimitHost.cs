@@ -4,18 +4,19 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
 /// <summary>
-/// Starts a real host with rate limiting and a manual clock. Test-only headers stand in for what earlier stages
-/// resolve in production: <c>X-Test-Ip</c> for the forwarded-header-normalized address, <c>X-Test-User</c>,
+/// Starts a real host with rate limiting and the fake clock (FakeTimeProvider). Test-only headers stand in for what
+/// earlier stages resolve in production: <c>X-Test-Ip</c> for the forwarded-header-normalized address, <c>X-Test-User</c>,
 /// <c>X-Test-Plan</c> and <c>X-Test-Tenant</c> for an authenticated identity.
 /// </summary>
 internal static class RateLimitHost
 {
     public static Task<TestApp> StartAsync(
-        ManualTimeProvider time,
+        FakeTimeProvider time,
         Action<RateLimitingOptions>? configure,
         Action<WebApplication> map,
         IDictionary<string, string?>? configuration = null,

@@ -6,12 +6,13 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
 public sealed class RateLimitingIntegrationTests
 {
-    private static Task<TestApp> StartAsync(ManualTimeProvider time, Action<RateLimitingOptions> configure, string tier = "t")
+    private static Task<TestApp> StartAsync(FakeTimeProvider time, Action<RateLimitingOptions> configure, string tier = "t")
         => RateLimitHost.StartAsync(time, configure, app =>
         {
             app.MapGet("/limited", () => "ok").WithRateLimitTier(tier);
@@ -21,7 +22,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task PredictTier_ClientAtRest_Admits21ThenRejectsWithProblemAndRetryAfter()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, o => o.AddTier("predict", t =>
         {
             t.Rate = "10r/s";
@@ -40,20 +41,20 @@ public sealed class RateLimitingIntegrationTests
         Assert.StartsWith("\"predict\";r=0;", rejected.Header("RateLimit"));
 
         // 10r/s: one request drains every 100 ms.
-        time.AdvanceMilliseconds(99);
+        time.Advance(TimeSpan.FromMilliseconds(99));
         using (var early = await app.SendAsync("/limited"))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, early.StatusCode);
         }
 
-        time.AdvanceMilliseconds(1);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.TooManyRequests], await app.SendManyAsync("/limited", 2));
     }
 
     [Fact]
     public async Task Success_CarriesRateLimitPolicyAndRemaining()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, o => o.AddTier("predict", t =>
         {
             t.Rate = "10r/s";
@@ -82,14 +83,14 @@ public sealed class RateLimitingIntegrationTests
     [InlineData("100r/d", 0, 0, "864")]
     public async Task RetryAfter_IsTheCeilingOfTheWaitUntilAdmission(string rate, int burst, int elapsedMs, string expected)
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, o => o.AddTier("t", t =>
         {
             t.Rate = rate;
             t.Burst = burst;
         }));
         await app.SendManyAsync("/limited", burst + 1);
-        time.AdvanceMilliseconds(elapsedMs);
+        time.Advance(TimeSpan.FromMilliseconds(elapsedMs));
 
         using var rejected = await app.SendAsync("/limited");
 
@@ -103,7 +104,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task QueuedMode_ExcessRequestWaitsForItsSlot_OnTheClock()
     {
-        var time = new ManualTimeProvider();
+        var time = new TimerCountingTimeProvider();
         await using var app = await StartAsync(time, o => o.AddTier("t", t =>
         {
             t.Rate = "1r/s";
@@ -113,14 +114,14 @@ public sealed class RateLimitingIntegrationTests
 
         // delay=2: the first three pass at once, the fourth waits (3000 - 2000) ms.
         Assert.All(await app.SendManyAsync("/limited", 3), s => Assert.Equal(HttpStatusCode.OK, s));
-        var baseline = time.ActiveTimers;
+        var baseline = time.LiveTimers;
         var queued = app.SendAsync("/limited");
-        Assert.True(SpinWait.SpinUntil(() => time.ActiveTimers > baseline, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => time.LiveTimers > baseline, TimeSpan.FromSeconds(10)));
         Assert.False(queued.IsCompleted);
 
-        time.AdvanceMilliseconds(999);
+        time.Advance(TimeSpan.FromMilliseconds(999));
         Assert.False(queued.IsCompleted);
-        time.AdvanceMilliseconds(1);
+        time.Advance(TimeSpan.FromMilliseconds(1));
         using var response = await queued;
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -128,7 +129,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task QueuedMode_ClientGoesAway_EndpointNeverRunsAndNoTimerRemains()
     {
-        var time = new ManualTimeProvider();
+        var time = new TimerCountingTimeProvider();
         var calls = 0;
         await using var app = await RateLimitHost.StartAsync(
             time,
@@ -145,14 +146,14 @@ public sealed class RateLimitingIntegrationTests
         }
 
         // The store's expiry scan holds one timer; the queued request adds one.
-        var baseline = time.ActiveTimers;
+        var baseline = time.LiveTimers;
         using var cancel = new CancellationTokenSource();
         var queued = app.SendAsync("/limited", cancellationToken: cancel.Token);
-        Assert.True(SpinWait.SpinUntil(() => time.ActiveTimers > baseline, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => time.LiveTimers > baseline, TimeSpan.FromSeconds(10)));
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
 
-        Assert.True(SpinWait.SpinUntil(() => time.ActiveTimers == baseline, TimeSpan.FromSeconds(10)));
+        Assert.True(SpinWait.SpinUntil(() => time.LiveTimers == baseline, TimeSpan.FromSeconds(10)));
         time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(1, Volatile.Read(ref calls));
     }
@@ -160,7 +161,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task DryRun_NeverRejects_ButReportsWhatItWouldHaveDone()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var decisions = new List<string>();
         await using var app = await StartAsync(time, o => o.AddTier("t", t =>
         {
@@ -206,7 +207,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task SeveralTiers_EveryOneMustAdmit_AndEachIsAdvertised()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             o => o.AddTier("perSecond", t =>
@@ -243,7 +244,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task Partitions_ByClientIp_EachAddressHasItsOwnBucket()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, o => o.AddTier("t", t => t.Rate = "1r/m"));
 
         var a = await app.SendManyAsync("/limited", 2, ip: "198.51.100.1");
@@ -260,7 +261,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task Partitions_ByCaller_SeparatesUsersBehindOneAddress_AndAnonymousFallsBackToIp()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, o => o.AddTier("t", t =>
         {
             t.Rate = "1r/m";
@@ -279,7 +280,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task Partitions_ByClaimAndByFunction()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             o => o.AddTier("claim", t =>
@@ -317,7 +318,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task Partitions_NeverShareABucketAcrossSourcesOrIssuers()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             o => o.AddTier("caller", static t =>
@@ -394,7 +395,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task Plans_CallerPlanOverridesTheTier()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             null,
@@ -422,7 +423,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task Configuration_TiersFromAppSettingsKeys_AreHonoured()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             null,
@@ -438,7 +439,7 @@ public sealed class RateLimitingIntegrationTests
     public async Task UnknownTier_FailsAtStartup_NamingIt()
     {
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RateLimitHost.StartAsync(
-            new ManualTimeProvider(),
+            new FakeTimeProvider(TestClock.Start),
             o => o.AddTier("predict", t => t.Rate = "10r/s"),
             a => a.MapGet("/x", () => "ok").WithRateLimitTier("predcit")));
 
@@ -462,7 +463,7 @@ public sealed class RateLimitingIntegrationTests
         };
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => RateLimitHost.StartAsync(
-            new ManualTimeProvider(), null, a => a.MapGet("/x", () => "ok").WithRateLimitTier("predict"), configuration));
+            new FakeTimeProvider(TestClock.Start), null, a => a.MapGet("/x", () => "ok").WithRateLimitTier("predict"), configuration));
 
         Assert.Contains(message, error.Message);
     }
@@ -471,7 +472,7 @@ public sealed class RateLimitingIntegrationTests
     public async Task TierName_NotSendableAsPolicyName_FailsAtStartup()
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => RateLimitHost.StartAsync(
-            new ManualTimeProvider(),
+            new FakeTimeProvider(TestClock.Start),
             o => o.AddTier("pré\"dict", t => t.Rate = "10r/s"),
             a => a.MapGet("/x", () => "ok")));
 
@@ -481,7 +482,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task DisableRateLimitTiers_ExemptsAnEndpointOfALimitedGroup()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             o => o.AddTier("t", t => t.Rate = "1r/m"),
@@ -499,7 +500,7 @@ public sealed class RateLimitingIntegrationTests
     [Fact]
     public async Task ThousandConcurrentRequests_AdmitExactlyTheLimit()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, o => o.AddTier("t", t =>
         {
             t.Rate = "1r/m";

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
@@ -13,7 +14,7 @@ public sealed class RateLimitingMiddlewareTests
     [Fact]
     public void Invoke_IpPartitionAdmittedAfterWarmUp_AllocatesNothing()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
@@ -35,7 +36,7 @@ public sealed class RateLimitingMiddlewareTests
 
         void Once()
         {
-            time.AdvanceMilliseconds(1);
+            time.Advance(TimeSpan.FromMilliseconds(1));
             var task = middleware.InvokeAsync(context);
             Assert.True(task.IsCompletedSuccessfully);
         }
@@ -62,7 +63,7 @@ public sealed class RateLimitingMiddlewareTests
     [Fact]
     public async Task MvcAttribute_LimitsLikeTheRouteConvention()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             o => o.AddTier("t", t =>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
@@ -15,7 +16,7 @@ public sealed class TokenBudgetIntegrationTests
 
     private static StringContent Chat() => new(ChatBody, Encoding.UTF8, "application/json");
 
-    private static Task<TestApp> StartAsync(ManualTimeProvider time, long tokens, Action<WebApplication> map, bool kestrel = false)
+    private static Task<TestApp> StartAsync(FakeTimeProvider time, long tokens, Action<WebApplication> map, bool kestrel = false)
         => RateLimitHost.StartAsync(
             time,
             o => o.AddTier("generate", t => t.TokenBudget = new RateLimitTokenBudget { Tokens = tokens, Window = "1d" }),
@@ -51,7 +52,7 @@ public sealed class TokenBudgetIntegrationTests
     [Fact]
     public async Task Json_ReservesEstimate_ThenSettlesDownAndUpToTheRealUsage()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, 1000, MapJsonChat);
 
         var first = await PostAsync(app, "/chat?used=20");
@@ -72,7 +73,7 @@ public sealed class TokenBudgetIntegrationTests
     [Fact]
     public async Task Json_ErrorWithoutUsage_GivesTheWholeReservationBack()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, 1000, MapJsonChat);
 
         var failed = await PostAsync(app, "/chat?used=0&status=400");
@@ -85,7 +86,7 @@ public sealed class TokenBudgetIntegrationTests
     [Fact]
     public async Task Budget_Exhausted_Rejects429WithExactRetryAfter()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StartAsync(time, 200, MapJsonChat);
         await PostAsync(app, "/chat?used=103");
 
@@ -103,7 +104,7 @@ public sealed class TokenBudgetIntegrationTests
     [Fact]
     public async Task EventStream_FlushesEventByEvent_AndSettlesToTheFinalUsage()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var firstEventRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var app = await StartAsync(
             time,
@@ -144,7 +145,7 @@ public sealed class TokenBudgetIntegrationTests
     [Fact]
     public async Task EventStream_ClientGoesAway_ChargesWhatWasProduced()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var settled = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
@@ -196,7 +197,7 @@ public sealed class TokenBudgetIntegrationTests
     [Fact]
     public async Task RequestsAndTokens_OnOneTier_AreAdvertisedTogether()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await RateLimitHost.StartAsync(
             time,
             o => o.AddTier("generate", t =>

@@ -3,6 +3,7 @@ using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Redis.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Redis.Tests;
 
@@ -20,7 +21,7 @@ public sealed class RedisCachingStoresTests(RedisServerFixture redis) : IClassFi
     {
         var a = await RedisTestConnections.ConnectAsync(redis.Configuration);
         var b = await RedisTestConnections.ConnectAsync(redis.Configuration);
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         return (a, b, new RedisIdempotencyStore(a, new InMemoryIdempotencyStore(time), new RedisOptions(), null), new RedisIdempotencyStore(b, new InMemoryIdempotencyStore(time), new RedisOptions(), null));
     }
 
@@ -92,7 +93,7 @@ public sealed class RedisCachingStoresTests(RedisServerFixture redis) : IClassFi
     {
         await using var a = await RedisTestConnections.ConnectAsync(redis.Configuration);
         await using var b = await RedisTestConnections.ConnectAsync(redis.Configuration);
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var lockA = new RedisCacheLock(a, new InMemoryCacheLock(time), new RedisOptions(), null);
         var lockB = new RedisCacheLock(b, new InMemoryCacheLock(time), new RedisOptions(), null);
         var key = NewKey();
@@ -119,7 +120,7 @@ public sealed class RedisCachingStoresTests(RedisServerFixture redis) : IClassFi
     public async Task CacheLock_Lease_ExpiresACrashedHoldersLock()
     {
         await using var a = await RedisTestConnections.ConnectAsync(redis.Configuration);
-        var cacheLock = new RedisCacheLock(a, new InMemoryCacheLock(new ManualTimeProvider()), new RedisOptions(), null);
+        var cacheLock = new RedisCacheLock(a, new InMemoryCacheLock(new FakeTimeProvider(TestClock.Start)), new RedisOptions(), null);
         var key = NewKey();
 
         Assert.True(await cacheLock.TryAcquireAsync(key, "crashed", TimeSpan.FromMilliseconds(50), default));
@@ -133,7 +134,7 @@ public sealed class RedisCachingStoresTests(RedisServerFixture redis) : IClassFi
     public async Task SharedCacheLock_GetOrAcquire_ReadsAnEntryOrTakesTheLockInOneCall()
     {
         await using var a = await RedisTestConnections.ConnectAsync(redis.Configuration);
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var cache = new RedisDistributedCache(a, Microsoft.Extensions.Options.Options.Create(new RedisOptions()), TimeProvider.System);
         var cacheLock = new RedisCacheLock(a, new InMemoryCacheLock(time), new RedisOptions(), null);
         var stored = NewKey();
@@ -162,7 +163,7 @@ public sealed class RedisCachingStoresTests(RedisServerFixture redis) : IClassFi
     {
         await using var a = await RedisTestConnections.ConnectAsync(redis.Configuration);
         var cache = new RedisDistributedCache(a, Microsoft.Extensions.Options.Options.Create(new RedisOptions()), TimeProvider.System);
-        var cacheLock = new RedisCacheLock(a, new InMemoryCacheLock(new ManualTimeProvider()), new RedisOptions(), null);
+        var cacheLock = new RedisCacheLock(a, new InMemoryCacheLock(new FakeTimeProvider(TestClock.Start)), new RedisOptions(), null);
         var mine = NewKey();
         var theirs = NewKey();
         Assert.True(await cacheLock.TryAcquireAsync(mine, "me", TimeSpan.FromSeconds(30), default));
@@ -183,7 +184,7 @@ public sealed class RedisCachingStoresTests(RedisServerFixture redis) : IClassFi
     public async Task SharedCacheLock_RedisUnreachable_ReadsNothingAndCoalescesLocally()
     {
         await using var down = RedisTestConnections.Create("127.0.0.1:1");
-        var cacheLock = new RedisCacheLock(down, new InMemoryCacheLock(new ManualTimeProvider()), new RedisOptions(), null);
+        var cacheLock = new RedisCacheLock(down, new InMemoryCacheLock(new FakeTimeProvider(TestClock.Start)), new RedisOptions(), null);
         var key = NewKey();
 
         var first = await cacheLock.GetOrAcquireAsync("entry:" + key, key, "a", TimeSpan.FromSeconds(30), default);

@@ -5,6 +5,7 @@ using AiEdge.Middleware.Testing;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Redis.Tests;
 
@@ -13,7 +14,7 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
     private static readonly TimeSpan Timeout = RedisTestConnections.Timeout;
 
     internal static InMemoryRateLimitStore InMemory()
-        => new(Options.Create(new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero }), new ManualTimeProvider());
+        => new(Options.Create(new RateLimitingOptions { ExpirationScanInterval = TimeSpan.Zero }), new FakeTimeProvider(TestClock.Start));
 
     private static RateLimitRule Requests(long perSecond, long burst, long delay = long.MaxValue, string tier = "t", int lockOrder = 0)
         => new(tier, null, RateLimitUnit.Requests, perSecond * 1000, 1000, burst * 1000, delay == long.MaxValue ? long.MaxValue : delay * 1000, lockOrder, perSecond, 1);

@@ -5,6 +5,7 @@ using AiEdge.Middleware.Resilience.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 
 namespace AiEdge.Middleware.Resilience.Tests;
@@ -21,7 +22,7 @@ public sealed class BackendPoolIntegrationTests
         var settings = ResilienceHost.Settings(heavy, light);
         settings["AiEdge:Resilience:Backends:model:Replicas:0:Weight"] = "3";
         settings["AiEdge:Resilience:Backends:model:Selection"] = selection;
-        await using var app = await ResilienceHost.StartAsync(new ManualTimeProvider(), settings);
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), settings);
 
         for (var i = 0; i < 200; i++)
         {
@@ -40,7 +41,7 @@ public sealed class BackendPoolIntegrationTests
         await using var failing = await FakeModelBackend.StartAsync();
         await using var healthy = await FakeModelBackend.StartAsync();
         failing.Mode = FakeBackendMode.Error;
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, ResilienceHost.Settings(failing, healthy));
         var replica = app.Pool().Replicas[0];
 
@@ -77,7 +78,7 @@ public sealed class BackendPoolIntegrationTests
         await using var a = await FakeModelBackend.StartAsync();
         await using var b = await FakeModelBackend.StartAsync();
         a.Mode = FakeBackendMode.Error;
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, ResilienceHost.Settings(a, b));
         var replicas = app.Pool().Replicas;
         for (var i = 0; i < 200 && replicas[0].State != CircuitState.Open; i++)
@@ -111,7 +112,7 @@ public sealed class BackendPoolIntegrationTests
         failing.Mode = FakeBackendMode.Error;
         var settings = ResilienceHost.Settings(failing, healthy);
         settings["AiEdge:Resilience:Breakers:model:MinimumThroughput"] = "100";
-        await using var app = await ResilienceHost.StartAsync(new ManualTimeProvider(), settings);
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), settings);
 
         for (var i = 0; i < 20; i++)
         {
@@ -131,7 +132,7 @@ public sealed class BackendPoolIntegrationTests
         failing.Mode = FakeBackendMode.Error;
         var settings = ResilienceHost.Settings(failing, healthy);
         settings["AiEdge:Resilience:Breakers:model:MinimumThroughput"] = "100";
-        await using var app = await ResilienceHost.StartAsync(new ManualTimeProvider(), settings);
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), settings);
 
         var badGateways = 0;
         for (var i = 0; i < 20; i++)
@@ -148,7 +149,7 @@ public sealed class BackendPoolIntegrationTests
     public async Task Pool_StreamedAnswer_PassesThroughEventByEvent()
     {
         await using var backend = await FakeModelBackend.StartAsync();
-        await using var app = await ResilienceHost.StartAsync(new ManualTimeProvider(), ResilienceHost.Settings(backend), kestrel: true);
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), ResilienceHost.Settings(backend), kestrel: true);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/chat")
         {
             Content = JsonContent.Create(new { model = "m", stream = true, messages = new[] { new { role = "user", content = "hi" } } }),
@@ -176,7 +177,7 @@ public sealed class BackendPoolIntegrationTests
     {
         await using var a = await FakeModelBackend.StartAsync();
         await using var b = await FakeModelBackend.StartAsync();
-        await using var app = await ResilienceHost.StartAsync(new ManualTimeProvider(), ResilienceHost.Settings(a, b), kestrel: true);
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), ResilienceHost.Settings(a, b), kestrel: true);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/chat")
         {
             Content = JsonContent.Create(new { model = "m", stream = true, messages = new[] { new { role = "user", content = "hi" } } }),
@@ -202,7 +203,7 @@ public sealed class BackendPoolIntegrationTests
         await using var b = await FakeModelBackend.StartAsync();
         var settings = ResilienceHost.Settings(a, b);
         settings["AiEdge:Resilience:Backends:model:Replicas:1:Weight"] = "2";
-        await using var app = await ResilienceHost.StartAsync(new ManualTimeProvider(), settings, kestrel: true);
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), settings, kestrel: true);
 
         var calls = new Task<HttpResponseMessage>[64];
         for (var i = 0; i < calls.Length; i++)
@@ -231,7 +232,7 @@ public sealed class BackendPoolIntegrationTests
         settings["AiEdge:Resilience:Backends:model:Replicas:1:HealthUrl"] = fine.BaseAddress + "health";
         settings["AiEdge:Resilience:Backends:model:UnhealthyThreshold"] = "2";
         settings["AiEdge:Resilience:Backends:model:HealthyThreshold"] = "1";
-        await using var app = await ResilienceHost.StartAsync(new ManualTimeProvider(), settings);
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), settings);
         var prober = app.Services.GetServices<IHostedService>().OfType<BackendProber>().Single();
         var pool = app.Pool();
 
@@ -263,7 +264,7 @@ public sealed class BackendPoolIntegrationTests
         var settings = ResilienceHost.Settings(backend);
         settings["AiEdge:Resilience:Backends:model:Replicas:0:HealthUrl"] = backend.BaseAddress + "health";
         settings["AiEdge:Resilience:Backends:model:ProbeInterval"] = "00:00:03";
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, settings);
 
         clock.Advance(TimeSpan.FromSeconds(2.9));
@@ -279,7 +280,7 @@ public sealed class BackendPoolIntegrationTests
         var settings = ResilienceHost.Settings(backend);
         settings["AiEdge:Resilience:Backends:model:Replicas:0:HealthUrl"] = backend.BaseAddress + "health";
         settings["AiEdge:Resilience:Backends:model:ProbeInterval"] = "00:00:03";
-        var clock = new ManualTimeProvider();
+        var clock = new TimerCountingTimeProvider();
         await using var app = await ResilienceHost.StartAsync(clock, settings);
         var prober = app.Services.GetServices<IHostedService>().OfType<BackendProber>().Single();
 
@@ -288,7 +289,7 @@ public sealed class BackendPoolIntegrationTests
         await prober.StopAsync(CancellationToken.None).WaitAsync(ResilienceHost.Wait);
         clock.Advance(TimeSpan.FromSeconds(10));
 
-        Assert.Equal(0, clock.ActiveTimers);
+        Assert.Equal(0, clock.LiveTimers);
         Assert.False(backend.HealthArrivals.Reader.TryRead(out _));
     }
 
@@ -299,7 +300,7 @@ public sealed class BackendPoolIntegrationTests
         backend.Mode = FakeBackendMode.Error;
         var settings = ResilienceHost.Settings(backend);
         settings["AiEdge:Resilience:Backends:model:Replicas:0:HealthUrl"] = backend.BaseAddress + "health";
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, settings);
         (await app.Client.ChatAsync()).Dispose();
         (await app.Client.ChatAsync()).Dispose();
@@ -322,7 +323,7 @@ public sealed class BackendPoolIntegrationTests
         var backend = new BackendOptions { HealthPath = "/health" };
         backend.Replicas.Add(new BackendReplicaOptions { Url = "http://gpu-a:8000/v1" });
         options.Backends["m"] = backend;
-        var registry = new BreakerRegistry(Microsoft.Extensions.Options.Options.Create(options), new ManualTimeProvider(), TestMetrics.Create(),
+        var registry = new BreakerRegistry(Microsoft.Extensions.Options.Options.Create(options), new FakeTimeProvider(TestClock.Start), TestMetrics.Create(),
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
 
         var replica = registry.GetPool("m").Replicas[0];

@@ -2,6 +2,7 @@ using AiEdge.Middleware.Resilience.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Resilience.Tests;
 
@@ -17,7 +18,7 @@ public sealed class BackendPoolTests
         }
 
         options.Backends["m"] = backend;
-        return new BreakerRegistry(Options.Create(options), new ManualTimeProvider(), TestMetrics.Create(), NullLoggerFactory.Instance).GetPool("m");
+        return new BreakerRegistry(Options.Create(options), new FakeTimeProvider(TestClock.Start), TestMetrics.Create(), NullLoggerFactory.Instance).GetPool("m");
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Net;
 using AiEdge.Middleware.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 
 namespace AiEdge.Middleware.Resilience.Tests;
@@ -11,7 +12,7 @@ public sealed class BreakerIntegrationTests
     {
         await using var backend = await FakeModelBackend.StartAsync();
         backend.Mode = FakeBackendMode.Error;
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, ResilienceHost.Settings(backend));
 
         using var first = await app.Client.ChatAsync();
@@ -40,7 +41,7 @@ public sealed class BreakerIntegrationTests
     {
         await using var backend = await FakeModelBackend.StartAsync();
         backend.Mode = FakeBackendMode.Error;
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, ResilienceHost.Settings(backend));
         (await app.Client.ChatAsync()).Dispose();
         (await app.Client.ChatAsync()).Dispose();
@@ -63,7 +64,7 @@ public sealed class BreakerIntegrationTests
     {
         await using var backend = await FakeModelBackend.StartAsync();
         backend.Mode = FakeBackendMode.Error;
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, ResilienceHost.Settings(backend));
         (await app.Client.ChatAsync()).Dispose();
         (await app.Client.ChatAsync()).Dispose();
@@ -84,7 +85,7 @@ public sealed class BreakerIntegrationTests
     {
         await using var backend = await FakeModelBackend.StartAsync();
         backend.Mode = FakeBackendMode.Hang;
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, ResilienceHost.Settings(backend));
 
         for (var i = 0; i < 2; i++)
@@ -106,7 +107,7 @@ public sealed class BreakerIntegrationTests
     {
         await using var backend = await FakeModelBackend.StartAsync();
         backend.Mode = FakeBackendMode.BadRequest;
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, ResilienceHost.Settings(backend));
 
         for (var i = 0; i < 4; i++)
@@ -126,7 +127,7 @@ public sealed class BreakerIntegrationTests
         await using var backend = await FakeModelBackend.StartAsync();
         var settings = ResilienceHost.Settings(backend);
         await backend.DisposeAsync();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         await using var app = await ResilienceHost.StartAsync(clock, settings);
 
         using var response = await app.Client.ChatAsync();

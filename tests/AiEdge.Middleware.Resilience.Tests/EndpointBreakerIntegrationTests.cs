@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 
 namespace AiEdge.Middleware.Resilience.Tests;
@@ -22,7 +23,7 @@ public sealed class EndpointBreakerIntegrationTests
         ["AiEdge:Resilience:Breakers:" + name + ":AttemptTimeout"] = "00:00:02",
     };
 
-    private static Task<TestApp> StartAsync(ManualTimeProvider clock, ModelStub model, Dictionary<string, string?>? settings = null, string name = "local")
+    private static Task<TestApp> StartAsync(FakeTimeProvider clock, ModelStub model, Dictionary<string, string?>? settings = null, string name = "local")
         => TestApp.StartAsync(
             builder =>
             {
@@ -45,7 +46,7 @@ public sealed class EndpointBreakerIntegrationTests
     [Fact]
     public async Task ThrowingModel_Answers502_ThenOpens_AndRefusesWith503WithoutRunningIt()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var model = new ModelStub { Throw = true };
         await using var app = await StartAsync(clock, model);
 
@@ -71,7 +72,7 @@ public sealed class EndpointBreakerIntegrationTests
     [InlineData(false, HttpStatusCode.BadGateway, CircuitState.Open)]
     public async Task OpenBreaker_AfterBreak_ProbeDecidesTheState(bool recovered, HttpStatusCode probeStatus, CircuitState after)
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var model = new ModelStub { Throw = true };
         await using var app = await StartAsync(clock, model);
         (await app.Client.PostAsync("/predict", null).WaitAsync(Wait)).Dispose();
@@ -91,7 +92,7 @@ public sealed class EndpointBreakerIntegrationTests
     [Fact]
     public async Task SlowModel_PastAttemptTimeout_Answers504()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var model = new ModelStub { Hang = true };
         await using var app = await StartAsync(clock, model);
 
@@ -107,7 +108,7 @@ public sealed class EndpointBreakerIntegrationTests
     [Fact]
     public async Task ModelAnswering5xx_CountsAsFailure_ButKeepsItsAnswer()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var model = new ModelStub { Status = 503 };
         await using var app = await StartAsync(clock, model);
 
@@ -148,7 +149,7 @@ public sealed class EndpointBreakerIntegrationTests
             }
         });
         listener.Start();
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var model = new ModelStub { Throw = true };
         await using var app = await StartAsync(clock, model, Settings("metered"), "metered");
 
@@ -167,7 +168,7 @@ public sealed class EndpointBreakerIntegrationTests
     [Fact]
     public async Task BreakerStateGauge_ReportsTheCurrentState()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new FakeTimeProvider(TestClock.Start);
         var model = new ModelStub { Throw = true };
         await using var app = await StartAsync(clock, model, Settings("gauged"), "gauged");
         (await app.Client.PostAsync("/predict", null).WaitAsync(Wait)).Dispose();
@@ -205,7 +206,7 @@ public sealed class EndpointBreakerIntegrationTests
     [Fact]
     public async Task UnknownBreakerName_FailsStartup_NamingIt()
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new ManualTimeProvider(), new ModelStub(), Settings("local"), "missing"));
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new FakeTimeProvider(TestClock.Start), new ModelStub(), Settings("local"), "missing"));
 
         Assert.Contains("AiEdge:Resilience:Breakers:missing is not configured, but endpoint 'HTTP: POST /predict'", failure.Message);
     }

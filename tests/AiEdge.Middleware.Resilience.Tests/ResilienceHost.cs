@@ -5,6 +5,7 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Resilience.Tests;
 
@@ -33,7 +34,7 @@ internal static class ResilienceHost
         return settings;
     }
 
-    public static Task<TestApp> StartAsync(ManualTimeProvider clock, IDictionary<string, string?> settings, bool kestrel = false, Action<WebApplication>? map = null)
+    public static Task<TestApp> StartAsync(FakeTimeProvider clock, IDictionary<string, string?> settings, bool kestrel = false, Action<WebApplication>? map = null)
     {
         void Services(WebApplicationBuilder builder)
         {

@@ -2,10 +2,11 @@ using System.Threading.Channels;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Streaming.Tests;
 
-/// <summary>Heartbeat comments on idle event streams, timed by a manual clock over real Kestrel.</summary>
+/// <summary>Heartbeat comments on idle event streams, timed by the fake clock (FakeTimeProvider) over real Kestrel.</summary>
 public sealed class HeartbeatIntegrationTests
 {
     private const string Heartbeat = ": keep-alive";
@@ -13,7 +14,7 @@ public sealed class HeartbeatIntegrationTests
     [Fact]
     public async Task IdleStream_HeartbeatExactlyAfterIntervalWithoutOutput()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var script = Channel.CreateUnbounded<string>();
         long heartbeats = 0;
         await using var app = await StreamingHost.StartAsync(app => app.MapScripted("/sse", script), time: time);
@@ -47,7 +48,7 @@ public sealed class HeartbeatIntegrationTests
     [Fact]
     public async Task HalfWrittenEvent_NoHeartbeatInsideIt()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var script = Channel.CreateUnbounded<string>();
         await using var app = await StreamingHost.StartAsync(app => app.MapScripted("/sse", script), time: time);
         using var response = await app.GetStreamAsync("/sse");
@@ -69,7 +70,7 @@ public sealed class HeartbeatIntegrationTests
     [Fact]
     public async Task CrLfEvents_BoundaryRecognized()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var script = Channel.CreateUnbounded<string>();
         await using var app = await StreamingHost.StartAsync(app => app.MapScripted("/sse", script), time: time);
         using var response = await app.GetStreamAsync("/sse");
@@ -88,7 +89,7 @@ public sealed class HeartbeatIntegrationTests
     [Fact]
     public async Task EndpointInterval_OverridesDefault()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var script = Channel.CreateUnbounded<string>();
         await using var app = await StreamingHost.StartAsync(app => app.MapScripted("/sse", script).WithStreaming(TimeSpan.FromSeconds(5)), time: time);
         using var response = await app.GetStreamAsync("/sse");
@@ -104,7 +105,7 @@ public sealed class HeartbeatIntegrationTests
     [Fact]
     public async Task ZeroInterval_NoHeartbeats()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var script = Channel.CreateUnbounded<string>();
         await using var app = await StreamingHost.StartAsync(
             app => app.MapScripted("/sse", script),
@@ -125,7 +126,7 @@ public sealed class HeartbeatIntegrationTests
     [Fact]
     public async Task NotEventStream_NoHeartbeats()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var script = Channel.CreateUnbounded<string>();
         await using var app = await StreamingHost.StartAsync(
             app => app.MapGet("/ndjson", async context =>

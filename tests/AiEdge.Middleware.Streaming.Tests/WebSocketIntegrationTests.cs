@@ -3,6 +3,7 @@ using System.Text;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Streaming.Tests;
 
@@ -12,7 +13,7 @@ public sealed class WebSocketIntegrationTests
     [Fact]
     public async Task IdleWebSocket_ClosedAfterIdleTimeout_ActiveOneStaysOpen()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var serverSawClose = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var app = await StreamingHost.StartAsync(
             app => app.Map("/ws", async (HttpContext context) =>

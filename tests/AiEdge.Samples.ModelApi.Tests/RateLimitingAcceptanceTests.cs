@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Samples.ModelApi.Tests;
 
@@ -33,7 +34,7 @@ public sealed class RateLimitingAcceptanceTests
     [Fact]
     public async Task Predict_TenPerSecondBurstTwenty_Admits21ThenAnswers429WithRetryAfterAndProblem()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var (factory, client) = Start(time);
         await using var _ = factory;
         using var __ = client;
@@ -55,7 +56,7 @@ public sealed class RateLimitingAcceptanceTests
         Assert.StartsWith("\"predict\";r=0;", Header(rejected, "RateLimit"));
 
         // One request drains every 100 ms.
-        time.AdvanceMilliseconds(100);
+        time.Advance(TimeSpan.FromMilliseconds(100));
         using var again = await PredictAsync(client);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
     }
@@ -63,7 +64,7 @@ public sealed class RateLimitingAcceptanceTests
     [Fact]
     public async Task Predict_CacheHits_CarryNoAgeAndTheRateLimitFieldsOfTheirOwnDecision()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var (factory, client) = Start(time);
         await using var _ = factory;
         using var __ = client;
@@ -94,7 +95,7 @@ public sealed class RateLimitingAcceptanceTests
     [Fact]
     public async Task Predict_CacheHitsWithSendAge_CarryAgeBesideTheRateLimitFields()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var (factory, client) = Start(time, ("AiEdge:Caching:SendAge", "true"));
         await using var _ = factory;
         using var __ = client;
@@ -147,7 +148,7 @@ public sealed class RateLimitingAcceptanceTests
     [Fact]
     public async Task Train_OnePerMinute_SecondRequestWaitsAsNginxWould()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var (factory, client) = Start(time);
         await using var _ = factory;
         using var __ = client;
@@ -165,7 +166,7 @@ public sealed class RateLimitingAcceptanceTests
     [Fact]
     public async Task ChatCompletions_AdvertisesRequestAndTokenBudgets()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var (factory, client) = Start(time);
         await using var _ = factory;
         using var __ = client;
@@ -182,7 +183,7 @@ public sealed class RateLimitingAcceptanceTests
     [Fact]
     public async Task HealthEndpoints_AreNeverLimited()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider(TestClock.Start);
         var (factory, client) = Start(time);
         await using var _ = factory;
         using var __ = client;
@@ -195,10 +196,10 @@ public sealed class RateLimitingAcceptanceTests
         }
     }
 
-    /// <summary>The manual clock, except that creating a timer throws while <see cref="Failing"/> is set.</summary>
+    /// <summary>The fake clock, except that creating a timer throws while <see cref="Failing"/> is set.</summary>
     private sealed class FailingTimersTimeProvider : TimeProvider
     {
-        public ManualTimeProvider Clock { get; } = new();
+        public FakeTimeProvider Clock { get; } = new(TestClock.Start);
 
         public bool Failing { get; set; }
 
