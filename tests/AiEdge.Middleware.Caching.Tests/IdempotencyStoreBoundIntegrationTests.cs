@@ -45,44 +45,8 @@ public sealed class IdempotencyStoreBoundIntegrationTests
         }
     }
 
-    /// <summary>Keeps the messages of one event id.</summary>
-    private sealed class EventLog(int eventId) : ILoggerProvider, ILogger
-    {
-        private readonly List<string> _messages = [];
-
-        public string[] Messages
-        {
-            get
-            {
-                lock (_messages)
-                {
-                    return [.. _messages];
-                }
-            }
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId id, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (id.Id == eventId)
-            {
-                lock (_messages)
-                {
-                    _messages.Add(logLevel + ": " + formatter(state, exception));
-                }
-            }
-        }
-
-        public void Dispose()
-        {
-        }
-    }
+    private static string[] Messages(LogCapture log)
+        => [.. log.WithId(1254).Select(static e => e.Level + ": " + e.Message)];
 
     private static Task<TestApp> StartAsync(Trainer trainer, long sizeLimit, TimeProvider? time = null, ILoggerProvider? logs = null)
         => CachingHost.StartAsync(
@@ -137,7 +101,7 @@ public sealed class IdempotencyStoreBoundIntegrationTests
         // Two running claims (about 430 bytes each) fit in 1000 bytes; a third does not.
         var trainer = new Trainer { Gated = true };
         var time = new FakeTimeProvider(TestClock.Start);
-        var log = new EventLog(1254);
+        var log = new LogCapture();
         await using var app = await StartAsync(trainer, 1000, time, log);
 
         var a = SendAsync(app, "a");
@@ -156,12 +120,12 @@ public sealed class IdempotencyStoreBoundIntegrationTests
         Assert.Equal(2, trainer.Runs);
 
         // One warning a minute, not one a request, with the number refused since the last one.
-        Assert.Equal(["Warning: The idempotency store is at its SizeLimit with only running requests in it; requests with a new key refused with 503 since the last report: 1."], log.Messages);
+        Assert.Equal(["Warning: The idempotency store is at its SizeLimit with only running requests in it; requests with a new key refused with 503 since the last report: 1."], Messages(log));
         time.Advance(TimeSpan.FromSeconds(61));
         using var refusedLater = await SendAsync(app, "e").WaitAsync(Timeout);
         await ProblemAssert.IsProblemAsync(refusedLater, HttpStatusCode.ServiceUnavailable);
-        Assert.Equal(2, log.Messages.Length);
-        Assert.EndsWith("since the last report: 2.", log.Messages[1]);
+        Assert.Equal(2, Messages(log).Length);
+        Assert.EndsWith("since the last report: 2.", Messages(log)[1]);
 
         trainer.Open();
         using var ra = await a.WaitAsync(Timeout);

@@ -161,7 +161,7 @@ public sealed class PartitionTableIntegrationTests
     public async Task FullTable_RefusalsAreLoggedAtMostOncePerTenSeconds()
     {
         var time = new FakeTimeProvider(TestClock.Start);
-        var logs = new TableFullLog();
+        var logs = new LogCapture();
         await using var app = await StartAsync(time, maxPartitions: 2, rate: "1r/m", logs: logs);
         await app.SendManyAsync("/limited", 1, ip: "192.0.2.1");
         await app.SendManyAsync("/limited", 1, ip: "192.0.2.2");
@@ -172,7 +172,7 @@ public sealed class PartitionTableIntegrationTests
             Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
         }
 
-        Assert.Equal([1L], logs.Refused);
+        Assert.Equal([1L], Refused(logs));
 
         time.Advance(TimeSpan.FromSeconds(10));
         using (var refused = await app.SendAsync("/limited", ip: "198.51.100.1"))
@@ -181,53 +181,14 @@ public sealed class PartitionTableIntegrationTests
         }
 
         // One line per interval, carrying the refusals since the previous line.
-        Assert.Equal([1L, 50L], logs.Refused);
+        Assert.Equal([1L, 50L], Refused(logs));
     }
 
-    private sealed class TableFullLog : ILoggerProvider, ILogger
+    // The refusal counts the table-full warnings (1106) report; every one of them is a Warning.
+    private static long[] Refused(LogCapture logs)
     {
-        private readonly List<long> _refused = [];
-
-        public long[] Refused
-        {
-            get
-            {
-                lock (_refused)
-                {
-                    return [.. _refused];
-                }
-            }
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (eventId.Id != 1106 || state is not IReadOnlyList<KeyValuePair<string, object?>> values)
-            {
-                return;
-            }
-
-            Assert.Equal(LogLevel.Warning, logLevel);
-            foreach (var (key, value) in values)
-            {
-                if (key == "Refused")
-                {
-                    lock (_refused)
-                    {
-                        _refused.Add((long)value!);
-                    }
-                }
-            }
-        }
-
-        public void Dispose()
-        {
-        }
+        var entries = logs.WithId(1106);
+        Assert.All(entries, static e => Assert.Equal(LogLevel.Warning, e.Level));
+        return [.. entries.Select(static e => (long)e.Value("Refused")!)];
     }
 }

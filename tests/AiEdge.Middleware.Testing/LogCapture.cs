@@ -11,6 +11,23 @@ public sealed class LogCapture : ILoggerProvider
     /// <summary>Gets every event logged so far.</summary>
     public IReadOnlyList<LogEntry> Entries => [.. _entries];
 
+    /// <summary>Gets the events of <paramref name="eventId"/>, in the order they were logged.</summary>
+    /// <param name="eventId">The event id.</param>
+    /// <returns>The events.</returns>
+    public List<LogEntry> WithId(int eventId)
+    {
+        var list = new List<LogEntry>();
+        foreach (var entry in _entries)
+        {
+            if (entry.EventId.Id == eventId)
+            {
+                list.Add(entry);
+            }
+        }
+
+        return list;
+    }
+
     /// <summary>Gets the events at <paramref name="level"/> or above.</summary>
     /// <param name="level">The lowest level kept.</param>
     /// <returns>The events, in the order they were logged.</returns>
@@ -56,7 +73,7 @@ public sealed class LogCapture : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception));
+            => entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), exception, state as IReadOnlyList<KeyValuePair<string, object?>>));
     }
 }
 
@@ -66,4 +83,25 @@ public sealed class LogCapture : ILoggerProvider
 /// <param name="EventId">The event id.</param>
 /// <param name="Message">The formatted message.</param>
 /// <param name="Exception">The exception logged with it, if any.</param>
-public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
+/// <param name="Values">The event's structured values (a <c>[LoggerMessage]</c> method's parameters by name), if any.</param>
+public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception, IReadOnlyList<KeyValuePair<string, object?>>? Values = null)
+{
+    /// <summary>Gets the structured value named <paramref name="name"/>, or <see langword="null"/>.</summary>
+    /// <param name="name">The value's name, as the message template spells it.</param>
+    /// <returns>The value.</returns>
+    public object? Value(string name)
+    {
+        if (Values is not null)
+        {
+            foreach (var (key, value) in Values)
+            {
+                if (key == name)
+                {
+                    return value;
+                }
+            }
+        }
+
+        return null;
+    }
+}
