@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -23,7 +22,6 @@ namespace AiEdge.Middleware.Resilience.Internal;
 /// </summary>
 internal sealed partial class BackendRelay
 {
-    private const int BufferSize = 16 * 1024;
     private const string EventStream = "text/event-stream";
 
     // RFC 9110 §7.6.1 and the proxy headers it lists; never relayed, whatever is allowed.
@@ -117,110 +115,50 @@ internal sealed partial class BackendRelay
             PrepareEventStream(context);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        long relayed = 0;
-        var boundary = default(EventBoundary);
-        Exception? broken = null;
         try
         {
-            Stream? body = null;
+            Stream body;
             try
             {
                 body = await response.Content.ReadAsStreamAsync(aborted).ConfigureAwait(false);
             }
-            catch (Exception exception) when (IsBackendFailure(exception, aborted))
+            catch (Exception exception) when (StreamRelay.IsUpstreamFailure(exception, aborted))
             {
-                broken = exception;
+                await EndBrokenAsync(context, response, new StreamRelay.Outcome(0, true, exception), eventStream).ConfigureAwait(false);
+                return;
             }
 
-            if (body is not null)
+            await using (body.ConfigureAwait(false))
             {
-                await using (body.ConfigureAwait(false))
+                if (eventStream)
                 {
-                    if (eventStream)
-                    {
-                        // The client sees the stream open (status and headers) before the first event exists.
-                        await target.StartAsync(aborted).ConfigureAwait(false);
-                        await target.Body.FlushAsync(aborted).ConfigureAwait(false);
-                    }
-
-                    while (true)
-                    {
-                        int read;
-                        try
-                        {
-                            read = await body.ReadAsync(buffer.AsMemory(0, BufferSize), aborted).ConfigureAwait(false);
-                        }
-                        catch (Exception exception) when (IsBackendFailure(exception, aborted))
-                        {
-                            broken = exception;
-                            break;
-                        }
-
-                        if (read == 0)
-                        {
-                            break;
-                        }
-
-                        await target.Body.WriteAsync(buffer.AsMemory(0, read), aborted).ConfigureAwait(false);
-                        await target.Body.FlushAsync(aborted).ConfigureAwait(false);
-                        relayed += read;
-                        boundary.Observe(buffer.AsSpan(0, read));
-                    }
+                    // The client sees the stream open (status and headers) before the first event exists.
+                    await target.StartAsync(aborted).ConfigureAwait(false);
+                    await target.Body.FlushAsync(aborted).ConfigureAwait(false);
                 }
-            }
 
-            if (broken is not null)
-            {
-                await EndBrokenAsync(context, response, broken, relayed, eventStream, boundary.AtBoundary).ConfigureAwait(false);
+                var outcome = await StreamRelay.CopyAsync(body, target.Body, aborted).ConfigureAwait(false);
+                if (outcome.Broken is not null)
+                {
+                    await EndBrokenAsync(context, response, outcome, eventStream).ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
             // The client went away: the backend stream is disposed with the response.
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
-    private async Task EndBrokenAsync(HttpContext context, HttpResponseMessage response, Exception broken, long relayed, bool eventStream, bool atEventBoundary)
+    private Task EndBrokenAsync(HttpContext context, HttpResponseMessage response, StreamRelay.Outcome outcome, bool eventStream)
     {
         var leased = response.Content as LeasedContent;
         var backend = leased?.BackendName ?? response.RequestMessage?.RequestUri?.Authority ?? "unknown";
         var uri = response.RequestMessage?.RequestUri?.GetLeftPart(UriPartial.Path) ?? string.Empty;
-        Log.BackendStreamBroken(_logger, backend, uri, relayed, broken.GetType().Name, broken.Message);
+        Log.BackendStreamBroken(_logger, backend, uri, outcome.Relayed, outcome.Broken!.GetType().Name, outcome.Broken.Message);
         _metrics?.BackendStreamBroken(leased?.Breaker ?? backend, leased?.Replica);
-
-        var target = context.Response;
-        if (!target.HasStarted)
-        {
-            // Nothing reached the client yet: the whole answer can still be an honest 502.
-            target.Clear();
-            await AiEdgeProblems.WriteAsync(context, StatusCodes.Status502BadGateway, "Model backend failed",
-                "The model backend broke the connection while sending its answer.", BackendProblemResponse.TypeFor(HttpStatusCode.BadGateway)).ConfigureAwait(false);
-            return;
-        }
-
-        if (!eventStream)
-        {
-            // A JSON (or any) body cut short must not look complete: the client sees the connection reset.
-            context.Abort();
-            return;
-        }
-
-        if (atEventBoundary)
-        {
-            // Between two events: one more event tells SSE clients (the OpenAI SDKs raise an APIError on it) that
-            // the answer is incomplete. A break inside an event adds nothing: that partial event is never
-            // terminated, so an SSE parser discards it at the end of the stream.
-            await AiEdgeProblems.WriteBackendStreamBrokenEventAsync(target, context.RequestAborted).ConfigureAwait(false);
-        }
+        return StreamRelay.EndBrokenAsync(context, eventStream, outcome.AtEventBoundary, BackendProblemResponse.TypeFor(HttpStatusCode.BadGateway));
     }
-
-    private static bool IsBackendFailure(Exception exception, CancellationToken aborted)
-        => !aborted.IsCancellationRequested && exception is IOException or HttpRequestException;
 
     private static void PrepareEventStream(HttpContext context)
     {

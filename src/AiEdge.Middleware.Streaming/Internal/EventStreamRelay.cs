@@ -1,4 +1,3 @@
-using System.Buffers;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,7 +15,6 @@ namespace AiEdge.Middleware.Streaming.Internal;
 /// </summary>
 internal static partial class EventStreamRelay
 {
-    private const int BufferSize = 16 * 1024;
     private const string Unknown = "unknown";
 
     public static async Task RelayAsync(HttpResponse response, HttpResponseMessage upstream, CancellationToken cancellationToken)
@@ -33,9 +31,9 @@ internal static partial class EventStreamRelay
             {
                 source = await upstream.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
             }
-            catch (Exception exception) when (IsUpstreamFailure(exception, token))
+            catch (Exception exception) when (StreamRelay.IsUpstreamFailure(exception, token))
             {
-                await EndBrokenAsync(response, name, exception, 0, eventStream: true, atEventBoundary: true).ConfigureAwait(false);
+                await EndBrokenAsync(response, name, new StreamRelay.Outcome(0, true, exception), eventStream: true).ConfigureAwait(false);
                 return;
             }
 
@@ -69,84 +67,24 @@ internal static partial class EventStreamRelay
         var body = response.Body;
         await body.FlushAsync(token).ConfigureAwait(false);
 
-        var buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
-        long relayed = 0;
-        var boundary = default(EventBoundary);
-        Exception? broken = null;
-        try
+        var outcome = await StreamRelay.CopyAsync(source, body, token).ConfigureAwait(false);
+        if (outcome.Broken is not null)
         {
-            while (true)
-            {
-                int read;
-                try
-                {
-                    read = await source.ReadAsync(buffer.AsMemory(0, BufferSize), token).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (IsUpstreamFailure(exception, token))
-                {
-                    broken = exception;
-                    break;
-                }
-
-                if (read == 0)
-                {
-                    break;
-                }
-
-                await body.WriteAsync(buffer.AsMemory(0, read), token).ConfigureAwait(false);
-                await body.FlushAsync(token).ConfigureAwait(false);
-                relayed += read;
-                boundary.Observe(buffer.AsSpan(0, read));
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        if (broken is not null)
-        {
-            await EndBrokenAsync(response, name, broken, relayed, eventStream, boundary.AtBoundary).ConfigureAwait(false);
+            await EndBrokenAsync(response, name, outcome, eventStream).ConfigureAwait(false);
         }
     }
 
-    // Only reads of the upstream body are judged: a write to a client that went away is the client's, not a break.
-    private static bool IsUpstreamFailure(Exception exception, CancellationToken token)
-        => !token.IsCancellationRequested && exception is IOException or HttpRequestException;
-
-    private static async Task EndBrokenAsync(HttpResponse response, string name, Exception broken, long relayed, bool eventStream, bool atEventBoundary)
+    private static Task EndBrokenAsync(HttpResponse response, string name, StreamRelay.Outcome outcome, bool eventStream)
     {
         var context = response.HttpContext;
         var services = context.RequestServices;
         if (services?.GetService<ILoggerFactory>() is { } loggers)
         {
-            Log.UpstreamStreamBroken(loggers.CreateLogger(typeof(EventStreamRelay).FullName!), name, context.Request.Path.Value ?? string.Empty, relayed, broken.GetType().Name, broken.Message);
+            Log.UpstreamStreamBroken(loggers.CreateLogger(typeof(EventStreamRelay).FullName!), name, context.Request.Path.Value ?? string.Empty, outcome.Relayed, outcome.Broken!.GetType().Name, outcome.Broken.Message);
         }
 
         services?.GetService<AiEdgeMetrics>()?.BackendStreamBroken(name, null);
-
-        if (!response.HasStarted)
-        {
-            // Nothing reached the client yet: the whole answer can still be an honest 502.
-            response.Clear();
-            await AiEdgeProblems.WriteAsync(context, StatusCodes.Status502BadGateway, "Model backend failed",
-                "The model backend broke the connection while sending its answer.").ConfigureAwait(false);
-            return;
-        }
-
-        if (!eventStream)
-        {
-            // A body cut short must not look complete: the client sees the connection reset.
-            context.Abort();
-            return;
-        }
-
-        if (atEventBoundary)
-        {
-            // Between two events: one more event tells SSE clients the answer is incomplete. A break inside an event
-            // adds nothing: that partial event is never terminated, so an SSE parser discards it.
-            await AiEdgeProblems.WriteBackendStreamBrokenEventAsync(response, context.RequestAborted).ConfigureAwait(false);
-        }
+        return StreamRelay.EndBrokenAsync(context, eventStream, outcome.AtEventBoundary, problemType: null);
     }
 
     private static partial class Log
