@@ -32,22 +32,20 @@ public sealed class PredictionCacheKeyIntegrationTests
 
         public void Map(WebApplication app)
         {
-            app.MapPost("/predict", (PredictBody body) =>
-            {
-                Interlocked.Increment(ref _runs);
-                return Results.Json(new { invocation = Guid.NewGuid().ToString("n"), input = body.Input, mode = body.Options?.Mode });
-            }).WithPredictionCache();
-            app.MapPost("/lenient", (PredictBody body) =>
-            {
-                Interlocked.Increment(ref _runs);
-                return Results.Json(new { invocation = Guid.NewGuid().ToString("n"), input = body.Input, mode = body.Options?.Mode });
-            }).WithPredictionCache("lenient");
+            app.MapPost("/predict", Echo).WithPredictionCache();
+            app.MapPost("/lenient", Echo).WithPredictionCache("lenient");
             app.MapPost("/raw", async (HttpRequest request) =>
             {
                 Interlocked.Increment(ref _runs);
                 using var reader = new StreamReader(request.Body, Encoding.UTF8);
                 return Results.Json(new { invocation = Guid.NewGuid().ToString("n"), body = await reader.ReadToEndAsync() });
             }).WithPredictionCache();
+        }
+
+        private IResult Echo(PredictBody body)
+        {
+            Interlocked.Increment(ref _runs);
+            return Results.Json(new { invocation = Guid.NewGuid().ToString("n"), input = body.Input, mode = body.Options?.Mode });
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 
@@ -102,22 +101,8 @@ internal readonly struct TrustedNetwork
         var width = isIPv6 ? 128 : 32;
         var all = isIPv6 ? UInt128.MaxValue : uint.MaxValue;
         var mask = length == 0 ? UInt128.Zero : (all << (width - length)) & all;
-        network = new IPNetwork(ToAddress(bits & mask, isIPv6), length);
+        network = new IPNetwork(new IpValue(bits & mask, isIPv6).ToIPAddress(), length);
         return true;
-    }
-
-    private static IPAddress ToAddress(UInt128 bits, bool isIPv6)
-    {
-        if (!isIPv6)
-        {
-            Span<byte> four = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(four, (uint)bits);
-            return new IPAddress(four);
-        }
-
-        Span<byte> sixteen = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt128BigEndian(sixteen, bits);
-        return new IPAddress(sixteen);
     }
 
     /// <summary>Whether <paramref name="networks"/> together cover every IPv4 or every IPv6 address.</summary>
