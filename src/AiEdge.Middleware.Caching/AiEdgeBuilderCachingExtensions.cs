@@ -1,5 +1,6 @@
 using AiEdge.Middleware;
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;

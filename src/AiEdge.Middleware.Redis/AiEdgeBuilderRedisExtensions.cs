@@ -1,4 +1,5 @@
 using AiEdge.Middleware;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Redis;
 using AiEdge.Middleware.Redis.Internal;

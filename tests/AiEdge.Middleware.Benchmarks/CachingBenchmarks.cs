@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;

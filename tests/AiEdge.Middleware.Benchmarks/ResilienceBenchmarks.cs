@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using AiEdge.Middleware.Health;
 using AiEdge.Middleware.Health.Internal;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Resilience;
 using AiEdge.Middleware.Resilience.Internal;

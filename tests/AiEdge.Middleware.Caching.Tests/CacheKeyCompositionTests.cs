@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Text;
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

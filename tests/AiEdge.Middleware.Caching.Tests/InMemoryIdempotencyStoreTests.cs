@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.DependencyInjection;

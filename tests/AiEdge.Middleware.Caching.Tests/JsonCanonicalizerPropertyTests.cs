@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using FsCheck;
 using FsCheck.Fluent;

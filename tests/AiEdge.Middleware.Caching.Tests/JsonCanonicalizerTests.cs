@@ -1,4 +1,5 @@
 using System.Text;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Caching.Tests;

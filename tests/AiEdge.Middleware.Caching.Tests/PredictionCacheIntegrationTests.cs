@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;

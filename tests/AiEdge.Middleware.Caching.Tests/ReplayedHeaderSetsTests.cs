@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Redis.Internal;
 using AiEdge.Middleware.Testing;

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting.Internal;
 using AiEdge.Middleware.Redis.Internal;

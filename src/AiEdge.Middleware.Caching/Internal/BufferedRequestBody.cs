@@ -1,6 +1,7 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// The request body after the cache read it: the bytes already read (from a pooled buffer), then whatever the

@@ -1,6 +1,7 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers.Binary;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>A SHA-256 request hash as four machine words: a cheap dictionary key with no allocation.</summary>
 internal readonly struct CacheKey : IEquatable<CacheKey>

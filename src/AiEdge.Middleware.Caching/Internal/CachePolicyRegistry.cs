@@ -1,7 +1,8 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Caching;
 using Microsoft.Extensions.Options;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>The effective settings of one policy, computed once from the options.</summary>
 internal sealed class ResolvedCachePolicy

@@ -1,8 +1,9 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers.Binary;
 using System.Text;
 using Microsoft.Extensions.Primitives;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// A stored response: status, the headers worth replaying, the body and, for an event stream, the offsets where

@@ -1,10 +1,11 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Caching;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// Fails the application's start when an endpoint selects a prediction cache policy that is not configured,

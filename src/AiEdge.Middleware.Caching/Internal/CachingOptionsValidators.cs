@@ -1,7 +1,8 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Caching;
 using Microsoft.Extensions.Options;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>Validates <see cref="PredictionCacheOptions"/>, naming keys the way configuration spells them.</summary>
 internal sealed class PredictionCacheOptionsValidator : IValidateOptions<PredictionCacheOptions>

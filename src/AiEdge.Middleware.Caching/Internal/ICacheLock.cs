@@ -1,4 +1,5 @@
-namespace AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// The short per-key lock behind request coalescing (NGINX's <c>proxy_cache_lock</c>): the holder computes the

@@ -1,4 +1,5 @@
-namespace AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// Where Idempotency-Key records live. The default keeps them in process memory

@@ -1,4 +1,5 @@
-namespace AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// A cross-replica lock kept in the same store as the distributed cache's entries, so that the two steps a shared

@@ -1,4 +1,5 @@
-namespace AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>Parses the <c>Idempotency-Key</c> field: one Structured Field string (RFC 8941 §3.3.3), e.g. <c>"8e03978e-40d5"</c>.</summary>
 internal static class IdempotencyKeyParser

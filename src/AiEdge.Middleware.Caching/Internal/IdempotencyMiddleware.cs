@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.Security.Cryptography;
 using AiEdge.Middleware.Caching;
@@ -8,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// Idempotency-Key (draft-ietf-httpapi-idempotency-key-header) for opted-in POST and PATCH endpoints: the first

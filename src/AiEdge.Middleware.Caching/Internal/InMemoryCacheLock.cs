@@ -1,7 +1,8 @@
+using AiEdge.Middleware.Internal;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// The in-process <see cref="ICacheLock"/>: one entry per held key under one lock (no await inside it), a

@@ -1,4 +1,5 @@
-namespace AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// The in-process <see cref="IIdempotencyStore"/>, bounded in bytes: one lock (no await inside it), claims and

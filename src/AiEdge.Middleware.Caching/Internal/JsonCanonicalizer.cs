@@ -1,8 +1,9 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>What <see cref="JsonCanonicalizer.TryWrite"/> found.</summary>
 internal enum JsonCanonicalResult

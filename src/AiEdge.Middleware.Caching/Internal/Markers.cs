@@ -1,4 +1,5 @@
-namespace AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>Registered by <c>AddPredictionCache()</c>: tells the shared caching step to add the cache middleware.</summary>
 internal sealed class PredictionCacheMarker;

@@ -1,7 +1,8 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Caching;
 using Microsoft.Extensions.Options;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// The in-memory first level: least-recently-used entries bounded in bytes (<see cref="CachedResponse.Size"/>: each

@@ -1,7 +1,8 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.Text;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>A growable byte buffer rented from <see cref="ArrayPool{T}.Shared"/>; dispose to return it.</summary>
 internal sealed class PooledByteWriter : IBufferWriter<byte>, IDisposable

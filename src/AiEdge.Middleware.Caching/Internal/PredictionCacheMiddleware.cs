@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
@@ -11,7 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// The prediction cache: keys the request (method, route, path, query, vary-by headers, caller partition, content

@@ -1,6 +1,7 @@
+using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Primitives;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// A small, bounded table of immutable replayed-header sets shared by stored responses. Nearly every entry of an

@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.Collections.Frozen;
 using System.Globalization;
@@ -5,7 +6,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>Turns a captured response into a <see cref="CachedResponse"/>, and writes one back to a client.</summary>
 internal static class ResponseRecorder

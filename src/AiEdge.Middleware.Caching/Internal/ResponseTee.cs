@@ -1,9 +1,10 @@
+using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace AiEdge.Middleware.Internal;
+namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
 /// Stands in for the response body (stream and feature in one object) while the endpoint runs: every write goes

@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;

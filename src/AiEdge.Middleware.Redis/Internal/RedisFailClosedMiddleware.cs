@@ -1,4 +1,5 @@
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 using Microsoft.AspNetCore.Http;

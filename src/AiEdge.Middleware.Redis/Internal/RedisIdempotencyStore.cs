@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Redis.Internal;

@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 using AiEdge.Middleware.RateLimiting.Internal;
