@@ -139,6 +139,9 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     /// <inheritdoc />
     public ValueTask<IdempotencyClaim> TryClaimAsync(string key, byte[] fingerprint, string token, TimeSpan lease, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        ArgumentNullException.ThrowIfNull(token);
         var now = _time.GetUtcNow().UtcTicks;
         var change = default(Change);
         IdempotencyClaim result;
@@ -154,6 +157,9 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     /// <inheritdoc />
     public ValueTask<bool> CompleteAsync(string key, string token, IdempotencyRecord record, TimeSpan retention, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(record);
         var now = _time.GetUtcNow().UtcTicks;
         var change = default(Change);
         bool kept;
@@ -196,6 +202,7 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     /// <inheritdoc />
     public ValueTask ReleaseAsync(string key, string token, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var change = default(Change);
         lock (_lock)
         {
@@ -212,6 +219,7 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     /// <inheritdoc />
     public ValueTask<IdempotencyRecord?> GetAsync(string key, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var now = _time.GetUtcNow().UtcTicks;
         lock (_lock)
         {
