@@ -45,6 +45,8 @@ public static class AiEdgeBuilderCachingExtensions
     /// Adds Idempotency-Key handling (draft-ietf-httpapi-idempotency-key-header) at <see cref="AiEdgeStage.Caching"/>,
     /// before the prediction cache. Only POST and PATCH requests to endpoints marked with <c>.WithIdempotency()</c>
     /// or <c>[Idempotent]</c> are concerned. Options bind from <c>AiEdge:Idempotency</c>.
+    /// Registers an <see cref="InMemoryIdempotencyStore"/> bounded by <see cref="IdempotencyOptions.SizeLimit"/> and,
+    /// unless one is registered already, uses it as the <see cref="IIdempotencyStore"/>.
     /// </summary>
     /// <param name="edge">The AiEdge builder.</param>
     /// <param name="configure">Configures the options after configuration binding.</param>
@@ -55,14 +57,16 @@ public static class AiEdgeBuilderCachingExtensions
         edge.AddValidatedOptions<IdempotencyOptions, IdempotencyOptionsValidator>(IdempotencySection, configure);
 
         edge.Services.TryAddSingleton(TimeProvider.System);
-        edge.Services.TryAddSingleton<IIdempotencyStore>(static services => CreateIdempotencyStore(services));
+        edge.Services.TryAddSingleton(static services => CreateIdempotencyStore(services));
+        edge.Services.TryAddSingleton<IIdempotencyStore>(static services => services.GetRequiredService<InMemoryIdempotencyStore>());
         edge.Services.TryAddSingleton<IdempotencyMarker>();
         edge.AddStage(AiEdgeStage.Caching, StageKey, UseCaching);
         return edge;
     }
 
-    /// <summary>The in-memory store bounded by <see cref="IdempotencyOptions.SizeLimit"/>, reporting to the suite's metrics.</summary>
-    internal static InMemoryIdempotencyStore CreateIdempotencyStore(IServiceProvider services)
+    // The in-memory store bounded by IdempotencyOptions.SizeLimit, reporting to the suite's metrics: the default
+    // store, and the fallback a shared store resolves as InMemoryIdempotencyStore.
+    private static InMemoryIdempotencyStore CreateIdempotencyStore(IServiceProvider services)
         => new(
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IOptions<IdempotencyOptions>>().Value.SizeLimit,

@@ -31,7 +31,7 @@ public sealed class IdempotencyOptions
     /// Not used by a shared (Redis) store, except for its in-memory fallback.
     /// </summary>
     /// <value>Defaults to 64 MiB. Configuration key: <c>AiEdge:Idempotency:SizeLimit</c>.</value>
-    public long SizeLimit { get; set; } = Internal.InMemoryIdempotencyStore.DefaultSizeLimit;
+    public long SizeLimit { get; set; } = InMemoryIdempotencyStore.DefaultSizeLimit;
 
     /// <summary>Gets or sets the header that marks a replayed response (value <c>true</c>).</summary>
     /// <value>Defaults to <c>Idempotent-Replayed</c>. Configuration key: <c>AiEdge:Idempotency:ReplayedHeaderName</c>.</value>

@@ -140,13 +140,13 @@ internal sealed partial class IdempotencyMiddleware
 
         switch (claim.Status)
         {
-            case IdempotencyClaimStatus.Completed when claim.Record is { } record && CryptographicOperations.FixedTimeEquals(record.Fingerprint, fingerprint):
+            case IdempotencyClaimStatus.Completed when claim.Record is { } record && CryptographicOperations.FixedTimeEquals(record.Fingerprint.Span, fingerprint):
                 _metrics.IdempotencyOutcome(context, "replayed");
                 Log.Replayed(_logger);
                 await ResponseRecorder.WriteAsync(context, record.Response, default, sendAge: false, _time.GetUtcNow(), _replayedHeader);
                 return;
             case IdempotencyClaimStatus.Completed:
-            case IdempotencyClaimStatus.InProgress when claim.Fingerprint is not null && !CryptographicOperations.FixedTimeEquals(claim.Fingerprint, fingerprint):
+            case IdempotencyClaimStatus.InProgress when !claim.Fingerprint.IsEmpty && !CryptographicOperations.FixedTimeEquals(claim.Fingerprint.Span, fingerprint):
                 _metrics.IdempotencyOutcome(context, "mismatch");
                 await AiEdgeProblems.WriteAsync(
                     context,

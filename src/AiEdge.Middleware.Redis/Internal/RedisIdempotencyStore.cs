@@ -1,4 +1,4 @@
-using AiEdge.Middleware.Caching.Internal;
+using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Redis.Internal;
@@ -59,9 +59,9 @@ internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotency
                         case 0:
                             return IdempotencyClaim.Claimed;
                         case 1:
-                            return new IdempotencyClaim(IdempotencyClaimStatus.InProgress, reply.Items[1].Bytes, null);
+                            return IdempotencyClaim.InProgress(reply.Items[1].Bytes);
                         case 2 when reply.Items[1].Bytes is { } data && IdempotencyRecord.TryDeserialize(data, out var record):
-                            return new IdempotencyClaim(IdempotencyClaimStatus.Completed, record!.Fingerprint, record);
+                            return IdempotencyClaim.Completed(record);
                     }
                 }
 

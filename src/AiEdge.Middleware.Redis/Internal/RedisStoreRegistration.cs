@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
@@ -21,7 +22,9 @@ internal static class RedisStoreRegistration
 
     public static IIdempotencyStore IdempotencyStore(IServiceProvider services)
     {
-        var local = AiEdgeBuilderCachingExtensions.CreateIdempotencyStore(services);
+        // AddIdempotency() registers the bounded in-memory store; without it no middleware asks for a store.
+        var local = services.GetService<InMemoryIdempotencyStore>()
+            ?? new InMemoryIdempotencyStore(services.GetRequiredService<TimeProvider>(), services.GetRequiredService<IOptions<IdempotencyOptions>>().Value.SizeLimit);
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local

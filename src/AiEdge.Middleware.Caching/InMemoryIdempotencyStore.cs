@@ -1,29 +1,39 @@
+using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
-namespace AiEdge.Middleware.Caching.Internal;
+
+namespace AiEdge.Middleware.Caching;
 
 /// <summary>
-/// The in-process <see cref="IIdempotencyStore"/>, bounded in bytes: one lock (no await inside it), claims and
-/// completed records each in a list ordered by age, completed records evicted oldest first when room is needed.
+/// The default <see cref="IIdempotencyStore"/>: claims and records in this process's memory, bounded in bytes,
+/// measured on a <see cref="TimeProvider"/>. It keeps records as objects (no serialization). <c>AddIdempotency()</c>
+/// registers one bounded by <see cref="IdempotencyOptions.SizeLimit"/>; a shared store (Redis) may use it as its
+/// fallback while its backend is unreachable.
 /// </summary>
 /// <remarks>
-/// <para>A running claim is never evicted: a retry would then find the key absent and run the request a second
-/// time. When the bound is reached and only claims (and no completed record) are left to free, a new key is refused
-/// with <see cref="IdempotencyClaimStatus.Full"/>, and a completed response that does not fit is not kept (the claim
-/// is dropped; a retry runs afresh, as for a response larger than the body limit).</para>
-/// <para>Sizes (<see cref="SlotSize"/>) count the key, the token, the fingerprint, the recorded response
-/// (<see cref="CachedResponse.Size"/>: body, private headers, bookkeeping), the slot and its dictionary entry.</para>
-/// <para>Expiry: the middleware uses one lease and one retention, so each list is also in expiry order and expired
-/// slots are taken from the heads: on every claim (amortized: each slot is removed once), and by a timer every
-/// <see cref="SweepInterval"/> so an idle store shrinks. A slot given a shorter time than older ones leaves when it
-/// is looked up or reaches the head.</para>
+/// <para>Bound: when a new key or a completed response needs room, completed records are evicted oldest first. A
+/// running claim is never evicted (a retry would then find the key absent and run the request a second time): when
+/// only running claims are left, a new key is refused with <see cref="IdempotencyClaimStatus.Full"/>, and a
+/// completed response that does not fit is not kept (<see cref="CompleteAsync"/> answers <see langword="false"/> and
+/// drops the claim; a retry runs afresh, as for a response larger than the body limit). Sizes are estimates of the
+/// memory held: the key, the token, the fingerprint, the recorded response (body, private headers, bookkeeping) and
+/// the store's own bookkeeping per key.</para>
+/// <para>Expiry: an expired claim or record is gone for every method as soon as its time ends. Memory is reclaimed on
+/// claims and by a timer once a minute, so an idle store shrinks.</para>
+/// <para>All methods complete synchronously and ignore their <see cref="CancellationToken"/>. Thread-safe: one lock,
+/// never held across an await.</para>
 /// </remarks>
-internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
+public sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
 {
+    // Internals: claims and completed records each in a list ordered by age. The middleware uses one lease and one
+    // retention, so each list is also in expiry order and expired slots are taken from the heads: on every claim
+    // (amortized: each slot is removed once), and by a timer every SweepInterval. A slot given a shorter time than
+    // older ones leaves when it is looked up or reaches the head. SlotSize counts CachedResponse.Size.
+
     /// <summary>The default bound, in bytes (64 MiB).</summary>
     public const long DefaultSizeLimit = 64L * 1024 * 1024;
 
     /// <summary>How often the timer removes expired slots.</summary>
-    public static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
 
     // The slot object (header, 6 references, 2 longs) and its dictionary entry with bucket, with room for the
     // dictionary's spare capacity (its arrays grow by doubling and never shrink).
@@ -42,11 +52,16 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     private readonly SlotList _records = new();
     private long _size;
 
-    /// <summary>Creates a store holding at most <paramref name="sizeLimit"/> bytes.</summary>
-    /// <param name="time">The clock.</param>
-    /// <param name="sizeLimit">The bound, in bytes.</param>
-    /// <param name="metrics">Receives the store's size and evictions, when given.</param>
-    public InMemoryIdempotencyStore(TimeProvider time, long sizeLimit = DefaultSizeLimit, AiEdgeMetrics? metrics = null)
+    /// <summary>Creates a store holding at most <paramref name="sizeLimit"/> bytes (estimated).</summary>
+    /// <param name="timeProvider">The clock that measures leases and retentions.</param>
+    /// <param name="sizeLimit">The bound, in bytes; at least 1.</param>
+    public InMemoryIdempotencyStore(TimeProvider timeProvider, long sizeLimit = DefaultSizeLimit)
+        : this(timeProvider, sizeLimit, null)
+    {
+    }
+
+    /// <summary>Creates a store reporting its size and evictions to <paramref name="metrics"/>, when given.</summary>
+    internal InMemoryIdempotencyStore(TimeProvider time, long sizeLimit, AiEdgeMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfLessThan(sizeLimit, 1);
@@ -62,7 +77,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     }
 
     /// <summary>Gets the number of keys held (claimed or completed).</summary>
-    public int Count
+    internal int Count
     {
         get
         {
@@ -74,7 +89,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     }
 
     /// <summary>Gets the number of running claims held.</summary>
-    public int ClaimCount
+    internal int ClaimCount
     {
         get
         {
@@ -86,7 +101,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     }
 
     /// <summary>Gets the estimated bytes held.</summary>
-    public long Size
+    internal long Size
     {
         get
         {
@@ -97,11 +112,11 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         }
     }
 
-    /// <summary>Gets the bound, in bytes.</summary>
+    /// <summary>Gets the bound, in bytes (estimated memory held).</summary>
     public long SizeLimit => _limit;
 
     /// <summary>The estimated bytes of a slot: the key, the fingerprint, the token of a claim or the record of a completed key, and fixed overhead.</summary>
-    public static long SlotSize(string key, byte[] fingerprint, string? token, IdempotencyRecord? record)
+    internal static long SlotSize(string key, byte[] fingerprint, string? token, IdempotencyRecord? record)
     {
         var size = SlotOverhead + StringSize(key) + CachedResponse.ArrayOverhead + fingerprint.Length;
         if (token is not null)
@@ -112,17 +127,21 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         if (record is not null)
         {
             size += RecordOverhead + record.Response.Size;
-            if (!ReferenceEquals(record.Fingerprint, fingerprint))
+            if (!ReferenceEquals(record.FingerprintBytes, fingerprint))
             {
-                size += CachedResponse.ArrayOverhead + record.Fingerprint.Length;
+                size += CachedResponse.ArrayOverhead + record.FingerprintBytes.Length;
             }
         }
 
         return size;
     }
 
+    /// <inheritdoc />
     public ValueTask<IdempotencyClaim> TryClaimAsync(string key, byte[] fingerprint, string token, TimeSpan lease, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        ArgumentNullException.ThrowIfNull(token);
         var now = _time.GetUtcNow().UtcTicks;
         var change = default(Change);
         IdempotencyClaim result;
@@ -135,8 +154,12 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         return ValueTask.FromResult(result);
     }
 
+    /// <inheritdoc />
     public ValueTask<bool> CompleteAsync(string key, string token, IdempotencyRecord record, TimeSpan retention, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(token);
+        ArgumentNullException.ThrowIfNull(record);
         var now = _time.GetUtcNow().UtcTicks;
         var change = default(Change);
         bool kept;
@@ -176,8 +199,10 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         return ValueTask.FromResult(kept);
     }
 
+    /// <inheritdoc />
     public ValueTask ReleaseAsync(string key, string token, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var change = default(Change);
         lock (_lock)
         {
@@ -191,8 +216,10 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
     public ValueTask<IdempotencyRecord?> GetAsync(string key, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var now = _time.GetUtcNow().UtcTicks;
         lock (_lock)
         {
@@ -201,7 +228,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     }
 
     /// <summary>Removes every expired slot at the heads of the lists (what the timer does).</summary>
-    public void Sweep()
+    internal void Sweep()
     {
         var now = _time.GetUtcNow().UtcTicks;
         var change = default(Change);
@@ -213,6 +240,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
         Report(change);
     }
 
+    /// <summary>Stops the timer that reclaims expired slots.</summary>
     public void Dispose() => _sweeper.Dispose();
 
     private static long StringSize(string value) => CachedResponse.StringOverhead + (value.Length * 2L);
@@ -236,8 +264,8 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
             if (slot.UntilTicks > now)
             {
                 return slot.Record is { } record
-                    ? new IdempotencyClaim(IdempotencyClaimStatus.Completed, record.Fingerprint, record)
-                    : new IdempotencyClaim(IdempotencyClaimStatus.InProgress, slot.Fingerprint, null);
+                    ? IdempotencyClaim.Completed(record)
+                    : IdempotencyClaim.InProgress(slot.Fingerprint);
             }
 
             Remove_NeedsLock(slot, ref change);
