@@ -10,7 +10,8 @@ public static class HealthEndpointRouteBuilderExtensions
     /// Maps the liveness (<c>AiEdge:Health:LivenessPath</c>, <c>/healthz</c>) and readiness
     /// (<c>AiEdge:Health:ReadinessPath</c>, <c>/readyz</c>) endpoints: ASP.NET Core health-check endpoints
     /// (<c>MapHealthChecks</c>) with AiEdge's JSON body, status codes and cached readiness, routed like any endpoint
-    /// (their <c>http.route</c> is their path) and marked <c>AllowAnonymous</c> and <c>DisableRateLimiting</c>.
+    /// (their <c>http.route</c> is their path) and marked <c>AllowAnonymous</c>, <c>DisableRateLimiting</c> and
+    /// output-cache <c>NoCache</c>.
     /// The AiEdge Health stage runs them before authentication, body limits, rate limiting and caching.
     /// </summary>
     /// <remarks>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OutputCaching;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,8 +17,9 @@ namespace AiEdge.Middleware.Health.Internal;
 /// <summary>
 /// Maps the liveness and readiness probes as routed endpoints on ASP.NET Core's health-check endpoint
 /// (<c>MapHealthChecks</c> and its <see cref="HealthCheckMiddleware"/>), with AiEdge's JSON body, status codes and
-/// readiness cache. Each endpoint carries <see cref="HealthProbeMetadata"/> (the Health stage runs it there),
-/// <c>AllowAnonymous</c> and <c>DisableRateLimiting</c> (for the application's own authorization and rate limiter).
+/// readiness cache. Each endpoint carries <see cref="HealthProbeMetadata"/> (the Health stage runs it there) and,
+/// for the application's own middleware placed between <c>UseRouting()</c> and <c>UseAiEdge()</c>,
+/// <c>AllowAnonymous</c>, <c>DisableRateLimiting</c> and an output-cache <c>NoCache</c> policy.
 /// </summary>
 internal static partial class HealthEndpoints
 {
@@ -50,7 +52,7 @@ internal static partial class HealthEndpoints
         var ready = endpoints.Map(options.ReadinessPath, pipeline);
 
         var both = new ProbeConventionBuilder(live.WithDisplayName(LivenessDisplayName), ready.WithDisplayName(ReadinessDisplayName));
-        both.WithMetadata(HealthProbeMetadata.Instance).AllowAnonymous().DisableRateLimiting();
+        both.WithMetadata(HealthProbeMetadata.Instance).AllowAnonymous().DisableRateLimiting().CacheOutput(static policy => policy.NoCache());
         return both;
     }
 
