@@ -3,15 +3,24 @@ namespace AiEdge.Middleware.Health;
 /// <summary>The liveness and readiness endpoints, bound from the <c>AiEdge:Health</c> configuration section.</summary>
 public sealed class EdgeHealthOptions
 {
+    /// <summary>
+    /// Gets or sets whether <c>UseAiEdge()</c> maps the liveness and readiness endpoints itself. Set it to
+    /// <see langword="false"/> to map them where the application chooses with <c>app.MapAiEdgeHealth()</c> (on a
+    /// route group, with <c>RequireHost</c>, inside <c>UseEndpoints</c>), or to leave the paths to the application's
+    /// own endpoints and serve no AiEdge probe at all.
+    /// </summary>
+    /// <value>Defaults to <see langword="true"/>. Configuration key: <c>AiEdge:Health:MapEndpoints</c>.</value>
+    public bool MapEndpoints { get; set; } = true;
+
     /// <summary>Gets or sets the liveness path: 200 while the process runs, no checks run.</summary>
-    /// <value>Defaults to <c>/healthz</c>; must start with '/'. Configuration key: <c>AiEdge:Health:LivenessPath</c>.</value>
+    /// <value>Defaults to <c>/healthz</c>; a literal path starting with '/'. Configuration key: <c>AiEdge:Health:LivenessPath</c>.</value>
     public string LivenessPath { get; set; } = "/healthz";
 
     /// <summary>
     /// Gets or sets the readiness path: every registered health check (Redis, circuit breakers, the application's)
     /// runs and the answer is JSON with the overall status and one entry per check.
     /// </summary>
-    /// <value>Defaults to <c>/readyz</c>; must start with '/'. Configuration key: <c>AiEdge:Health:ReadinessPath</c>.</value>
+    /// <value>Defaults to <c>/readyz</c>; a literal path starting with '/'. Configuration key: <c>AiEdge:Health:ReadinessPath</c>.</value>
     public string ReadinessPath { get; set; } = "/readyz";
 
     /// <summary>Gets or sets the readiness status code when every check is Healthy.</summary>

@@ -28,9 +28,9 @@ internal sealed class EdgeHealthOptionsValidator : IValidateOptions<EdgeHealthOp
 
     private static void CheckPath(List<string> errors, string key, string? path)
     {
-        if (string.IsNullOrEmpty(path) || path[0] != '/' || path.Contains('?', StringComparison.Ordinal) || path.Contains('#', StringComparison.Ordinal))
+        if (string.IsNullOrEmpty(path) || path[0] != '/' || path.AsSpan().IndexOfAny("?#{}*") >= 0)
         {
-            errors.Add("AiEdge:Health:" + key + " must be a path starting with '/' (no query), e.g. \"/healthz\".");
+            errors.Add("AiEdge:Health:" + key + " must be a literal path starting with '/' (no query, no route parameter), e.g. \"/healthz\".");
         }
     }
 

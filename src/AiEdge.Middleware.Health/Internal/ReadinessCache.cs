@@ -8,7 +8,12 @@ namespace AiEdge.Middleware.Health.Internal;
 /// a run is in progress await it, probes arriving within the duration after it reuse its report. The shared run
 /// is not cancelled by any one probe going away; each probe stops waiting when its own request is aborted.
 /// </summary>
-internal sealed class ReadinessCache
+/// <remarks>
+/// It is the <see cref="HealthCheckService"/> of the readiness endpoint only (ASP.NET Core's
+/// <c>HealthCheckMiddleware</c> runs it there); the application's own <see cref="HealthCheckService"/> is untouched.
+/// The checks that count are chosen here, by <see cref="Predicate"/>, once for every probe.
+/// </remarks>
+internal sealed class ReadinessCache : HealthCheckService
 {
     private readonly object _lock = new();
     private readonly HealthCheckService _health;
@@ -42,6 +47,13 @@ internal sealed class ReadinessCache
             };
         }
     }
+
+    /// <summary>Gets the checks that count for readiness: every check, or those carrying a readiness tag.</summary>
+    public Func<HealthCheckRegistration, bool>? Predicate => _predicate;
+
+    /// <summary>Answers with the shared report; <paramref name="predicate"/> is ignored (see <see cref="Predicate"/>).</summary>
+    public override Task<HealthReport> CheckHealthAsync(Func<HealthCheckRegistration, bool>? predicate, CancellationToken cancellationToken = default)
+        => GetAsync().WaitAsync(cancellationToken);
 
     public Task<HealthReport> GetAsync()
     {

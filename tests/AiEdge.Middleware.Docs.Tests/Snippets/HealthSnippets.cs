@@ -18,6 +18,17 @@ public static class HealthSnippets
         return app;
     }
 
+    public static WebApplication OnAManagementPort(WebApplicationBuilder builder)
+    {
+        #region health-2
+        builder.Services.AddAiEdge(edge => edge.AddHealth(static health => health.MapEndpoints = false));
+        var app = builder.Build();
+        app.UseAiEdge();
+        app.MapAiEdgeHealth().RequireHost("*:8081");   // the probes answer on the management port only
+        #endregion
+        return app;
+    }
+
     /// <summary>Healthy once the model is loaded.</summary>
     public sealed class ModelLoadedCheck : IHealthCheck
     {
