@@ -3,13 +3,15 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AiEdge.Middleware.RateLimiting.Internal;
+namespace AiEdge.Middleware.RateLimiting;
 
 /// <summary>
 /// Whose bucket a request is charged to: a client address (kept as 128 bits, IPv4 mapped into IPv6, so an IP
 /// partition needs no string) or an identifier (API key name, caller id, claim value, user function result).
+/// With a <see cref="RateLimitRule"/> it names one bucket; <see cref="ToString"/> is its stable text form for stores
+/// that key state by text.
 /// </summary>
-internal readonly struct PartitionKey : IEquatable<PartitionKey>
+public readonly struct PartitionKey : IEquatable<PartitionKey>
 {
     private const ulong V4MappedPrefix = 0x0000_FFFFUL;
 
@@ -71,6 +73,12 @@ internal readonly struct PartitionKey : IEquatable<PartitionKey>
     /// <inheritdoc />
     public bool Equals(PartitionKey other)
         => Address == other.Address && string.Equals(Text, other.Text, StringComparison.Ordinal);
+
+    /// <summary>Compares two partitions for equality.</summary>
+    public static bool operator ==(PartitionKey left, PartitionKey right) => left.Equals(right);
+
+    /// <summary>Compares two partitions for inequality.</summary>
+    public static bool operator !=(PartitionKey left, PartitionKey right) => !left.Equals(right);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PartitionKey other && Equals(other);

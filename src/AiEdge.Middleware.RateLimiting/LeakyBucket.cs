@@ -1,44 +1,9 @@
-namespace AiEdge.Middleware.RateLimiting.Internal;
-
-/// <summary>The state of one bucket: NGINX's <c>excess</c> and <c>last</c>.</summary>
-internal struct BucketState
-{
-    /// <summary>The excess in milli-units at <see cref="LastMs"/>.</summary>
-    public long ExcessMilli;
-
-    /// <summary>The store clock (ms) when the excess was last recorded.</summary>
-    public long LastMs;
-
-    /// <summary>Whether the bucket exists; a missing bucket behaves as one idle forever.</summary>
-    public bool Exists;
-}
-
-/// <summary>The outcome of one rule of an admission decision.</summary>
-internal struct RateLimitItemResult
-{
-    /// <summary>Whether this rule admits the request.</summary>
-    public bool Admitted;
-
-    /// <summary>For an admitted request in delay mode, how long it must wait (ms); otherwise 0.</summary>
-    public long DelayMs;
-
-    /// <summary>For a rejected request, the ms until the same request would be admitted (&gt; 0); otherwise 0.</summary>
-    public long RetryAfterMs;
-
-    /// <summary>The units (requests or tokens) the partition could still spend at once after this decision.</summary>
-    public long Remaining;
-
-    /// <summary>
-    /// The ms until the partition can spend more than <see cref="Remaining"/> at once: until the next unit drains
-    /// (for a rejection, <see cref="RetryAfterMs"/> of a request rule); when nothing is left to drain, the time one
-    /// unit takes. This is the RateLimit field's <c>t</c> (its effective window).
-    /// </summary>
-    public long NextMs;
-}
+namespace AiEdge.Middleware.RateLimiting;
 
 /// <summary>
 /// The admission arithmetic shared by every store: NGINX's <c>limit_req</c> in milli-units and milliseconds.
-/// Pure functions over <see cref="BucketState"/>; a store only adds storage, atomicity and expiry around them.
+/// Pure functions over <see cref="BucketState"/>; a store only adds storage, atomicity and expiry around them, and a
+/// store that cannot call them (a script running inside a database) reproduces them bit for bit.
 /// </summary>
 /// <remarks>
 /// <para>Requests (per rule, elapsed <c>ms = max(now - last, 0)</c>, drain <c>d = floor(num * ms / den)</c>):
@@ -51,7 +16,7 @@ internal struct RateLimitItemResult
 /// <para>Tokens, for a cost <c>c</c> (milli-tokens): <c>excess' = max(excess - d, 0) + c</c>; rejected when
 /// <c>excess' &gt; capacity</c>; reconciliation adds a signed delta and clamps at 0.</para>
 /// </remarks>
-internal static class LeakyBucket
+public static class LeakyBucket
 {
     /// <summary>One request, in milli-requests.</summary>
     public const long OneRequest = 1000;
