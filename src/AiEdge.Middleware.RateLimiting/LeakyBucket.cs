@@ -22,6 +22,8 @@ public static class LeakyBucket
     public const long OneRequest = 1000;
 
     /// <summary>The milli-units drained from a bucket of <paramref name="rule"/> over <paramref name="elapsedMs"/>.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="elapsedMs">The elapsed time; 0 or less drains nothing.</param>
     public static Int128 Drained(RateLimitRule rule, long elapsedMs)
         => elapsedMs <= 0 ? Int128.Zero : (Int128)rule.RateNumerator * elapsedMs / rule.RateDenominator;
 
@@ -78,10 +80,15 @@ public static class LeakyBucket
     }
 
     /// <summary>The ms until a bucket left at <paramref name="excessMilli"/> (at most the capacity) can spend one more unit at once.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="excessMilli">The excess the bucket holds.</param>
     public static long NextUnitMs(RateLimitRule rule, long excessMilli)
         => CeilingMs(rule, OneRequest - (rule.CapacityMilli - excessMilli) % OneRequest);
 
     /// <summary>Records an admitted decision: the new excess, and <c>last = now</c> when time moved (NGINX's <c>if (ms)</c>).</summary>
+    /// <param name="state">The bucket's state, updated in place.</param>
+    /// <param name="excessMilli">The excess <see cref="Evaluate"/> returned.</param>
+    /// <param name="nowMs">The decision time.</param>
     public static void Commit(ref BucketState state, long excessMilli, long nowMs)
     {
         if (!state.Exists || nowMs > state.LastMs)
@@ -97,6 +104,10 @@ public static class LeakyBucket
     /// Applies a token reconciliation of <paramref name="deltaMilli"/> (negative gives tokens back): drains to now,
     /// adds the delta, clamps at 0. Returns the tokens the partition could spend at once afterwards.
     /// </summary>
+    /// <param name="rule">A token rule.</param>
+    /// <param name="state">The bucket's state, updated in place (a missing bucket is created).</param>
+    /// <param name="deltaMilli">The correction in milli-tokens.</param>
+    /// <param name="nowMs">The reconciliation time.</param>
     public static long Reconcile(RateLimitRule rule, ref BucketState state, long deltaMilli, long nowMs)
     {
         var elapsed = state.Exists ? Math.Max(nowMs - state.LastMs, 0) : 0;
@@ -110,6 +121,9 @@ public static class LeakyBucket
     /// Gets whether forgetting the bucket changes no future decision: it has drained so far that a missing bucket
     /// decides the same (requests: drained at least excess + 1000; tokens: drained to 0).
     /// </summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="state">The bucket's state.</param>
+    /// <param name="nowMs">The time asked about.</param>
     public static bool IsIdle(RateLimitRule rule, in BucketState state, long nowMs)
     {
         if (!state.Exists)
@@ -122,6 +136,8 @@ public static class LeakyBucket
     }
 
     /// <summary>The store clock (ms) from which <see cref="IsIdle"/> holds (<see cref="long.MinValue"/> for a missing bucket).</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="state">The bucket's state.</param>
     public static long IdleAtMs(RateLimitRule rule, in BucketState state)
     {
         if (!state.Exists)
@@ -135,6 +151,8 @@ public static class LeakyBucket
     }
 
     /// <summary>The smallest elapsed ms after which the bucket has drained at least <paramref name="milli"/>.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="milli">The milli-units to drain; 0 or less takes 0 ms.</param>
     public static long CeilingMs(RateLimitRule rule, Int128 milli)
     {
         if (milli <= 0)

@@ -34,6 +34,7 @@ public readonly struct PartitionKey : IEquatable<PartitionKey>
     public static PartitionKey UnknownAddress => default;
 
     /// <summary>An identifier partition.</summary>
+    /// <param name="text">The identifier (compared ordinally).</param>
     public static PartitionKey FromText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -41,6 +42,8 @@ public readonly struct PartitionKey : IEquatable<PartitionKey>
     }
 
     /// <summary>An address partition; IPv6 addresses are truncated to <paramref name="ipv6PrefixLength"/> bits.</summary>
+    /// <param name="address">The client address; <see langword="null"/> gives <see cref="UnknownAddress"/>.</param>
+    /// <param name="ipv6PrefixLength">The IPv6 bits kept (IPv4 and IPv4-mapped addresses are kept whole).</param>
     public static PartitionKey FromAddress(IPAddress? address, int ipv6PrefixLength = 128)
     {
         if (address is null)
