@@ -24,9 +24,32 @@ public static class AiEdgeBuilderRateLimitingExtensions
         edge.AddValidatedOptions<RateLimitingOptions, RateLimitingOptionsValidator>("AiEdge:RateLimiting", configure);
 
         edge.Services.TryAddSingleton(TimeProvider.System);
-        edge.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
+        edge.Services.TryAddSingleton(static sp => new InMemoryRateLimitStore(
+            sp.GetRequiredService<IOptions<RateLimitingOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<AiEdgeMetrics>()));
+        edge.Services.TryAddSingleton<IRateLimitStore>(static sp => sp.GetRequiredService<InMemoryRateLimitStore>());
         edge.Services.TryAddSingleton<TierRegistry>();
         edge.AddStage<RateLimitingMiddleware>(AiEdgeStage.RateLimiting);
+        return edge;
+    }
+
+    /// <summary>
+    /// Keeps rate-limit state in <typeparamref name="TStore"/> instead of <see cref="InMemoryRateLimitStore"/>: one
+    /// singleton, created by DI, that every tier decides through. The store must honour the
+    /// <see cref="IRateLimitStore"/> contract (check it with <c>RateLimitStoreConformance</c> from
+    /// <c>AiEdge.Middleware.Conformance</c>). Replaces any store registered before; call it before or after
+    /// <see cref="AddRateLimiting"/>. Equivalent to <c>services.AddSingleton&lt;IRateLimitStore, TStore&gt;()</c>
+    /// after <c>AddRateLimiting</c>.
+    /// </summary>
+    /// <typeparam name="TStore">The store.</typeparam>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddRateLimitStore<TStore>(this IAiEdgeBuilder edge)
+        where TStore : class, IRateLimitStore
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        edge.Services.Replace(ServiceDescriptor.Singleton<IRateLimitStore, TStore>());
         return edge;
     }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
-using AiEdge.Middleware.RateLimiting.Internal;
+using AiEdge.Middleware.RateLimiting;
 using AiEdge.Middleware.Redis.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.DependencyInjection;

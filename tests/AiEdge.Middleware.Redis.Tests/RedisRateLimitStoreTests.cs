@@ -1,5 +1,4 @@
 using AiEdge.Middleware.RateLimiting;
-using AiEdge.Middleware.RateLimiting.Internal;
 using AiEdge.Middleware.Redis.Internal;
 using AiEdge.Middleware.Testing;
 using FsCheck;

@@ -122,7 +122,7 @@ internal sealed partial class RateLimitingMiddleware
             {
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    ref var item = ref batch.Items[i];
+                    var item = batch.Items[i];
                     if (item.Rule.Unit == RateLimitUnit.Tokens && item.CostMilli > 0)
                     {
                         await _store.ReconcileAsync(item.Rule, item.Partition, -item.CostMilli, batch.NowMs, CancellationToken.None);
@@ -150,7 +150,7 @@ internal sealed partial class RateLimitingMiddleware
 
             if (rules.Tokens is not null && tier.Budget is not null)
             {
-                ref var item = ref batch.Items[index++];
+                ref readonly var item = ref batch.Items[index++];
                 charges ??= [];
                 charges.Add(new TokenCharge(tier, item.Rule, item.Partition, item.CostMilli / LeakyBucket.OneRequest, estimate?.PromptTokens(tier.Budget) ?? 0));
             }

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
-using AiEdge.Middleware.RateLimiting.Internal;
+using AiEdge.Middleware.RateLimiting;
 
 namespace AiEdge.Middleware.Redis.Internal;
 

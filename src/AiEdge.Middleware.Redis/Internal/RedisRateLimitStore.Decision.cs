@@ -4,7 +4,7 @@ using System.Buffers.Text;
 using System.Net;
 using System.Text;
 using System.Threading.Tasks.Sources;
-using AiEdge.Middleware.RateLimiting.Internal;
+using AiEdge.Middleware.RateLimiting;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -62,7 +62,7 @@ internal sealed partial class RedisRateLimitStore
             ItemCount = count;
             for (var i = 0; i < count; i++)
             {
-                ref var item = ref batch.Items[i];
+                ref readonly var item = ref batch.Items[i];
                 var start = _keys.WrittenCount;
                 WriteKey(item.Rule.StoreKey, item.Partition);
                 _keyEnds[i] = _keys.WrittenCount;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
-using AiEdge.Middleware.RateLimiting.Internal;
+using AiEdge.Middleware.RateLimiting;
 
 namespace AiEdge.Middleware.Redis.Internal;
 

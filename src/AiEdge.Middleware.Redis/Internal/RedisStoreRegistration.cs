@@ -2,7 +2,6 @@ using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
-using AiEdge.Middleware.RateLimiting.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +12,9 @@ internal static class RedisStoreRegistration
 {
     public static IRateLimitStore RateLimitStore(IServiceProvider services)
     {
-        var local = new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>(), services.GetService<AiEdgeMetrics>());
+        // The fallback is the store AddRateLimiting registers (so its bucket count is reported), or a plain one.
+        var local = services.GetService<InMemoryRateLimitStore>()
+            ?? new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>());
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local

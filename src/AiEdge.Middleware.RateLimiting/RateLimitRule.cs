@@ -1,19 +1,10 @@
-namespace AiEdge.Middleware.RateLimiting.Internal;
-
-/// <summary>What a rule counts.</summary>
-internal enum RateLimitUnit
-{
-    /// <summary>Requests, decided exactly as NGINX's <c>limit_req</c> (cost 1, the first request of an idle partition is free).</summary>
-    Requests = 0,
-
-    /// <summary>LLM tokens: a token bucket of <see cref="RateLimitRule.CapacityMilli"/> that a request reserves an estimate from.</summary>
-    Tokens = 1,
-}
+namespace AiEdge.Middleware.RateLimiting;
 
 /// <summary>
-/// One leaky bucket, immutable and built once at startup from a tier (and, for a plan, the plan's overrides).
-/// All amounts are in thousandths of a unit ("milli-requests", "milli-tokens") and time in milliseconds, as
-/// NGINX's <c>limit_req</c> keeps them.
+/// One family of leaky buckets (one bucket per partition), as a store sees it: immutable, built once at startup from
+/// a tier (and, for a plan, the plan's overrides) and shared by every request, so a store may compare rules by
+/// reference. All amounts are in thousandths of a unit ("milli-requests", "milli-tokens") and time in milliseconds,
+/// as NGINX's <c>limit_req</c> keeps them. Stores only read it; tests (and the conformance kit) build their own.
 /// </summary>
 /// <remarks>
 /// The bucket drains <c>floor(<see cref="RateNumerator"/> * elapsedMs / <see cref="RateDenominator"/>)</c>
@@ -21,8 +12,19 @@ internal enum RateLimitUnit
 /// <c>rate = N * 1000 / scale</c> (integer division, scale 1 or 60) and the denominator is 1000, so decisions
 /// match NGINX bit for bit; longer periods (<c>r/h</c>, <c>r/d</c>) and token budgets keep the exact fraction.
 /// </remarks>
-internal sealed class RateLimitRule
+public sealed class RateLimitRule
 {
+    /// <summary>Creates a rule.</summary>
+    /// <param name="tierName">The tier's name (the policy name in the RateLimit fields).</param>
+    /// <param name="planName">The plan's name, or <see langword="null"/> for the tier's own limits.</param>
+    /// <param name="unit">What the rule counts.</param>
+    /// <param name="rateNumerator">Milli-units drained per <paramref name="rateDenominator"/> ms (positive).</param>
+    /// <param name="rateDenominator">The denominator of the drain rate (positive).</param>
+    /// <param name="capacityMilli">The largest excess an admitted request may leave (0 or more).</param>
+    /// <param name="delayMilli">The excess above which an admitted request is delayed; <see cref="long.MaxValue"/> for <c>nodelay</c>.</param>
+    /// <param name="lockOrder">The rule's place in the global order stores lock buckets in.</param>
+    /// <param name="quota">The quota advertised in <c>RateLimit-Policy</c>.</param>
+    /// <param name="windowSeconds">The window advertised in <c>RateLimit-Policy</c>, in seconds.</param>
     public RateLimitRule(
         string tierName,
         string? planName,
@@ -38,6 +40,7 @@ internal sealed class RateLimitRule
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rateNumerator, 0);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(rateDenominator, 0);
         ArgumentOutOfRangeException.ThrowIfNegative(capacityMilli);
+        ArgumentException.ThrowIfNullOrEmpty(tierName);
         TierName = tierName;
         PlanName = planName;
         Unit = unit;
@@ -80,7 +83,11 @@ internal sealed class RateLimitRule
     /// </summary>
     public long DelayMilli { get; }
 
-    /// <summary>Gets the global order in which a store locks buckets of several rules for one atomic decision.</summary>
+    /// <summary>
+    /// Gets the global order in which a store locks buckets of several rules for one atomic decision: ascending, so
+    /// two batches sharing buckets never wait for each other. Rules that can meet in one batch have distinct orders
+    /// (the plans of one tier share theirs: a request is charged under one plan only).
+    /// </summary>
     public int LockOrder { get; }
 
     /// <summary>Gets the quota advertised in <c>RateLimit-Policy</c> (<c>q</c>).</summary>

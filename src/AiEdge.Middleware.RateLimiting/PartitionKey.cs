@@ -3,13 +3,15 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AiEdge.Middleware.RateLimiting.Internal;
+namespace AiEdge.Middleware.RateLimiting;
 
 /// <summary>
 /// Whose bucket a request is charged to: a client address (kept as 128 bits, IPv4 mapped into IPv6, so an IP
 /// partition needs no string) or an identifier (API key name, caller id, claim value, user function result).
+/// With a <see cref="RateLimitRule"/> it names one bucket; <see cref="ToString"/> is its stable text form for stores
+/// that key state by text.
 /// </summary>
-internal readonly struct PartitionKey : IEquatable<PartitionKey>
+public readonly struct PartitionKey : IEquatable<PartitionKey>
 {
     private const ulong V4MappedPrefix = 0x0000_FFFFUL;
 
@@ -32,6 +34,7 @@ internal readonly struct PartitionKey : IEquatable<PartitionKey>
     public static PartitionKey UnknownAddress => default;
 
     /// <summary>An identifier partition.</summary>
+    /// <param name="text">The identifier (compared ordinally).</param>
     public static PartitionKey FromText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -39,6 +42,8 @@ internal readonly struct PartitionKey : IEquatable<PartitionKey>
     }
 
     /// <summary>An address partition; IPv6 addresses are truncated to <paramref name="ipv6PrefixLength"/> bits.</summary>
+    /// <param name="address">The client address; <see langword="null"/> gives <see cref="UnknownAddress"/>.</param>
+    /// <param name="ipv6PrefixLength">The IPv6 bits kept (IPv4 and IPv4-mapped addresses are kept whole).</param>
     public static PartitionKey FromAddress(IPAddress? address, int ipv6PrefixLength = 128)
     {
         if (address is null)
@@ -71,6 +76,12 @@ internal readonly struct PartitionKey : IEquatable<PartitionKey>
     /// <inheritdoc />
     public bool Equals(PartitionKey other)
         => Address == other.Address && string.Equals(Text, other.Text, StringComparison.Ordinal);
+
+    /// <summary>Compares two partitions for equality.</summary>
+    public static bool operator ==(PartitionKey left, PartitionKey right) => left.Equals(right);
+
+    /// <summary>Compares two partitions for inequality.</summary>
+    public static bool operator !=(PartitionKey left, PartitionKey right) => !left.Equals(right);
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => obj is PartitionKey other && Equals(other);

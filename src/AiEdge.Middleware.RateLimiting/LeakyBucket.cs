@@ -1,44 +1,9 @@
-namespace AiEdge.Middleware.RateLimiting.Internal;
-
-/// <summary>The state of one bucket: NGINX's <c>excess</c> and <c>last</c>.</summary>
-internal struct BucketState
-{
-    /// <summary>The excess in milli-units at <see cref="LastMs"/>.</summary>
-    public long ExcessMilli;
-
-    /// <summary>The store clock (ms) when the excess was last recorded.</summary>
-    public long LastMs;
-
-    /// <summary>Whether the bucket exists; a missing bucket behaves as one idle forever.</summary>
-    public bool Exists;
-}
-
-/// <summary>The outcome of one rule of an admission decision.</summary>
-internal struct RateLimitItemResult
-{
-    /// <summary>Whether this rule admits the request.</summary>
-    public bool Admitted;
-
-    /// <summary>For an admitted request in delay mode, how long it must wait (ms); otherwise 0.</summary>
-    public long DelayMs;
-
-    /// <summary>For a rejected request, the ms until the same request would be admitted (&gt; 0); otherwise 0.</summary>
-    public long RetryAfterMs;
-
-    /// <summary>The units (requests or tokens) the partition could still spend at once after this decision.</summary>
-    public long Remaining;
-
-    /// <summary>
-    /// The ms until the partition can spend more than <see cref="Remaining"/> at once: until the next unit drains
-    /// (for a rejection, <see cref="RetryAfterMs"/> of a request rule); when nothing is left to drain, the time one
-    /// unit takes. This is the RateLimit field's <c>t</c> (its effective window).
-    /// </summary>
-    public long NextMs;
-}
+namespace AiEdge.Middleware.RateLimiting;
 
 /// <summary>
 /// The admission arithmetic shared by every store: NGINX's <c>limit_req</c> in milli-units and milliseconds.
-/// Pure functions over <see cref="BucketState"/>; a store only adds storage, atomicity and expiry around them.
+/// Pure functions over <see cref="BucketState"/>; a store only adds storage, atomicity and expiry around them, and a
+/// store that cannot call them (a script running inside a database) reproduces them bit for bit.
 /// </summary>
 /// <remarks>
 /// <para>Requests (per rule, elapsed <c>ms = max(now - last, 0)</c>, drain <c>d = floor(num * ms / den)</c>):
@@ -51,12 +16,14 @@ internal struct RateLimitItemResult
 /// <para>Tokens, for a cost <c>c</c> (milli-tokens): <c>excess' = max(excess - d, 0) + c</c>; rejected when
 /// <c>excess' &gt; capacity</c>; reconciliation adds a signed delta and clamps at 0.</para>
 /// </remarks>
-internal static class LeakyBucket
+public static class LeakyBucket
 {
     /// <summary>One request, in milli-requests.</summary>
     public const long OneRequest = 1000;
 
     /// <summary>The milli-units drained from a bucket of <paramref name="rule"/> over <paramref name="elapsedMs"/>.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="elapsedMs">The elapsed time; 0 or less drains nothing.</param>
     public static Int128 Drained(RateLimitRule rule, long elapsedMs)
         => elapsedMs <= 0 ? Int128.Zero : (Int128)rule.RateNumerator * elapsedMs / rule.RateDenominator;
 
@@ -113,10 +80,15 @@ internal static class LeakyBucket
     }
 
     /// <summary>The ms until a bucket left at <paramref name="excessMilli"/> (at most the capacity) can spend one more unit at once.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="excessMilli">The excess the bucket holds.</param>
     public static long NextUnitMs(RateLimitRule rule, long excessMilli)
         => CeilingMs(rule, OneRequest - (rule.CapacityMilli - excessMilli) % OneRequest);
 
     /// <summary>Records an admitted decision: the new excess, and <c>last = now</c> when time moved (NGINX's <c>if (ms)</c>).</summary>
+    /// <param name="state">The bucket's state, updated in place.</param>
+    /// <param name="excessMilli">The excess <see cref="Evaluate"/> returned.</param>
+    /// <param name="nowMs">The decision time.</param>
     public static void Commit(ref BucketState state, long excessMilli, long nowMs)
     {
         if (!state.Exists || nowMs > state.LastMs)
@@ -132,6 +104,10 @@ internal static class LeakyBucket
     /// Applies a token reconciliation of <paramref name="deltaMilli"/> (negative gives tokens back): drains to now,
     /// adds the delta, clamps at 0. Returns the tokens the partition could spend at once afterwards.
     /// </summary>
+    /// <param name="rule">A token rule.</param>
+    /// <param name="state">The bucket's state, updated in place (a missing bucket is created).</param>
+    /// <param name="deltaMilli">The correction in milli-tokens.</param>
+    /// <param name="nowMs">The reconciliation time.</param>
     public static long Reconcile(RateLimitRule rule, ref BucketState state, long deltaMilli, long nowMs)
     {
         var elapsed = state.Exists ? Math.Max(nowMs - state.LastMs, 0) : 0;
@@ -145,6 +121,9 @@ internal static class LeakyBucket
     /// Gets whether forgetting the bucket changes no future decision: it has drained so far that a missing bucket
     /// decides the same (requests: drained at least excess + 1000; tokens: drained to 0).
     /// </summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="state">The bucket's state.</param>
+    /// <param name="nowMs">The time asked about.</param>
     public static bool IsIdle(RateLimitRule rule, in BucketState state, long nowMs)
     {
         if (!state.Exists)
@@ -157,6 +136,8 @@ internal static class LeakyBucket
     }
 
     /// <summary>The store clock (ms) from which <see cref="IsIdle"/> holds (<see cref="long.MinValue"/> for a missing bucket).</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="state">The bucket's state.</param>
     public static long IdleAtMs(RateLimitRule rule, in BucketState state)
     {
         if (!state.Exists)
@@ -170,6 +151,8 @@ internal static class LeakyBucket
     }
 
     /// <summary>The smallest elapsed ms after which the bucket has drained at least <paramref name="milli"/>.</summary>
+    /// <param name="rule">The rule.</param>
+    /// <param name="milli">The milli-units to drain; 0 or less takes 0 ms.</param>
     public static long CeilingMs(RateLimitRule rule, Int128 milli)
     {
         if (milli <= 0)

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using AiEdge.Middleware.Internal;
+using AiEdge.Middleware.RateLimiting.Internal;
 using Microsoft.Extensions.Options;
 
-namespace AiEdge.Middleware.RateLimiting.Internal;
+namespace AiEdge.Middleware.RateLimiting;
 
 /// <summary>
-/// The default store: one lock per bucket, ordered locking for several rules, bounded and expiring state.
+/// The default <see cref="IRateLimitStore"/>, registered by <c>AddRateLimiting</c>: this process's buckets in memory,
+/// deciding on <see cref="RateLimitBatch.NowMs"/>. One lock per bucket, ordered locking for several rules, bounded and expiring state.
 /// Buckets are forgotten only when idle (<see cref="LeakyBucket.IsIdle"/>: forgetting them changes no decision), by
 /// a periodic scan and, when <see cref="RateLimitingOptions.MaxPartitions"/> buckets exist and a new partition
 /// arrives, by a bounded step of an incremental sweep. When no bucket is idle the new partition's request is refused
@@ -13,12 +15,16 @@ namespace AiEdge.Middleware.RateLimiting.Internal;
 /// is never forgotten, so spraying new partitions can neither grow memory nor reset anyone's quota.
 /// </summary>
 /// <remarks>
-/// The sweep keeps its place in the table between steps and examines at most <see cref="SweepStep"/> buckets per
+/// <para>A one-rule decision on a bucket that exists allocates nothing; every decision completes synchronously (the <see cref="ValueTask"/>
+/// is already completed); the cancellation token is not observed, as nothing waits. A store of another process's
+/// state can keep one of these as its fallback (the Redis store does, when Redis is unreachable): resolve it from DI
+/// (<c>AddRateLimiting</c> registers it as itself too) or create one.</para>
+/// <para>The sweep keeps its place in the table between steps and examines at most <see cref="SweepStep"/> buckets per
 /// step. A full pass that frees nothing records the earliest moment any bucket it saw turns idle; until then a new
 /// partition is refused at once, without scanning. That moment only moves earlier when a bucket can turn idle sooner:
-/// a new bucket, a refused batch that left a new bucket empty, or tokens given back; each lowers it.
+/// a new bucket, a refused batch that left a new bucket empty, or tokens given back; each lowers it.</para>
 /// </remarks>
-internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
+public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
 {
     /// <summary>The most buckets one step of the sweep examines for a new partition while the table is full.</summary>
     internal const int SweepStep = 64;
@@ -40,7 +46,19 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     private long _noIdleBeforeMs;
     private long _tableFullRefusals;
 
-    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, AiEdgeMetrics? metrics = null)
+    /// <summary>
+    /// Creates a store bounded by <see cref="RateLimitingOptions.MaxPartitions"/> that scans for idle buckets every
+    /// <see cref="RateLimitingOptions.ExpirationScanInterval"/> (never when zero) on <paramref name="time"/>'s timers.
+    /// </summary>
+    /// <param name="options">The rate-limiting options (only the two above are read, once).</param>
+    /// <param name="time">The clock of the periodic scan; decisions use <see cref="RateLimitBatch.NowMs"/>.</param>
+    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time)
+        : this(options, time, null)
+    {
+    }
+
+    /// <summary>Creates a store that reports its bucket count to <paramref name="metrics"/>.</summary>
+    internal InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, AiEdgeMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
@@ -54,7 +72,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         }
     }
 
-    /// <summary>Gets the number of buckets held.</summary>
+    /// <summary>Gets the number of buckets held (at most <see cref="RateLimitingOptions.MaxPartitions"/>, save reconciliations of forgotten buckets).</summary>
     public int Count => Volatile.Read(ref _count);
 
     private long CountForMetrics() => Volatile.Read(ref _count);
@@ -65,15 +83,17 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     /// <summary>Gets the number of buckets the incremental sweep has examined for new partitions (for tests of its cost).</summary>
     internal long SweepExamined { get; private set; }
 
-    /// <summary>The monotonic clock decisions are taken on.</summary>
-    public long NowMs() => RateLimitClock.NowMs(_time);
+    /// <summary>The monotonic clock of the periodic scan.</summary>
+    private long NowMs() => RateLimitClock.NowMs(_time);
 
+    /// <inheritdoc />
     public ValueTask AcquireAsync(RateLimitBatch batch, CancellationToken cancellationToken)
     {
         Acquire(batch);
         return ValueTask.CompletedTask;
     }
 
+    /// <inheritdoc />
     public ValueTask<long> ReconcileAsync(RateLimitRule rule, PartitionKey partition, long deltaMilli, long nowMs, CancellationToken cancellationToken)
     {
         while (true)
@@ -105,9 +125,11 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         }
     }
 
-    /// <summary>Decides on a batch synchronously (the in-memory path allocates nothing once buckets exist).</summary>
+    /// <summary>Decides on a batch synchronously, as <see cref="AcquireAsync"/> does (allocates nothing once buckets exist).</summary>
+    /// <param name="batch">The items and the decision time.</param>
     public void Acquire(RateLimitBatch batch)
     {
+        ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 1)
         {
             AcquireOne(batch);
@@ -119,7 +141,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
 
     private void AcquireOne(RateLimitBatch batch)
     {
-        ref var item = ref batch.Items[0];
+        ref readonly var item = ref batch.Items[0];
         while (true)
         {
             var bucket = GetOrAdd(item.Rule, item.Partition, batch.NowMs);
@@ -159,7 +181,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
             // Items are in lock order, so every thread takes bucket locks in the same order.
             for (var i = 0; i < count; i++)
             {
-                ref var item = ref batch.Items[i];
+                ref readonly var item = ref batch.Items[i];
                 while (true)
                 {
                     var bucket = GetOrAdd(item.Rule, item.Partition, batch.NowMs);
@@ -186,7 +208,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
             var admitted = true;
             for (var i = 0; i < count; i++)
             {
-                ref var item = ref batch.Items[i];
+                ref readonly var item = ref batch.Items[i];
                 excess[i] = LeakyBucket.Evaluate(item.Rule, buckets[i].State, item.CostMilli, batch.NowMs, out batch.Results[i]);
                 admitted &= batch.Results[i].Admitted;
             }
@@ -310,7 +332,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
                 {
                     _cursor.Dispose();
                     _cursor = null;
-                    if (_passScanned >= Volatile.Read(ref _count))
+                    if (_passScanned >= Volatile.Read(ref _count) && _passEarliestIdleMs > nowMs)
                     {
                         // A whole pass found nothing idle: refuse at once until the earliest bucket it saw turns idle.
                         Volatile.Write(ref _noIdleBeforeMs, Math.Max(_passEarliestIdleMs, nowMs + 1));
@@ -319,6 +341,8 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
                         return freed;
                     }
 
+                    // A pass that saw too few buckets, or saw one that is idle by now (the pass began at an earlier
+                    // call), proves nothing: scan again.
                     _passScanned = 0;
                     _passEarliestIdleMs = long.MaxValue;
                     continue;
@@ -442,6 +466,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
         }
     }
 
+    /// <summary>Stops the periodic scan.</summary>
     public void Dispose()
     {
         _scanTimer?.Dispose();
