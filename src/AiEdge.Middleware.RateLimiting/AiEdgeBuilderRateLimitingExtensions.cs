@@ -24,6 +24,7 @@ public static class AiEdgeBuilderRateLimitingExtensions
         edge.AddValidatedOptions<RateLimitingOptions, RateLimitingOptionsValidator>("AiEdge:RateLimiting", configure);
 
         edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<RateLimitingMetrics>();
         edge.Services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
         edge.Services.TryAddSingleton<TierRegistry>();
         edge.AddStage<RateLimitingMiddleware>(AiEdgeStage.RateLimiting);

@@ -35,7 +35,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics? _metrics;
+    private readonly CachingMetrics? _metrics;
     private readonly long _limit;
     private readonly ITimer _sweeper;
     private readonly SlotList _claims = new();
@@ -46,7 +46,7 @@ internal sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     /// <param name="time">The clock.</param>
     /// <param name="sizeLimit">The bound, in bytes.</param>
     /// <param name="metrics">Receives the store's size and evictions, when given.</param>
-    public InMemoryIdempotencyStore(TimeProvider time, long sizeLimit = DefaultSizeLimit, AiEdgeMetrics? metrics = null)
+    public InMemoryIdempotencyStore(TimeProvider time, long sizeLimit = DefaultSizeLimit, CachingMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfLessThan(sizeLimit, 1);

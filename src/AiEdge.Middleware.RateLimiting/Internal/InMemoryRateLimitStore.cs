@@ -40,7 +40,7 @@ internal sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     private long _noIdleBeforeMs;
     private long _tableFullRefusals;
 
-    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, AiEdgeMetrics? metrics = null)
+    public InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, RateLimitingMetrics? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);

@@ -12,11 +12,11 @@ internal static class RedisStoreRegistration
 {
     public static IRateLimitStore RateLimitStore(IServiceProvider services)
     {
-        var local = new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>(), services.GetService<AiEdgeMetrics>());
+        var local = new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>(), services.GetService<RateLimitingMetrics>());
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
-            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 
     public static IIdempotencyStore IdempotencyStore(IServiceProvider services)
@@ -25,7 +25,7 @@ internal static class RedisStoreRegistration
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
-            : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+            : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 
     public static ICacheLock CacheLock(IServiceProvider services)
@@ -34,6 +34,6 @@ internal static class RedisStoreRegistration
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
-            : new RedisCacheLock(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+            : new RedisCacheLock(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 }
