@@ -39,6 +39,7 @@ public static class AiEdgeBuilderAuthenticationExtensions
                 .ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeAuthenticationOptions>, EdgeAuthenticationOptionsValidator>());
             services.TryAddSingleton(TimeProvider.System);
+            services.TryAddSingleton<AuthenticationMetrics>();
             services.TryAddSingleton<AuthenticationSettings>();
             services.AddAuthentication()
                 .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(EdgeAuthenticationDefaults.ApiKeyScheme, displayName: "API key", configureOptions: null)

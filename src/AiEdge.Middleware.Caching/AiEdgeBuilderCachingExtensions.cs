@@ -32,6 +32,7 @@ public static class AiEdgeBuilderCachingExtensions
         edge.AddValidatedOptions<PredictionCacheOptions, PredictionCacheOptionsValidator>(CachingSection, configure);
 
         edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<CachingMetrics>();
         edge.Services.TryAddSingleton<ICacheLock, InMemoryCacheLock>();
         edge.Services.TryAddSingleton<MemoryResponseCache>();
         edge.Services.TryAddSingleton<CachePolicyRegistry>();
@@ -57,6 +58,7 @@ public static class AiEdgeBuilderCachingExtensions
         edge.AddValidatedOptions<IdempotencyOptions, IdempotencyOptionsValidator>(IdempotencySection, configure);
 
         edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<CachingMetrics>();
         edge.Services.TryAddSingleton(static services => CreateIdempotencyStore(services));
         edge.Services.TryAddSingleton<IIdempotencyStore>(static services => services.GetRequiredService<InMemoryIdempotencyStore>());
         edge.Services.TryAddSingleton<IdempotencyMarker>();
@@ -70,7 +72,7 @@ public static class AiEdgeBuilderCachingExtensions
         => new(
             services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<IOptions<IdempotencyOptions>>().Value.SizeLimit,
-            services.GetService<AiEdgeMetrics>());
+            services.GetService<CachingMetrics>());
 
     // One step for both, so Idempotency-Key always wraps the cache whatever order the Add* calls came in.
     private static void UseCaching(Microsoft.AspNetCore.Builder.IApplicationBuilder app)

@@ -45,7 +45,7 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Slot> _slots = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics? _metrics;
+    private readonly CachingMetrics? _metrics;
     private readonly long _limit;
     private readonly ITimer _sweeper;
     private readonly SlotList _claims = new();
@@ -61,7 +61,7 @@ public sealed class InMemoryIdempotencyStore : IIdempotencyStore, IDisposable
     }
 
     /// <summary>Creates a store reporting its size and evictions to <paramref name="metrics"/>, when given.</summary>
-    internal InMemoryIdempotencyStore(TimeProvider time, long sizeLimit, AiEdgeMetrics? metrics)
+    internal InMemoryIdempotencyStore(TimeProvider time, long sizeLimit, CachingMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfLessThan(sizeLimit, 1);

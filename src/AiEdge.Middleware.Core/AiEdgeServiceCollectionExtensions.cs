@@ -36,7 +36,7 @@ public static class AiEdgeServiceCollectionExtensions
             services.AddProblemDetails();
             services.AddMetrics();
             services.TryAddSingleton(TimeProvider.System);
-            services.TryAddSingleton<AiEdgeMetrics>();
+            services.TryAddSingleton<RequestErrorMetrics>();
             services.AddOptions<AiEdgeOptions>().BindConfiguration(ConfigurationSection);
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, ClientRequestErrorHandler>());
             edge.AddStage(AiEdgeStage.Errors, "AiEdge.Errors", UseErrorProblems);
@@ -66,14 +66,14 @@ public static class AiEdgeServiceCollectionExtensions
         {
             app.UseExceptionHandler(new ExceptionHandlerOptions
             {
-                StatusCodeSelector = static exception => ClientRequestErrors.StatusFor(exception, CancellationToken.None) is var status and not 0
+                StatusCodeSelector = static exception => AiEdgeClientErrors.TryGetStatusCode(exception, CancellationToken.None, out var status)
                     ? status
                     : StatusCodes.Status500InternalServerError,
 
                 // A request the client got wrong or abandoned (a malformed, too large, too slow or truncated body, a
                 // connection gone) is answered by ClientRequestErrorHandler with its 4xx and logged at Debug there: it
                 // is not an application error, so no error log with a stack trace per such request.
-                SuppressDiagnosticsCallback = static context => ClientRequestErrors.StatusFor(context.Exception, context.HttpContext.RequestAborted) != 0,
+                SuppressDiagnosticsCallback = static context => AiEdgeClientErrors.TryGetStatusCode(context.Exception, context.HttpContext.RequestAborted, out _),
             });
         }
 

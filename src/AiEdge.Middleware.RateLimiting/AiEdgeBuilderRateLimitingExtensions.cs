@@ -24,10 +24,11 @@ public static class AiEdgeBuilderRateLimitingExtensions
         edge.AddValidatedOptions<RateLimitingOptions, RateLimitingOptionsValidator>("AiEdge:RateLimiting", configure);
 
         edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<RateLimitingMetrics>();
         edge.Services.TryAddSingleton(static sp => new InMemoryRateLimitStore(
             sp.GetRequiredService<IOptions<RateLimitingOptions>>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<AiEdgeMetrics>()));
+            sp.GetService<RateLimitingMetrics>()));
         edge.Services.TryAddSingleton<IRateLimitStore>(static sp => sp.GetRequiredService<InMemoryRateLimitStore>());
         edge.Services.TryAddSingleton<TierRegistry>();
         edge.AddStage<RateLimitingMiddleware>(AiEdgeStage.RateLimiting);

@@ -58,7 +58,7 @@ public sealed class InMemoryRateLimitStore : IRateLimitStore, IDisposable
     }
 
     /// <summary>Creates a store that reports its bucket count to <paramref name="metrics"/>.</summary>
-    internal InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, AiEdgeMetrics? metrics)
+    internal InMemoryRateLimitStore(IOptions<RateLimitingOptions> options, TimeProvider time, RateLimitingMetrics? metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);

@@ -44,13 +44,14 @@ public static class AiEdgeBuilderRedisExtensions
         services.AddSingleton<RedisMarker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<RedisMetrics>();
 
         // Socket timeouts and reconnect backoff measure real I/O: they run on the system clock even when the app's
         // TimeProvider is a test clock.
         services.TryAddSingleton(static sp => new RedisConnection(
             sp.GetRequiredService<IOptions<RedisOptions>>().Value,
             TimeProvider.System,
-            sp.GetService<AiEdgeMetrics>(),
+            sp.GetService<RedisMetrics>(),
             sp.GetRequiredService<ILogger<RedisConnection>>()));
         services.TryAddSingleton<IRedisConnection>(static sp => sp.GetRequiredService<RedisConnection>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionStarter>());
@@ -65,7 +66,7 @@ public static class AiEdgeBuilderRedisExtensions
                     sp.GetRequiredService<IRedisConnection>(),
                     sp.GetRequiredService<IOptions<RedisOptions>>(),
                     sp.GetRequiredService<TimeProvider>(),
-                    sp.GetService<AiEdgeMetrics>())));
+                    sp.GetService<RedisMetrics>())));
 
         // The "redis" readiness entry exists only when Redis is configured.
         services.AddHealthChecks();

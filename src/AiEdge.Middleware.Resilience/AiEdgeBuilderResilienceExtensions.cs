@@ -43,6 +43,7 @@ public static class AiEdgeBuilderResilienceExtensions
         var services = edge.Services;
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ResilienceMetrics>();
         services.TryAddSingleton<BreakerRegistry>();
         services.TryAddSingleton<BackendRelay>();
         services.AddHealthChecks();
@@ -103,7 +104,7 @@ public static class ResilienceHttpClientBuilderExtensions
                 ?? throw new InvalidOperationException("AddBackendPool(\"" + backendName + "\") needs edge.AddResilience() on the AiEdge builder.");
             return new BackendPoolHandler(
                 registry.GetPool(backendName),
-                services.GetRequiredService<AiEdgeMetrics>(),
+                services.GetRequiredService<ResilienceMetrics>(),
                 services.GetRequiredService<TimeProvider>(),
                 services.GetRequiredService<ILogger<BackendPoolHandler>>());
         });

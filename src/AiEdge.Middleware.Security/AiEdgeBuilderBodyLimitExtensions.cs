@@ -27,6 +27,7 @@ public static class AiEdgeBuilderBodyLimitExtensions
         ArgumentNullException.ThrowIfNull(edge);
         edge.AddValidatedOptions<BodyLimitOptions, BodyLimitOptionsValidator>(ConfigurationSection, configure);
 
+        edge.Services.TryAddSingleton<SecurityMetrics>();
         edge.AddStage<BodyLimitMiddleware>(AiEdgeStage.BodyLimits);
         return edge;
     }

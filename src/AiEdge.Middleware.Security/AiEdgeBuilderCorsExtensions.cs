@@ -29,6 +29,7 @@ public static class AiEdgeBuilderCorsExtensions
         edge.AddValidatedOptions<EdgeCorsOptions, EdgeCorsOptionsValidator>(ConfigurationSection, configure);
 
         edge.Services.AddCors();
+        edge.Services.TryAddSingleton<SecurityMetrics>();
         edge.Services.TryAddSingleton<EdgeCorsPolicy>();
         edge.AddStage<EdgeCorsMiddleware>(AiEdgeStage.Cors);
         return edge;

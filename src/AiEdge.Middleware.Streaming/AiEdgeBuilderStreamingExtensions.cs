@@ -28,6 +28,7 @@ public static class AiEdgeBuilderStreamingExtensions
 
         edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<WebSocketOptions>, WebSocketOptionsSetup>());
         edge.Services.TryAddSingleton(TimeProvider.System);
+        edge.Services.TryAddSingleton<StreamingMetrics>();
         edge.AddStage(AiEdgeStage.Streaming, "AiEdge.Streaming.WebSockets", static app => app.UseWebSockets());
         edge.AddStage<StreamingMiddleware>(AiEdgeStage.Streaming);
         return edge;

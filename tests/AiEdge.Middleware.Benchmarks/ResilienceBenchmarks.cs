@@ -32,7 +32,7 @@ public class ResilienceBenchmarks
     {
         var options = new ResilienceOptions();
         options.Breakers["model"] = new BreakerOptions();
-        var metrics = new AiEdgeMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        var metrics = new ResilienceMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var registry = new BreakerRegistry(Options.Create(options), TimeProvider.System, metrics, NullLoggerFactory.Instance);
         _middleware = new CircuitBreakerMiddleware(Next, registry, metrics, TimeProvider.System, NullLogger<CircuitBreakerMiddleware>.Instance);
         _unprotected = new DefaultHttpContext();
@@ -78,7 +78,7 @@ public class BackendSelectionBenchmarks
         }
 
         options.Backends["model"] = backend;
-        var metrics = new AiEdgeMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        var metrics = new ResilienceMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
         var pool = new BreakerRegistry(Options.Create(options), TimeProvider.System, metrics, NullLoggerFactory.Instance).GetPool("model");
         for (var i = 0; i < 8; i++)
         {

@@ -185,7 +185,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
     [Fact]
     public async Task Metrics_ReportBytesKeysAndEvictions()
     {
-        var services = new ServiceCollection().AddMetrics().AddSingleton<AiEdgeMetrics>().BuildServiceProvider();
+        var services = new ServiceCollection().AddMetrics().AddSingleton<CachingMetrics>().BuildServiceProvider();
         var factory = services.GetRequiredService<IMeterFactory>();
         var totals = new Dictionary<string, long>();
         using var listener = new MeterListener();
@@ -204,7 +204,7 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
             }
         });
         listener.Start();
-        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), (2 * RecordSize) + ClaimSize, services.GetRequiredService<AiEdgeMetrics>());
+        using var store = new InMemoryIdempotencyStore(new FakeTimeProvider(TestClock.Start), (2 * RecordSize) + ClaimSize, services.GetRequiredService<CachingMetrics>());
 
         for (var i = 1; i <= 5; i++)
         {

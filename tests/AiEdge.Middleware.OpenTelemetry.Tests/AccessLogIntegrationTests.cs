@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -66,10 +65,12 @@ public sealed class AccessLogIntegrationTests
                 web.UseAiEdge();
                 web.MapPost("/v1/predict/{model}", static async (HttpContext context) =>
                 {
-                    var metrics = context.RequestServices.GetRequiredService<AiEdgeMetrics>();
-                    metrics.RateLimitDecision(context, "predict", "admitted");
-                    metrics.CacheResult(context, "miss");
-                    metrics.BackendCall(context, "llm", "replica-a", 0.25, "success", 200);
+                    // What the concerns record: any stage, Core's or not, writes its decisions the same way.
+                    var decisions = context.Features.Get<AiEdgeDecisionsFeature>()!;
+                    decisions.Set(AiEdgeDiagnostics.Tags.Tier, "predict");
+                    decisions.Set(AiEdgeDiagnostics.Tags.RateLimitDecision, "admitted");
+                    decisions.Set(AiEdgeDiagnostics.Tags.CacheStatus, "miss");
+                    decisions.Add(AiEdgeDecisionsFeature.BackendSeconds, 0.25);
                     ((FakeTimeProvider)context.RequestServices.GetRequiredService<TimeProvider>()).Advance(TimeSpan.FromMilliseconds(1500));
                     context.Response.Headers["X-Trace"] = Activity.Current?.TraceId.ToHexString() ?? string.Empty;
                     await context.Response.WriteAsync("hello");
@@ -88,7 +89,9 @@ public sealed class AccessLogIntegrationTests
                 web.MapGet("/healthz", static () => "ok");
                 web.MapGet("/bytes/{count:int}", static async (HttpContext context, int count) =>
                 {
-                    context.RequestServices.GetRequiredService<AiEdgeMetrics>().RateLimitDecision(context, "t" + count, "admitted");
+                    var decisions = context.Features.Get<AiEdgeDecisionsFeature>();
+                    decisions?.Set(AiEdgeDiagnostics.Tags.Tier, "t" + count);
+                    decisions?.Set(AiEdgeDiagnostics.Tags.RateLimitDecision, "admitted");
                     await Task.Yield();
                     await context.Response.BodyWriter.WriteAsync(new byte[count]);
                     await context.Response.Body.WriteAsync(new byte[count]);

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using AiEdge.Middleware.Internal;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -14,16 +14,17 @@ public sealed class OpenTelemetryBuilderTests
     public void MeterProvider_ExportsAiEdgeInstruments()
     {
         var exporter = new CollectingExporter<Metric>(static m => m.Name);
-        using var services = new ServiceCollection().AddMetrics().AddSingleton<AiEdgeMetrics>().BuildServiceProvider();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using (var provider = Sdk.CreateMeterProviderBuilder()
             .AddAiEdgeInstrumentation()
             .AddReader(new BaseExportingMetricReader(exporter))
             .Build())
         {
-            var metrics = services.GetRequiredService<AiEdgeMetrics>();
-            metrics.RateLimitDecision(null, "predict", "rejected");
-            metrics.CacheResult(null, "hit");
-            metrics.BackendCall(null, "llm", "a", 0.1, "success");
+            // The suite's meter, as every AiEdge package creates it.
+            var meter = services.GetRequiredService<IMeterFactory>().Create(AiEdgeDiagnostics.MeterName);
+            meter.CreateCounter<long>("aiedge.ratelimit.requests").Add(1);
+            meter.CreateCounter<long>("aiedge.cache.requests").Add(1);
+            meter.CreateHistogram<double>("aiedge.backend.duration").Record(0.1);
             provider.ForceFlush();
         }
 
@@ -36,10 +37,10 @@ public sealed class OpenTelemetryBuilderTests
     public void MeterProvider_WithoutAiEdgeInstrumentation_ExportsNothingOfIt()
     {
         var exporter = new CollectingExporter<Metric>(static m => m.Name);
-        using var services = new ServiceCollection().AddMetrics().AddSingleton<AiEdgeMetrics>().BuildServiceProvider();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using (var provider = Sdk.CreateMeterProviderBuilder().AddReader(new BaseExportingMetricReader(exporter)).Build())
         {
-            services.GetRequiredService<AiEdgeMetrics>().CacheResult(null, "hit");
+            services.GetRequiredService<IMeterFactory>().Create(AiEdgeDiagnostics.MeterName).CreateCounter<long>("aiedge.cache.requests").Add(1);
             provider.ForceFlush();
         }
 
@@ -56,7 +57,8 @@ public sealed class OpenTelemetryBuilderTests
             .AddProcessor(new SimpleActivityExportProcessor(exporter))
             .Build())
         {
-            using (var activity = AiEdgeMetrics.StartClientActivity(name))
+            using var source = new ActivitySource(AiEdgeDiagnostics.ActivitySourceName);
+            using (var activity = source.StartActivity(name, ActivityKind.Client))
             {
                 Assert.NotNull(activity);
             }

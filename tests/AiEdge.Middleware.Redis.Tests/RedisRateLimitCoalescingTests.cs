@@ -369,7 +369,7 @@ public sealed class RedisRateLimitCoalescingTests(RedisServerFixture redis) : IC
         public FallbackCounter()
         {
             var factory = _services.GetRequiredService<IMeterFactory>();
-            Metrics = new AiEdgeMetrics(factory);
+            Metrics = new RedisMetrics(factory);
             _listener.InstrumentPublished = (instrument, listener) =>
             {
                 if (instrument.Name == "aiedge.redis.fallbacks" && ReferenceEquals(instrument.Meter.Scope, factory))
@@ -381,7 +381,7 @@ public sealed class RedisRateLimitCoalescingTests(RedisServerFixture redis) : IC
             _listener.Start();
         }
 
-        public AiEdgeMetrics Metrics { get; }
+        public RedisMetrics Metrics { get; }
 
         public long Count => Interlocked.Read(ref _count);
 

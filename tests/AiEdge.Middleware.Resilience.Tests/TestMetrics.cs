@@ -1,14 +1,14 @@
 using System.Diagnostics.Metrics;
-using AiEdge.Middleware.Internal;
+using AiEdge.Middleware.Resilience.Internal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AiEdge.Middleware.Resilience.Tests;
 
 internal static class TestMetrics
 {
-    public static AiEdgeMetrics Create()
+    public static ResilienceMetrics Create()
     {
         var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-        return new AiEdgeMetrics(services.GetRequiredService<IMeterFactory>());
+        return new ResilienceMetrics(services.GetRequiredService<IMeterFactory>());
     }
 }

@@ -16,7 +16,7 @@ namespace AiEdge.Middleware.Authentication.Internal;
 internal sealed partial class EdgeAuthenticationMiddleware(
     RequestDelegate next,
     AuthenticationSettings settings,
-    AiEdgeMetrics metrics,
+    AuthenticationMetrics metrics,
     ILogger<EdgeAuthenticationMiddleware> logger)
 {
     private const string Concern = "authentication";

@@ -28,7 +28,7 @@ internal sealed partial class IdempotencyMiddleware
     private readonly RequestDelegate _next;
     private readonly IIdempotencyStore _store;
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics _metrics;
+    private readonly CachingMetrics _metrics;
     private readonly ILogger _logger;
     private readonly bool _required;
     private readonly int _maxKeyLength;
@@ -44,7 +44,7 @@ internal sealed partial class IdempotencyMiddleware
         IOptions<IdempotencyOptions> options,
         IIdempotencyStore store,
         TimeProvider time,
-        AiEdgeMetrics metrics,
+        CachingMetrics metrics,
         ILogger<IdempotencyMiddleware> logger)
     {
         var value = options.Value;

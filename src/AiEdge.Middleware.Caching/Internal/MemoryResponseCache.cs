@@ -17,13 +17,13 @@ internal sealed class MemoryResponseCache
     private readonly HashSet<CachedResponse> _entries = new(KeyComparer.Instance);
     private readonly HashSet<CachedResponse>.AlternateLookup<CacheKey> _byKey;
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics _metrics;
+    private readonly CachingMetrics _metrics;
     private readonly long _limit;
     private CachedResponse? _head;
     private CachedResponse? _tail;
     private long _size;
 
-    public MemoryResponseCache(IOptions<PredictionCacheOptions> options, TimeProvider time, AiEdgeMetrics metrics)
+    public MemoryResponseCache(IOptions<PredictionCacheOptions> options, TimeProvider time, CachingMetrics metrics)
     {
         _limit = options.Value.SizeLimit;
         _time = time;

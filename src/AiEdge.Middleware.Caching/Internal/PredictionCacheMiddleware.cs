@@ -40,7 +40,7 @@ internal sealed partial class PredictionCacheMiddleware
     private readonly ISharedCacheLock? _sharedLock;
     private readonly IDistributedCache? _distributed;
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics _metrics;
+    private readonly CachingMetrics _metrics;
     private readonly ILogger _logger;
     private readonly int _maxRequestBody;
     private readonly long _maxResponseBody;
@@ -57,7 +57,7 @@ internal sealed partial class PredictionCacheMiddleware
         ICacheLock cacheLock,
         IServiceProvider services,
         TimeProvider time,
-        AiEdgeMetrics metrics,
+        CachingMetrics metrics,
         IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
         ILogger<PredictionCacheMiddleware> logger)
     {

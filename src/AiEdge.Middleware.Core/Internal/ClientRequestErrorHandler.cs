@@ -5,25 +5,24 @@ using Microsoft.Extensions.Logging;
 namespace AiEdge.Middleware.Internal;
 
 /// <summary>
-/// The Errors stage's answer to a request the client got wrong or abandoned (see <see cref="ClientRequestErrors"/>):
+/// The Errors stage's answer to a request the client got wrong or abandoned (see <see cref="AiEdgeClientErrors"/>):
 /// a 400/408/413 problem details body instead of a 500, logged at Debug and counted as a rejection, never as an
 /// application error. A client that went away gets no answer. Runs only when an exception reached the stage, so a
 /// request that succeeds pays nothing for it.
 /// </summary>
-internal sealed partial class ClientRequestErrorHandler(AiEdgeMetrics metrics, ILogger<ClientRequestErrorHandler> logger) : IExceptionHandler
+internal sealed partial class ClientRequestErrorHandler(RequestErrorMetrics metrics, ILogger<ClientRequestErrorHandler> logger) : IExceptionHandler
 {
     private const string Concern = "request";
 
     public ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
-        var status = ClientRequestErrors.StatusFor(exception, httpContext.RequestAborted);
-        if (status == 0)
+        if (!AiEdgeClientErrors.TryGetStatusCode(exception, httpContext.RequestAborted, out var status))
         {
             return ValueTask.FromResult(false);
         }
 
-        metrics.Rejected(Concern, ClientRequestErrors.ReasonFor(status));
-        if (status == ClientRequestErrors.ClientClosedRequest)
+        metrics.Rejected(Concern, AiEdgeClientErrors.GetReason(status));
+        if (status == AiEdgeClientErrors.ClientClosedRequest)
         {
             metrics.ClientDisconnected(Concern);
             Log.ClientGone(logger, exception.GetType().Name, exception.Message);

@@ -31,7 +31,7 @@ internal sealed partial class RateLimitingMiddleware
     private readonly RequestDelegate _next;
     private readonly TierRegistry _tiers;
     private readonly IRateLimitStore _store;
-    private readonly AiEdgeMetrics _metrics;
+    private readonly RateLimitingMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ObjectPool<RateLimitBatch> _batches = new DefaultObjectPool<RateLimitBatch>(new BatchPolicy(), 256);
@@ -47,7 +47,7 @@ internal sealed partial class RateLimitingMiddleware
         RequestDelegate next,
         TierRegistry tiers,
         IRateLimitStore store,
-        AiEdgeMetrics metrics,
+        RateLimitingMetrics metrics,
         TimeProvider time,
         ILogger<RateLimitingMiddleware> logger,
         IEnumerable<EndpointDataSource> endpointSources)

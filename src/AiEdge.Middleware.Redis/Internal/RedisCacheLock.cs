@@ -13,7 +13,7 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// script, and writes an entry and releases the lock in one (<see cref="ISharedCacheLock"/>): a shared miss then costs
 /// two round trips for the cache instead of four.
 /// </summary>
-internal sealed class RedisCacheLock(IRedisConnection redis, ICacheLock local, RedisOptions options, AiEdgeMetrics? metrics) : ISharedCacheLock
+internal sealed class RedisCacheLock(IRedisConnection redis, ICacheLock local, RedisOptions options, RedisMetrics? metrics) : ISharedCacheLock
 {
     internal static readonly RedisScript ReleaseScript = new("lock-release", """
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

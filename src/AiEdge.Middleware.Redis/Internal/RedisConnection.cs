@@ -25,7 +25,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
     private readonly RedisEndpoint? _endpoint;
     private readonly RedisOptions _options;
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics? _metrics;
+    private readonly RedisMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _disposed = new();
     private readonly object _lock = new();
@@ -35,7 +35,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
     private volatile bool _connected;
     private volatile string? _lastError;
 
-    public RedisConnection(RedisOptions options, TimeProvider time, AiEdgeMetrics? metrics, ILogger<RedisConnection> logger)
+    public RedisConnection(RedisOptions options, TimeProvider time, RedisMetrics? metrics, ILogger<RedisConnection> logger)
     {
         _options = options;
         _time = time;

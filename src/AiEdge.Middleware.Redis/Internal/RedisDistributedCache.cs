@@ -69,11 +69,11 @@ internal sealed class RedisDistributedCache : IDistributedCache
 
     private readonly IRedisConnection _connection;
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics? _metrics;
+    private readonly RedisMetrics? _metrics;
     private readonly string _prefix;
     private readonly MemoryDistributedCache? _local;
 
-    public RedisDistributedCache(IRedisConnection connection, IOptions<RedisOptions> options, TimeProvider time, AiEdgeMetrics? metrics = null)
+    public RedisDistributedCache(IRedisConnection connection, IOptions<RedisOptions> options, TimeProvider time, RedisMetrics? metrics = null)
     {
         _connection = connection;
         _time = time;

@@ -18,7 +18,7 @@ internal sealed partial class RedisFailClosedMiddleware(
     RequestDelegate next,
     IRedisConnection redis,
     IOptions<RedisOptions> options,
-    AiEdgeMetrics metrics,
+    RedisMetrics metrics,
     ILogger<RedisFailClosedMiddleware> logger)
 {
     /// <summary>Just before rate limiting.</summary>

@@ -10,7 +10,7 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// script, so claims are atomic across replicas. While Redis is unreachable the replica's in-memory store answers
 /// (fail-open) or the call throws (fail-closed).
 /// </summary>
-internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotencyStore local, RedisOptions options, AiEdgeMetrics? metrics) : IIdempotencyStore
+internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotencyStore local, RedisOptions options, RedisMetrics? metrics) : IIdempotencyStore
 {
     // ARGV: token, fingerprint, lease ms. Returns {0} claimed, {1, fingerprint} in progress, {2, record} completed.
     internal static readonly RedisScript ClaimScript = new("idempotency-claim", """

@@ -196,7 +196,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
 
     private readonly IRedisConnection _redis;
     private readonly IRateLimitStore _local;
-    private readonly AiEdgeMetrics? _metrics;
+    private readonly RedisMetrics? _metrics;
     private readonly bool _failClosed;
     private readonly string _prefix;
     private readonly byte[] _prefixBytes;
@@ -209,7 +209,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     private bool _sending;
     private long _scriptCalls;
 
-    public RedisRateLimitStore(IRedisConnection redis, IRateLimitStore local, RedisOptions options, AiEdgeMetrics? metrics)
+    public RedisRateLimitStore(IRedisConnection redis, IRateLimitStore local, RedisOptions options, RedisMetrics? metrics)
     {
         _redis = redis;
         _local = local;

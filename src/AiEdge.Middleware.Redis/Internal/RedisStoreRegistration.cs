@@ -18,7 +18,7 @@ internal static class RedisStoreRegistration
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
-            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 
     public static IIdempotencyStore IdempotencyStore(IServiceProvider services)
@@ -29,7 +29,7 @@ internal static class RedisStoreRegistration
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
-            : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+            : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 
     public static ICacheLock CacheLock(IServiceProvider services)
@@ -38,6 +38,6 @@ internal static class RedisStoreRegistration
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
-            : new RedisCacheLock(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<AiEdgeMetrics>());
+            : new RedisCacheLock(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 }

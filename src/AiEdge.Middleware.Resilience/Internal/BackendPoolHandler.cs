@@ -14,7 +14,7 @@ namespace AiEdge.Middleware.Resilience.Internal;
 /// skipped at once (the backend never saw the call). Failures come back as <see cref="BackendProblemResponse"/>s
 /// (502, 503, 504), never as exceptions, except a cancellation by the caller.
 /// </summary>
-internal sealed partial class BackendPoolHandler(BackendPool pool, AiEdgeMetrics metrics, TimeProvider time, ILogger<BackendPoolHandler> logger) : DelegatingHandler
+internal sealed partial class BackendPoolHandler(BackendPool pool, ResilienceMetrics metrics, TimeProvider time, ILogger<BackendPoolHandler> logger) : DelegatingHandler
 {
     internal static readonly ResiliencePropertyKey<bool> IdempotentKey = new("AiEdge.Resilience.Idempotent");
 

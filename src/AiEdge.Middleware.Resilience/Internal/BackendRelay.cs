@@ -41,14 +41,14 @@ internal sealed partial class BackendRelay
     private readonly HashSet<string> _allowed;
     private readonly string[] _internalPrefixes;
     private readonly ILogger _logger;
-    private readonly AiEdgeMetrics? _metrics;
+    private readonly ResilienceMetrics? _metrics;
 
-    public BackendRelay(IOptions<ResilienceOptions> options, AiEdgeMetrics metrics, ILogger<BackendRelay> logger)
+    public BackendRelay(IOptions<ResilienceOptions> options, ResilienceMetrics metrics, ILogger<BackendRelay> logger)
         : this(options.Value.Relay, metrics, logger)
     {
     }
 
-    private BackendRelay(BackendRelayOptions options, AiEdgeMetrics? metrics, ILogger logger)
+    private BackendRelay(BackendRelayOptions options, ResilienceMetrics? metrics, ILogger logger)
     {
         _allowed = new HashSet<string>(options.AllowedHeaders, StringComparer.OrdinalIgnoreCase);
         var prefixes = new List<string>();

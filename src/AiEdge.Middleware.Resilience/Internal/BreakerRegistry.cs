@@ -13,7 +13,7 @@ internal sealed class BreakerRegistry
     private readonly FrozenDictionary<string, Circuit> _breakers;
     private readonly FrozenDictionary<string, BackendPool> _pools;
 
-    public BreakerRegistry(IOptions<ResilienceOptions> options, TimeProvider time, AiEdgeMetrics metrics, ILoggerFactory loggers)
+    public BreakerRegistry(IOptions<ResilienceOptions> options, TimeProvider time, ResilienceMetrics metrics, ILoggerFactory loggers)
     {
         var value = options.Value;
         OpenBreakerStatus = value.OpenBreakerStatus;

@@ -16,7 +16,7 @@ internal sealed partial class Circuit
     private static readonly HttpRequestException BrokenStream = new("The backend broke the response body after its headers.");
     private readonly object _lock = new();
     private readonly TimeProvider _time;
-    private readonly AiEdgeMetrics _metrics;
+    private readonly ResilienceMetrics _metrics;
     private readonly ILogger _logger;
     private CircuitState _state = CircuitState.Closed;
     private DateTimeOffset _openUntil;
@@ -25,7 +25,7 @@ internal sealed partial class Circuit
     private int _probeSuccesses;
     private volatile bool _probeHealthy = true;
 
-    public Circuit(string breaker, string? replica, Uri? baseUri, int weight, Uri? healthUri, BreakerOptions options, TimeProvider time, AiEdgeMetrics metrics, ILogger logger)
+    public Circuit(string breaker, string? replica, Uri? baseUri, int weight, Uri? healthUri, BreakerOptions options, TimeProvider time, ResilienceMetrics metrics, ILogger logger)
     {
         Breaker = breaker;
         Replica = replica;
@@ -215,7 +215,7 @@ internal sealed partial class Circuit
         {
             null => IsFailureStatus(outcome.Result),
             OperationCanceledException => false,
-            { } exception => ClientRequestErrors.StatusFor(exception, CancellationToken.None) == 0,
+            { } exception => !AiEdgeClientErrors.TryGetStatusCode(exception, CancellationToken.None, out _),
         };
 
     private static bool IsFailureStatus(int status) => status >= 500 || status == 408;

@@ -13,7 +13,7 @@ namespace AiEdge.Middleware.Resilience.Internal;
 /// <c>Retry-After</c> before the endpoint runs; otherwise the endpoint runs inside the breaker and its attempt
 /// timeout, an exception becomes 502 and a timeout 504 (problem details, when the response has not started).
 /// </summary>
-internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, BreakerRegistry registry, AiEdgeMetrics metrics, TimeProvider time, ILogger<CircuitBreakerMiddleware> logger)
+internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, BreakerRegistry registry, ResilienceMetrics metrics, TimeProvider time, ILogger<CircuitBreakerMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -84,7 +84,7 @@ internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, Bre
                 metrics.ClientDisconnected("breaker");
                 Log.ClientDisconnected(logger, circuit.Breaker);
                 return;
-            case { } exception when ClientRequestErrors.StatusFor(exception, aborted) != 0:
+            case { } exception when AiEdgeClientErrors.TryGetStatusCode(exception, aborted, out _):
                 // The client's fault (a malformed, too large or truncated body the endpoint was reading, or a client
                 // gone): not the model's failure, not counted against the breaker; the Errors stage answers it 4xx.
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);

@@ -20,10 +20,10 @@ internal sealed partial class BodyLimitMiddleware
 
     private readonly RequestDelegate _next;
     private readonly long? _default;
-    private readonly AiEdgeMetrics _metrics;
+    private readonly SecurityMetrics _metrics;
     private readonly ILogger _logger;
 
-    public BodyLimitMiddleware(RequestDelegate next, IOptions<BodyLimitOptions> options, AiEdgeMetrics metrics, ILogger<BodyLimitMiddleware> logger)
+    public BodyLimitMiddleware(RequestDelegate next, IOptions<BodyLimitOptions> options, SecurityMetrics metrics, ILogger<BodyLimitMiddleware> logger)
     {
         _next = next;
         _default = BodySizeParser.Parse(options.Value.Default, nameof(options));

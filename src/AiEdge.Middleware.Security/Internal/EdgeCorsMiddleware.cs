@@ -26,10 +26,10 @@ internal sealed partial class EdgeCorsMiddleware
     private readonly RequestDelegate _next;
     private readonly ICorsService _cors;
     private readonly CorsPolicy _policy;
-    private readonly AiEdgeMetrics _metrics;
+    private readonly SecurityMetrics _metrics;
     private readonly ILogger _logger;
 
-    public EdgeCorsMiddleware(RequestDelegate next, ICorsService cors, EdgeCorsPolicy policy, AiEdgeMetrics metrics, ILogger<EdgeCorsMiddleware> logger)
+    public EdgeCorsMiddleware(RequestDelegate next, ICorsService cors, EdgeCorsPolicy policy, SecurityMetrics metrics, ILogger<EdgeCorsMiddleware> logger)
     {
         _next = next;
         _cors = cors;

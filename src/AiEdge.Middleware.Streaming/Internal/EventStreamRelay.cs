@@ -83,7 +83,7 @@ internal static partial class EventStreamRelay
             Log.UpstreamStreamBroken(loggers.CreateLogger(typeof(EventStreamRelay).FullName!), name, context.Request.Path.Value ?? string.Empty, outcome.Relayed, outcome.Broken!.GetType().Name, outcome.Broken.Message);
         }
 
-        services?.GetService<AiEdgeMetrics>()?.BackendStreamBroken(name, null);
+        StreamingMetrics.From(services)?.BackendStreamBroken(name, null);
         return StreamRelay.EndBrokenAsync(context, eventStream, outcome.AtEventBoundary, problemType: null);
     }
 

@@ -27,7 +27,7 @@ internal sealed partial class StreamingMiddleware
     private readonly string[] _additionalContentTypes;
     private readonly TimeSpan _webSocketIdleTimeout;
 
-    public StreamingMiddleware(RequestDelegate next, IOptions<StreamingOptions> options, AiEdgeMetrics metrics, TimeProvider time, ILogger<StreamingMiddleware> logger)
+    public StreamingMiddleware(RequestDelegate next, IOptions<StreamingOptions> options, StreamingMetrics metrics, TimeProvider time, ILogger<StreamingMiddleware> logger)
     {
         _next = next;
         _logger = logger;
@@ -40,7 +40,7 @@ internal sealed partial class StreamingMiddleware
         _webSocketIdleTimeout = value.WebSockets.IdleTimeout;
     }
 
-    public AiEdgeMetrics Metrics { get; }
+    public StreamingMetrics Metrics { get; }
 
     public TimeProvider Time { get; }
 

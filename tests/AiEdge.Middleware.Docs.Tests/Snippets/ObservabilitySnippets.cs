@@ -33,4 +33,15 @@ public static class ObservabilitySnippets
         builder.Services.AddAiEdge(edge => edge.AddAccessLog());            // opt-in
         #endregion
     }
+
+    public static void RecordDecision(WebApplication app)
+    {
+        #region observability-3
+        app.Use(static (context, next) =>
+        {
+            context.Features.Get<AiEdgeDecisionsFeature>()?.Set("myco.quota.decision", "admitted");
+            return next(context);
+        });
+        #endregion
+    }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -12,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace AiEdge.Middleware.AccessLog.Internal;
 
 /// <summary>
-/// Adds the <see cref="EdgeRequestFeature"/> at the start of the request so every concern's decisions land in it,
+/// Adds the <see cref="AiEdgeDecisionsFeature"/> at the start of the request so every concern's decisions land in it,
 /// counts the body bytes sent, and writes one <c>[LoggerMessage]</c> event when the request ends.
 /// </summary>
 internal sealed partial class AccessLogMiddleware
@@ -117,7 +116,7 @@ internal sealed partial class AccessLogMiddleware
             features.Set(body);
         }
 
-        features.Set<EdgeRequestFeature>(null);
+        features.Set<AiEdgeDecisionsFeature>(null);
         Write(context, record, body is not null, start, failed);
         record.Reset();
         _pool.Return(record);
@@ -141,7 +140,7 @@ internal sealed partial class AccessLogMiddleware
 
         var edge = record.Edge;
         var totalMs = _time.GetElapsedTime(start).TotalMilliseconds;
-        var backendMs = double.IsNaN(edge.BackendSeconds) ? -1 : edge.BackendSeconds * 1000;
+        var backendMs = edge.TryGetTotal(AiEdgeDecisionsFeature.BackendSeconds, out var backendSeconds) ? backendSeconds * 1000 : -1;
         var bytes = counted ? record.Body.Bytes : response.ContentLength ?? 0;
         // After an unhandled exception the handler clears the endpoint; its feature keeps the one that failed.
         var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
@@ -155,16 +154,16 @@ internal sealed partial class AccessLogMiddleware
             bytes,
             totalMs,
             backendMs,
-            edge.CacheStatus ?? None,
-            edge.RateLimitDecision ?? None,
-            edge.RateLimitTier ?? None,
+            edge.Get(AiEdgeDiagnostics.Tags.CacheStatus) ?? None,
+            edge.Get(AiEdgeDiagnostics.Tags.RateLimitDecision) ?? None,
+            edge.Get(AiEdgeDiagnostics.Tags.Tier) ?? None,
             new TraceIdValue(Activity.Current));
     }
 
     /// <summary>The pooled per-request state.</summary>
     internal sealed class RequestRecord
     {
-        public EdgeRequestFeature Edge { get; } = new();
+        public AiEdgeDecisionsFeature Edge { get; } = new();
 
         public CountingResponseBody Body { get; } = new();
 

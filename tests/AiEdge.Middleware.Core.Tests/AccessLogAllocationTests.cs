@@ -1,11 +1,10 @@
 using AiEdge.Middleware.AccessLog.Internal;
-using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace AiEdge.Middleware.OpenTelemetry.Tests;
+namespace AiEdge.Middleware.Core.Tests;
 
 /// <summary>
 /// The access log's own per-request cost, measured with the thread's allocation counter (deterministic, not timing):
@@ -23,7 +22,7 @@ public sealed class AccessLogAllocationTests
         var logger = new CountingLoggerFactory();
         RequestDelegate endpoint = static context =>
         {
-            context.Features.Get<EdgeRequestFeature>()!.CacheStatus = "hit";
+            context.Features.Get<AiEdgeDecisionsFeature>()!.Set(AiEdgeDiagnostics.Tags.CacheStatus, "hit");
             context.Response.StatusCode = 200;
             return context.Response.Body.WriteAsync(Body, 0, Body.Length);
         };
@@ -59,7 +58,7 @@ public sealed class AccessLogAllocationTests
         // Bytes per call, rounded down: a one-off allocation of the runtime itself (tiered JIT) cannot fail it,
         // while any allocation per call (24 bytes at the least) does.
         Assert.Equal(0, allocated / 10_000);
-        Assert.Null(context.Features.Get<EdgeRequestFeature>());
+        Assert.Null(context.Features.Get<AiEdgeDecisionsFeature>());
         Assert.IsType<StreamResponseBodyFeature>(context.Features.Get<IHttpResponseBodyFeature>());
     }
 
