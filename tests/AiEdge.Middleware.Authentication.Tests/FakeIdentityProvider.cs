@@ -52,8 +52,8 @@ internal sealed class FakeIdentityProvider : IAsyncDisposable
     /// <summary>Replaces the signing key: the JWKS then holds only the new one.</summary>
     public void Rotate() => _key = SigningKey.Create(_key.Generation + 1);
 
-    /// <summary>A token signed by the current key, for <paramref name="audience"/>, valid for an hour from now.</summary>
-    public string Token(string audience, IDictionary<string, object>? claims = null, string subject = "alice")
+    /// <summary>A token signed by the current key, for <paramref name="audience"/>, valid for an hour from now (or until <paramref name="expires"/>).</summary>
+    public string Token(string audience, IDictionary<string, object>? claims = null, string subject = "alice", DateTime? expires = null)
     {
         var payload = new Dictionary<string, object> { ["sub"] = subject };
         if (claims is not null)
@@ -64,7 +64,8 @@ internal sealed class FakeIdentityProvider : IAsyncDisposable
             }
         }
 
-        var now = DateTime.UtcNow;
+        var end = expires ?? DateTime.UtcNow.AddHours(1);
+        var now = end.AddHours(-1);
         return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
@@ -72,7 +73,7 @@ internal sealed class FakeIdentityProvider : IAsyncDisposable
             Claims = payload,
             IssuedAt = now.AddMinutes(-1),
             NotBefore = now.AddMinutes(-1),
-            Expires = now.AddHours(1),
+            Expires = end,
             SigningCredentials = new SigningCredentials(_key.SecurityKey, SecurityAlgorithms.RsaSha256),
         });
     }
