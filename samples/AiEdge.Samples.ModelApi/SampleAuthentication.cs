@@ -12,6 +12,9 @@ namespace AiEdge.Samples.ModelApi;
 /// </list>
 /// Send one as <c>X-API-Key: aiedge-sample-pro-key</c> or <c>Authorization: Bearer aiedge-sample-pro-key</c>.
 /// An unknown or malformed key is refused with 401/400 problem details.
+/// Tokens of an identity provider are accepted beside the keys once configured, e.g.
+/// <c>AiEdge__Authentication__Jwt__Authority=https://login.example.com/</c> and
+/// <c>AiEdge__Authentication__Jwt__ValidAudiences__0=model-api</c> (discovery document and JWKS, rotated keys followed).
 /// </summary>
 internal static class SampleAuthentication
 {

@@ -8,8 +8,10 @@ public sealed class EdgeApiKeyOptions
     public string HeaderName { get; set; } = EdgeAuthenticationDefaults.ApiKeyHeaderName;
 
     /// <summary>Gets or sets whether an API key is also accepted as <c>Authorization: Bearer &lt;key&gt;</c>.</summary>
-    /// <value>Defaults to <see langword="true"/>. A bearer value shaped like a JWT (three dot-separated parts) goes to
-    /// JWT validation when JWT signing keys are configured. Configuration key: <c>AiEdge:Authentication:ApiKeys:AcceptBearer</c>.</value>
+    /// <value>Defaults to <see langword="true"/>. A bearer value shaped like a JWT (three dot-separated parts) is never
+    /// claimed by API keys when any other scheme could validate it (AiEdge JWT or a scheme of the app): it is not a
+    /// known key, so the API-key scheme answers "no result" and the token is judged by the other schemes.
+    /// Configuration key: <c>AiEdge:Authentication:ApiKeys:AcceptBearer</c>.</value>
     public bool AcceptBearer { get; set; } = true;
 
     /// <summary>Gets or sets the longest API key accepted, in characters; longer values are refused without hashing.</summary>

@@ -12,7 +12,11 @@ public static class EdgeAuthenticationDefaults
     /// <summary>The API-key authentication scheme, also the authentication type of the identities it makes.</summary>
     public const string ApiKeyScheme = AiEdgeAuthenticationTypes.ApiKey;
 
-    /// <summary>The JWT bearer authentication scheme, also the authentication type of the identities it makes.</summary>
+    /// <summary>
+    /// The JWT bearer authentication scheme (ASP.NET Core's <c>JwtBearerHandler</c>, configured from
+    /// <c>AiEdge:Authentication:Jwt</c>; see <c>ConfigureEdgeJwtBearer</c>), also the authentication type of the
+    /// identities it makes.
+    /// </summary>
     public const string JwtBearerScheme = AiEdgeAuthenticationTypes.JwtBearer;
 
     /// <summary>The default header carrying an API key.</summary>

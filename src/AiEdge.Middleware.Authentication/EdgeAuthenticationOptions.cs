@@ -24,6 +24,27 @@ public sealed class EdgeAuthenticationOptions
     /// <c>AiEdge:Authentication:RejectInvalidCredentials</c>.</value>
     public bool RejectInvalidCredentials { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets the claim types that carry the caller's scopes, read from whichever scheme authenticated the
+    /// caller (AiEdge's or the app's own). Each claim's value is space-delimited (<c>scope</c>) or one scope per claim
+    /// (<c>scp</c> as a JSON array); both forms are read from every listed type.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: <see cref="DefaultScopeClaims"/>, i.e. <c>scope</c>, <c>scp</c>, and
+    /// <c>http://schemas.microsoft.com/identity/claims/scope</c> (what <c>scp</c> becomes when the app's JwtBearer maps
+    /// inbound claims). API-key scopes are always read. Configuration key: <c>AiEdge:Authentication:ScopeClaims</c> (an array).</value>
+    public IList<string>? ScopeClaims { get; set; }
+
+    /// <summary>
+    /// Gets or sets the claim type that carries the caller's plan (for rate-limit plans), read from whichever scheme
+    /// authenticated the caller. The value becomes the <see cref="AiEdgeClaimTypes.Plan"/> claim that
+    /// <c>GetCallerPlan()</c> reads.
+    /// </summary>
+    /// <value>Defaults to <c>plan</c>. Configuration key: <c>AiEdge:Authentication:PlanClaim</c>.</value>
+    public string PlanClaim { get; set; } = "plan";
+
+    /// <summary>The scope claim types read when <see cref="ScopeClaims"/> is not set.</summary>
+    public static IReadOnlyList<string> DefaultScopeClaims { get; } = ["scope", "scp", "http://schemas.microsoft.com/identity/claims/scope"];
+
     /// <summary>Gets the API-key settings. Configuration section: <c>AiEdge:Authentication:ApiKeys</c>.</summary>
     public EdgeApiKeyOptions ApiKeys { get; } = new();
 

@@ -1,5 +1,6 @@
 using AiEdge.Middleware;
 using AiEdge.Middleware.Internal;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -15,6 +16,14 @@ public static class AiEdgeApplicationBuilderExtensions
     /// forwarded headers, routing, security headers, CORS, health endpoints, authentication, rate limiting, body
     /// limits, caching, streaming control and circuit breakers. Map endpoints after calling it.
     /// </summary>
+    /// <remarks>
+    /// When the app has not called <c>UseRouting()</c> before, this adds routing itself; an app's
+    /// <c>UseAuthorization()</c> placed before <c>UseAiEdge()</c> (as the templates place it) would then run before any
+    /// endpoint is selected. So when the app registered authorization services, authorization also runs right after
+    /// the <see cref="AiEdgeStage.Authentication"/> stage (where ASP.NET Core expects it: after routing and
+    /// authentication, before rate limiting and caching), and <c>[Authorize]</c> and <c>RequireAuthorization()</c>
+    /// work wherever the app calls <c>UseAuthentication()</c> and <c>UseAuthorization()</c>.
+    /// </remarks>
     /// <param name="app">The application builder.</param>
     /// <returns>The application builder.</returns>
     /// <exception cref="InvalidOperationException">AiEdge services are not registered, or the method was called twice.</exception>
@@ -30,12 +39,20 @@ public static class AiEdgeApplicationBuilderExtensions
         }
 
         var routed = false;
+        var authorize = false;
+        var authorized = false;
         foreach (var stage in stages.Ordered())
         {
             if (!routed && stage.Stage > AiEdgeStage.Routing)
             {
-                EnsureRouting(app);
+                authorize = EnsureRouting(app);
                 routed = true;
+            }
+
+            if (authorize && !authorized && stage.Stage > AiEdgeStage.Authentication)
+            {
+                EnsureAuthorization(app);
+                authorized = true;
             }
 
             stage.Apply(app);
@@ -43,17 +60,39 @@ public static class AiEdgeApplicationBuilderExtensions
 
         if (!routed)
         {
-            EnsureRouting(app);
+            authorize = EnsureRouting(app);
+        }
+
+        if (authorize && !authorized)
+        {
+            EnsureAuthorization(app);
         }
 
         return app;
     }
 
-    private static void EnsureRouting(IApplicationBuilder app)
+    /// <summary>Adds routing unless the app already routes; returns whether it did.</summary>
+    private static bool EnsureRouting(IApplicationBuilder app)
     {
-        if (!app.Properties.ContainsKey(EndpointRouteBuilderKey))
+        if (app.Properties.ContainsKey(EndpointRouteBuilderKey))
         {
-            app.UseRouting();
+            return false;
+        }
+
+        app.UseRouting();
+        return true;
+    }
+
+    /// <summary>
+    /// Runs authorization after the routing UseAiEdge added, when the app registered authorization services. It also
+    /// tells WebApplication that authorization is in place, so it adds none of its own before the pipeline (where
+    /// no endpoint would be selected yet).
+    /// </summary>
+    private static void EnsureAuthorization(IApplicationBuilder app)
+    {
+        if (app.ApplicationServices.GetService<IServiceProviderIsService>()?.IsService(typeof(IAuthorizationHandlerProvider)) is true)
+        {
+            app.UseAuthorization();
         }
     }
 }

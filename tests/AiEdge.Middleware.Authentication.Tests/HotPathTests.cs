@@ -61,9 +61,45 @@ public sealed class HotPathTests
         services.AddAiEdgeCore(static edge => edge.AddEdgeAuthentication());
         await using var provider = services.BuildServiceProvider();
 
+        // As ASP.NET Core infers it without AiEdge's schemes: the app's only scheme is the default.
+        var schemes = provider.GetRequiredService<IAuthenticationSchemeProvider>();
+
+        Assert.Equal("Cookies", (await schemes.GetDefaultAuthenticateSchemeAsync())?.Name);
+        Assert.Equal("Cookies", (await schemes.GetDefaultChallengeSchemeAsync())?.Name);
+    }
+
+    [Fact]
+    public async Task AppWithTwoSchemesAndNoDefault_StillHasNoDefault()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, AuthenticationHandlerStub>("Cookies", null)
+            .AddScheme<AuthenticationSchemeOptions, AuthenticationHandlerStub>("Other", null);
+        services.AddAiEdgeCore(static edge => edge.AddEdgeAuthentication());
+        await using var provider = services.BuildServiceProvider();
+
+        var schemes = provider.GetRequiredService<IAuthenticationSchemeProvider>();
+
+        Assert.Null(await schemes.GetDefaultAuthenticateSchemeAsync());
+    }
+
+    [Fact]
+    public async Task AppWithAnExplicitDefault_KeepsIt()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        services.AddAuthentication("Other")
+            .AddScheme<AuthenticationSchemeOptions, AuthenticationHandlerStub>("Cookies", null)
+            .AddScheme<AuthenticationSchemeOptions, AuthenticationHandlerStub>("Other", null);
+        services.AddAiEdgeCore(static edge => edge.AddEdgeAuthentication());
+        await using var provider = services.BuildServiceProvider();
+
         var options = provider.GetRequiredService<IOptions<AuthenticationOptions>>().Value;
 
-        Assert.Null(options.DefaultScheme);
+        Assert.Equal("Other", options.DefaultScheme);
     }
 
     [Fact]

@@ -13,6 +13,11 @@ namespace AiEdge.Middleware.Authentication.Internal;
 /// and enforces per-endpoint caller requirements: 401 without valid credentials, 403 without the scopes.
 /// Requests that present nothing to endpoints that require nothing pass straight through.
 /// </summary>
+/// <remarks>
+/// Coexists with the app's own authentication: AiEdge's schemes are asked first, then the app's default scheme;
+/// the first success is the caller, so a failure of one scheme never masks another's success. Scopes and plans are
+/// read from whichever scheme authenticated the caller.
+/// </remarks>
 internal sealed partial class EdgeAuthenticationMiddleware(
     RequestDelegate next,
     AuthenticationSettings settings,
@@ -37,17 +42,44 @@ internal sealed partial class EdgeAuthenticationMiddleware(
             required = requirements.Count > 0 || _requireAll;
         }
 
-        return !required && !settings.HasCredentials(context.Request)
-            ? next(context)
-            : InvokeAuthenticatingAsync(context, required, requirements);
+        if (required || settings.HasCredentials(context.Request))
+        {
+            return InvokeAuthenticatingAsync(context, required, requirements);
+        }
+
+        // Authenticated by the app's UseAuthentication() before the edge (a cookie, say): its plan still counts. The
+        // feature (not context.User.Identity, which allocates) keeps anonymous requests free of allocations.
+        if (context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } authenticated
+            && authenticated.Principal.Identity is ClaimsIdentity identity
+            && !IsEdgeIdentity(identity))
+        {
+            settings.AddPlan(authenticated.Principal);
+        }
+
+        return next(context);
     }
 
     private async Task InvokeAuthenticatingAsync(HttpContext context, bool required, IReadOnlyList<ICallerRequirementMetadata>? requirements)
     {
         var result = await context.AuthenticateAsync(EdgeAuthenticationDefaults.AuthenticationScheme).ConfigureAwait(false);
+        if (!result.Succeeded && settings.AppDefaultScheme is { } appScheme)
+        {
+            // The app's scheme (cached per request by its handler, so asking again after its UseAuthentication() is free).
+            var app = await context.AuthenticateAsync(appScheme).ConfigureAwait(false);
+            if (app.Succeeded || (result.None && app.Failure is not null && required))
+            {
+                result = app;
+            }
+        }
+
         if (result.Succeeded)
         {
             // As ASP.NET Core's AuthenticationMiddleware does: [Authorize] then reuses this result.
+            if (result.Principal.Identity is not ClaimsIdentity identity || !IsEdgeIdentity(identity))
+            {
+                settings.AddPlan(result.Principal);
+            }
+
             context.User = result.Principal;
             var features = new AuthenticatedFeatures(result);
             context.Features.Set<IHttpAuthenticationFeature>(features);
@@ -72,7 +104,7 @@ internal sealed partial class EdgeAuthenticationMiddleware(
                 return;
             }
 
-            var missing = FindMissingScopes(context, requirements);
+            var missing = FindMissingScopes(context.User, requirements);
             if (missing is not null)
             {
                 metrics.Rejected(Concern, InsufficientScope);
@@ -86,20 +118,19 @@ internal sealed partial class EdgeAuthenticationMiddleware(
     }
 
     /// <summary>Returns the scopes of the first requirement the caller does not meet, or <see langword="null"/>.</summary>
-    private static string? FindMissingScopes(HttpContext context, IReadOnlyList<ICallerRequirementMetadata>? requirements)
+    private string? FindMissingScopes(ClaimsPrincipal user, IReadOnlyList<ICallerRequirementMetadata>? requirements)
     {
         if (requirements is null)
         {
             return null;
         }
 
-        var user = context.User;
         for (var i = 0; i < requirements.Count; i++)
         {
             var scopes = requirements[i].Scopes;
             for (var j = 0; j < scopes.Count; j++)
             {
-                if (!user.HasClaim(AiEdgeClaimTypes.Scope, scopes[j]))
+                if (!settings.HasScope(user, scopes[j]))
                 {
                     return requirements[i] is RequireScopesAttribute attribute ? attribute.ScopeParameter : string.Join(' ', scopes);
                 }
@@ -108,6 +139,9 @@ internal sealed partial class EdgeAuthenticationMiddleware(
 
         return null;
     }
+
+    private static bool IsEdgeIdentity(ClaimsIdentity identity)
+        => identity.AuthenticationType is { } type && AuthenticationSettings.IsEdgeScheme(type);
 
     private static partial class Log
     {

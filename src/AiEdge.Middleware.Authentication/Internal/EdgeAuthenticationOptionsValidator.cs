@@ -14,9 +14,25 @@ internal sealed class EdgeAuthenticationOptionsValidator : IValidateOptions<Edge
         var failures = new List<string>();
         ValidateApiKeys(options.ApiKeys, failures);
         ValidateJwt(options.Jwt, failures);
-        if (options.RequireAuthenticatedCaller && options.ApiKeys.Keys.Count == 0 && options.Jwt.SigningKeys.Count == 0)
+        if (options.RequireAuthenticatedCaller && options.ApiKeys.Keys.Count == 0 && !AuthenticationSettings.IsJwtEnabled(options.Jwt))
         {
             failures.Add($"{Section}:RequireAuthenticatedCaller is true but no caller could authenticate: configure {Section}:ApiKeys:Keys or {Section}:Jwt:SigningKeys.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.PlanClaim))
+        {
+            failures.Add($"{Section}:PlanClaim must name a claim, such as \"plan\".");
+        }
+
+        if (options.ScopeClaims is { } scopeClaims)
+        {
+            for (var i = 0; i < scopeClaims.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(scopeClaims[i]))
+                {
+                    failures.Add($"{Section}:ScopeClaims:{i.ToString(CultureInfo.InvariantCulture)} must name a claim, such as \"scope\".");
+                }
+            }
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -96,24 +112,37 @@ internal sealed class EdgeAuthenticationOptionsValidator : IValidateOptions<Edge
             }
             else
             {
-                // Loaded only to check it; the validator loads its own copy.
+                // Loaded only to check it; the JwtBearer options load their own copy.
                 JwtKeyLoader.Dispose(loaded);
             }
         }
 
-        if (anyKey && options.ValidIssuers.Count == 0)
+        var discovery = false;
+        discovery |= ValidateMetadataUri(options.Authority, $"{Prefix}:Authority", options.RequireHttpsMetadata, failures);
+        discovery |= ValidateMetadataUri(options.MetadataAddress, $"{Prefix}:MetadataAddress", options.RequireHttpsMetadata, failures);
+        if (anyKey && !discovery && options.ValidIssuers.Count == 0)
         {
-            failures.Add($"{Prefix}:ValidIssuers must name at least one issuer when {Prefix}:SigningKeys are configured.");
+            failures.Add($"{Prefix}:ValidIssuers must name at least one issuer when {Prefix}:SigningKeys are configured without {Prefix}:Authority.");
         }
 
-        if (anyKey && options.ValidAudiences.Count == 0)
+        if ((anyKey || discovery) && options.ValidAudiences.Count == 0)
         {
-            failures.Add($"{Prefix}:ValidAudiences must name at least one audience when {Prefix}:SigningKeys are configured.");
+            failures.Add($"{Prefix}:ValidAudiences must name at least one audience when {Prefix}:SigningKeys or {Prefix}:Authority are configured.");
         }
 
-        if (!anyKey && (options.ValidIssuers.Count > 0 || options.ValidAudiences.Count > 0 || options.Algorithms.Count > 0))
+        if (!anyKey && !discovery && (options.ValidIssuers.Count > 0 || options.ValidAudiences.Count > 0 || options.Algorithms.Count > 0))
         {
-            failures.Add($"{Prefix}:SigningKeys must hold at least one key when {Prefix} is configured.");
+            failures.Add($"{Prefix}:SigningKeys must hold at least one key (or {Prefix}:Authority be set) when {Prefix} is configured.");
+        }
+
+        if (options.RefreshInterval < TimeSpan.FromSeconds(1))
+        {
+            failures.Add($"{Prefix}:RefreshInterval must be at least 00:00:01.");
+        }
+
+        if (options.AutomaticRefreshInterval < TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{Prefix}:AutomaticRefreshInterval must be at least 00:05:00.");
         }
 
         for (var i = 0; i < options.Algorithms.Count; i++)
@@ -135,7 +164,7 @@ internal sealed class EdgeAuthenticationOptionsValidator : IValidateOptions<Edge
             failures.Add($"{Prefix}:ClockSkew must be from 00:00:00 to 00:05:00.");
         }
 
-        if (string.IsNullOrWhiteSpace(options.PlanClaim))
+        if (options.PlanClaim is not null && string.IsNullOrWhiteSpace(options.PlanClaim))
         {
             failures.Add($"{Prefix}:PlanClaim must name a claim, such as \"plan\".");
         }
@@ -144,6 +173,26 @@ internal sealed class EdgeAuthenticationOptionsValidator : IValidateOptions<Edge
         {
             failures.Add($"{Prefix}:MaxTokenLength must be from 256 to 65536 characters.");
         }
+    }
+
+    /// <summary>Checks an optional metadata address; returns whether it is set.</summary>
+    private static bool ValidateMetadataUri(string? value, string key, bool requireHttps, List<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return false;
+        }
+
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            failures.Add($"{key} must be an absolute http(s) address.");
+        }
+        else if (requireHttps && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            failures.Add($"{key} must be an https address unless {Section}:Jwt:RequireHttpsMetadata is false.");
+        }
+
+        return true;
     }
 
     private static bool IsHex(string value)

@@ -81,12 +81,20 @@ internal static class JwtKeyLoader
     }
 
     /// <summary>Gets whether <paramref name="algorithm"/> belongs to the family of <paramref name="key"/> (no HS256 with an RSA key).</summary>
-    public static bool Fits(string algorithm, SecurityKey key) => key switch
+    public static bool Fits(string algorithm, SecurityKey key) => Array.IndexOf(AlgorithmsOf(key), algorithm) >= 0;
+
+    /// <summary>The algorithms of a key's family: configured keys, and the JSON web keys of a JWKS by their <c>kty</c>.</summary>
+    public static string[] AlgorithmsOf(SecurityKey key) => key switch
     {
-        SymmetricSecurityKey => Array.IndexOf(HmacAlgorithms, algorithm) >= 0,
-        RsaSecurityKey => Array.IndexOf(RsaAlgorithms, algorithm) >= 0,
-        ECDsaSecurityKey => Array.IndexOf(EcdsaAlgorithms, algorithm) >= 0,
-        _ => false,
+        SymmetricSecurityKey => HmacAlgorithms,
+        RsaSecurityKey => RsaAlgorithms,
+        ECDsaSecurityKey => EcdsaAlgorithms,
+        X509SecurityKey { PublicKey: RSA } => RsaAlgorithms,
+        X509SecurityKey { PublicKey: ECDsa } => EcdsaAlgorithms,
+        JsonWebKey { Kty: JsonWebAlgorithmsKeyTypes.Octet } => HmacAlgorithms,
+        JsonWebKey { Kty: JsonWebAlgorithmsKeyTypes.RSA } => RsaAlgorithms,
+        JsonWebKey { Kty: JsonWebAlgorithmsKeyTypes.EllipticCurve } => EcdsaAlgorithms,
+        _ => [],
     };
 
     public static void Dispose(SecurityKey? key)

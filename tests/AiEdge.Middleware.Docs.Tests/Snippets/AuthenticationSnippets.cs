@@ -36,6 +36,45 @@ public static class AuthenticationSnippets
             #endregion
         });
 
+    public static WebApplication WebApiTemplate(WebApplicationBuilder builder)
+    {
+        #region authentication-4
+        builder.Services.AddControllers();
+        builder.Services.AddAuthentication().AddJwtBearer(o =>    // the app's own scheme, as the template has it
+        {
+            o.Authority = "https://login.example.com/";
+            o.Audience = "model-api";
+        });
+        builder.Services.AddAuthorization();
+        builder.Services.AddAiEdge(edge => edge.AddEdgeAuthentication().AddRateLimiting());
+
+        var app = builder.Build();
+        app.UseHttpsRedirection();
+        app.UseAuthorization();          // where the template puts it: before or after UseAiEdge() both work
+        app.UseAiEdge();
+        app.MapControllers();            // [Authorize] controllers: the app's JwtBearer or an AiEdge API key
+        app.MapPost("/v1/predict", Predict).RequireScopes("predict");   // scope/scp of the app's tokens count
+        #endregion
+        return app;
+    }
+
+    public static void Discovery(WebApplicationBuilder builder)
+        => builder.Services.AddAiEdge(edge =>
+        {
+            #region authentication-5
+            edge.AddEdgeAuthentication(o =>
+            {
+                o.Jwt.Authority = "https://login.example.com/";       // discovery document + JWKS, rotated keys followed
+                o.Jwt.ValidAudiences.Add("model-api");
+            });
+            edge.ConfigureEdgeJwtBearer(o => o.Events.OnTokenValidated = context =>
+            {
+                // ASP.NET Core's JwtBearerEvents; AiEdge's own handling runs after the app's delegate.
+                return Task.CompletedTask;
+            });
+            #endregion
+        });
+
     public static (string Key, string Hash) NewKey()
     {
         #region authentication-3

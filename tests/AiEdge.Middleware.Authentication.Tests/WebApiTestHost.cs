@@ -1,0 +1,106 @@
+using AiEdge.Middleware.Testing;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AiEdge.Middleware.Authentication.Tests;
+
+/// <summary>Where a <c>webapi</c>-template app calls its own authentication and authorization middleware.</summary>
+public enum TemplateOrder
+{
+    /// <summary>The template as generated, AiEdge added below: <c>UseAuthorization(); UseAiEdge();</c>.</summary>
+    AuthorizationBeforeUseAiEdge,
+
+    /// <summary><c>UseAuthentication(); UseAuthorization(); UseAiEdge();</c>.</summary>
+    BothBeforeUseAiEdge,
+
+    /// <summary><c>UseAiEdge(); UseAuthentication(); UseAuthorization();</c>.</summary>
+    BothAfterUseAiEdge,
+
+    /// <summary><c>UseAiEdge();</c> only: WebApplication's implicit middleware.</summary>
+    Implicit,
+}
+
+/// <summary>
+/// A host shaped like the <c>webapi</c> template: controllers with <c>[Authorize]</c>, the app's own
+/// <c>AddAuthentication().AddJwtBearer()</c> against an identity provider, and AiEdge beside it.
+/// </summary>
+internal static class WebApiTestHost
+{
+    public const string AppAudience = "app-api";
+
+    public static Task<TestApp> StartAsync(
+        FakeIdentityProvider idp,
+        TemplateOrder order,
+        bool defaultScheme,
+        IDictionary<string, string?>? configuration = null)
+        => TestApp.StartAsync(
+            builder =>
+            {
+                builder.Services.AddControllers().AddApplicationPart(typeof(WeatherForecastController).Assembly);
+                var authentication = defaultScheme
+                    ? builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+                    : builder.Services.AddAuthentication();
+                authentication.AddJwtBearer(options =>
+                {
+                    options.Authority = idp.Issuer;
+                    options.RequireHttpsMetadata = false;
+                    options.Audience = AppAudience;
+                });
+                builder.Services.AddAuthorization();
+                builder.Services.AddAiEdgeCore(static edge => edge.AddSecurityHeaders().AddEdgeAuthentication());
+            },
+            app =>
+            {
+                switch (order)
+                {
+                    case TemplateOrder.AuthorizationBeforeUseAiEdge:
+                        app.UseAuthorization();
+                        app.UseAiEdge();
+                        break;
+                    case TemplateOrder.BothBeforeUseAiEdge:
+                        app.UseAuthentication();
+                        app.UseAuthorization();
+                        app.UseAiEdge();
+                        break;
+                    case TemplateOrder.BothAfterUseAiEdge:
+                        app.UseAiEdge();
+                        app.UseAuthentication();
+                        app.UseAuthorization();
+                        break;
+                    default:
+                        app.UseAiEdge();
+                        break;
+                }
+
+                app.MapControllers();
+                app.MapGet("/minimal", Caller).RequireAuthorization();
+                app.MapGet("/open", Caller);
+                app.MapGet("/predict", Caller).RequireScopes("predict");
+            },
+            configuration ?? TestKeys.Configuration(jwt: false));
+
+    public static IResult Caller(HttpContext context) => Results.Ok(Describe(context));
+
+    public static object Describe(HttpContext context) => new
+    {
+        authenticated = context.User.Identity?.IsAuthenticated ?? false,
+        id = context.GetCallerId(),
+        plan = context.GetCallerPlan(),
+        scheme = context.User.Identity?.AuthenticationType,
+    };
+}
+
+/// <summary>The template's controller, behind <c>[Authorize]</c>.</summary>
+[ApiController]
+[Route("weatherforecast")]
+[Authorize]
+public sealed class WeatherForecastController : ControllerBase
+{
+    /// <summary>Describes the caller.</summary>
+    [HttpGet]
+    public IActionResult Get() => Ok(WebApiTestHost.Describe(HttpContext));
+}
