@@ -5,9 +5,9 @@
 #
 # With no project, every src/*/*.csproj. A project is named by its folder (AiEdge.Middleware.Caching) or a path.
 #
-# Default: applies the PublicApiAnalyzers code fixes, so PublicAPI.Unshipped.txt gains every public symbol that
-#   neither file declares (RS0016) and loses, or marks *REMOVED*, every declared symbol that is gone (RS0017),
-#   then checks that the project builds with no public API diagnostic left. Run it after a deliberate public API
+# Default: builds each project and records what PublicApiAnalyzers reports, so PublicAPI.Unshipped.txt gains every
+#   public symbol that neither file declares (RS0016) and loses, or marks *REMOVED*, every declared symbol that is
+#   gone (RS0017); then checks that the project builds with no diagnostic left. Run it after a deliberate public API
 #   change (and after merging a branch that changed one), review the diff of the PublicAPI files, commit it.
 # --ship: at a release, moves the Unshipped lines into PublicAPI.Shipped.txt (a *REMOVED* line deletes its
 #   Shipped line), sorted, and leaves Unshipped empty. No build.
@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 ship=false
 projects=()
+updated=()
 for argument in "$@"; do
   case "$argument" in
     --ship) ship=true ;;
@@ -66,25 +67,44 @@ for project in "${projects[@]}"; do
     continue
   fi
 
-  echo "updating: $project"
-  # The code fixes of the analyzer itself write the API lines (nullable annotations included), so the files say
-  # exactly what the build checks. RS0036/RS0037: nullable header; RS0041: oblivious reference types.
-  dotnet format analyzers "$project" --severity warn \
-    --diagnostics RS0016 RS0017 RS0036 RS0037 RS0041 --verbosity quiet
-  normalize "$shipped"
-  normalize "$unshipped"
-
+  updated+=("$project")
 done
 
-# Then every project builds with no public API diagnostic left; a symbol the fixes could not record fails here,
-# with the diagnostic that says which. (After all fixes, since a project also builds the packages it references.)
+# Builds each project and records what the analyzer reports: its RS0016 and RS0017 messages carry each symbol
+# exactly as the PublicAPI files spell it (nullable annotations included). RS0016 (public, not declared) adds the
+# symbol to Unshipped; RS0017 (declared, gone) deletes an Unshipped line, or records a Shipped one as *REMOVED*.
+# Then the project must build with no diagnostic left. Projects build the packages they reference, so run over
+# several projects, dependencies first, or over all of them (the default order builds dependencies again).
 if ! $ship; then
-  for project in "${projects[@]}"; do
-    echo "checking: $project"
-    if ! output=$(dotnet build "$project" -c Release --no-restore -nologo -v q -clp:ErrorsOnly 2>&1); then
-      { printf '%s\n' "$output" | grep -E ' error ' | sort -u | head -n 40 || printf '%s\n' "$output"; } >&2
-      echo "$project does not build (above); a referenced package may need this script too." >&2
-      exit 1
-    fi
+  for round in 1 2; do
+    for project in "${updated[@]}"; do
+      directory=$(dirname "$project")
+      echo "checking: $project"
+      output=$(dotnet build "$project" -c Release -nologo -v q -clp:ErrorsOnly 2>&1) && continue
+      here=$(cd "$directory" && pwd)
+      added=$(printf '%s\n' "$output" | grep -F "$here/" | grep ' RS0016: ' \
+        | sed -n "s/.* RS0016: Symbol '\(.*\)' is not part of the declared public API.*/\1/p" | LC_ALL=C sort -u || true)
+      gone_unshipped=$(printf '%s\n' "$output" | grep -F "$here/PublicAPI.Unshipped.txt(" | grep ' RS0017: ' \
+        | sed -n "s/.* RS0017: Symbol '\(.*\)' is part of the declared API.*/\1/p" | LC_ALL=C sort -u || true)
+      gone_shipped=$(printf '%s\n' "$output" | grep -F "$here/PublicAPI.Shipped.txt(" | grep ' RS0017: ' \
+        | sed -n "s/.* RS0017: Symbol '\(.*\)' is part of the declared API.*/\1/p" | LC_ALL=C sort -u || true)
+      # RS0050: a symbol recorded as *REMOVED* is back in the source; the record goes.
+      back=$(printf '%s\n' "$output" | grep -F "$here/PublicAPI.Unshipped.txt(" | grep ' RS0050: ' \
+        | sed -n "s/.* RS0050: Symbol '\\(.*\\)' is marked as removed.*/*REMOVED*\\1/p" | LC_ALL=C sort -u || true)
+      gone_unshipped=$(printf '%s\n%s\n' "$gone_unshipped" "$back" | sed '/^$/d')
+      unshipped="$directory/PublicAPI.Unshipped.txt"
+      if [ -n "$gone_unshipped" ]; then
+        grep -v -x -F -f <(printf '%s\n' "$gone_unshipped") "$unshipped" > "$unshipped.tmp" || true
+        mv "$unshipped.tmp" "$unshipped"
+      fi
+      [ -z "$added" ] || printf '%s\n' "$added" >> "$unshipped"
+      [ -z "$gone_shipped" ] || printf '%s\n' "$gone_shipped" | sed 's/^/*REMOVED*/' >> "$unshipped"
+      normalize "$unshipped"
+      if [ "$round" = 2 ] || [ -z "$added$gone_unshipped$gone_shipped" ]; then
+        { printf '%s\n' "$output" | grep -E ' error ' | sort -u | head -n 40 || printf '%s\n' "$output"; } >&2
+        echo "$project does not build (above)." >&2
+        exit 1
+      fi
+    done
   done
 fi
