@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Conformance;
 using AiEdge.Middleware.Redis.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -11,6 +12,17 @@ public sealed class RedisPredictionCacheStoreTests(RedisServerFixture redis) : I
     private static readonly TimeSpan Timeout = RedisTestConnections.Timeout;
 
     private static PredictionCacheKey NewKey() => new(RandomNumberGenerator.GetBytes(32));
+
+    public static TheoryData<string> Checks => new(PredictionCacheStoreConformance.Names);
+
+    /// <summary>The contract kit on a real redis-server: Redis keeps its own clock, so time-to-live, lease and wait checks run on short real durations.</summary>
+    [Theory, MemberData(nameof(Checks))]
+    public async Task Store_MeetsTheContract(string check)
+    {
+        await using var connection = await RedisTestConnections.ConnectAsync(redis.Configuration);
+
+        await PredictionCacheStoreConformance.Find(check, () => new PredictionCacheStoreSubject(Store(connection), advanceTime: null)).RunAsync();
+    }
 
     private static RedisPredictionCacheStore Store(IRedisConnection connection)
         => new(connection, new InMemoryPredictionCacheStore(new FakeTimeProvider(TestClock.Start)), new RedisOptions(), null);
