@@ -21,7 +21,9 @@ public static class AiEdgeBuilderCachingExtensions
     /// <summary>
     /// Adds the prediction cache at <see cref="AiEdgeStage.Caching"/>. Only endpoints marked with
     /// <c>.WithPredictionCache()</c> or <c>[PredictionCache]</c> are cached. Options bind from <c>AiEdge:Caching</c>;
-    /// an <c>IDistributedCache</c> registered by the application becomes the second level.
+    /// an <see cref="IPredictionCacheStore"/> registered by the application (or by <c>AddRedis</c>) holds the coalescing
+    /// lock and, with <see cref="PredictionCacheOptions.UseDistributedCache"/>, the second level; without one, an
+    /// <c>IDistributedCache</c> registered by the application becomes the second level, with the lock in process.
     /// </summary>
     /// <param name="edge">The AiEdge builder.</param>
     /// <param name="configure">Configures the options after configuration binding.</param>
@@ -33,7 +35,7 @@ public static class AiEdgeBuilderCachingExtensions
 
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.Services.TryAddSingleton<CachingMetrics>();
-        edge.Services.TryAddSingleton<ICacheLock, InMemoryCacheLock>();
+        edge.Services.TryAddSingleton<SharedCacheLevel>();
         edge.Services.TryAddSingleton<MemoryResponseCache>();
         edge.Services.TryAddSingleton<CachePolicyRegistry>();
         edge.Services.TryAddSingleton<PredictionCacheMarker>();

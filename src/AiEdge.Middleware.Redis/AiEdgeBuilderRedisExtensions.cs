@@ -1,5 +1,5 @@
 using AiEdge.Middleware;
-using AiEdge.Middleware.Caching.Internal;
+using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Redis;
 using AiEdge.Middleware.Redis.Internal;
@@ -19,7 +19,7 @@ public static class AiEdgeBuilderRedisExtensions
     /// Connects every replica to one Redis, configured by <c>AiEdge:Redis</c> (<c>Configuration</c> is
     /// <c>host:port[,password=...][,user=...][,ssl=true][,db=N]</c>). Registers an <see cref="IDistributedCache"/>
     /// over it (the prediction cache's second level), a <c>redis</c> health check for <c>/readyz</c> (when configured), and moves the
-    /// rate-limit, idempotency and cache-coalescing state of the AiEdge concerns to Redis. With an empty configuration
+    /// rate-limit and idempotency state and the prediction cache (an <see cref="IPredictionCacheStore"/>: its entries and its cross-replica coalescing lock) of the AiEdge concerns to Redis. With an empty configuration
     /// it changes nothing: each replica keeps its state in memory and <see cref="IDistributedCache"/> stays what the
     /// app registered before this call, so an app can call it unconditionally. Calling it again has no further effect.
     /// </summary>
@@ -61,7 +61,7 @@ public static class AiEdgeBuilderRedisExtensions
         var previous = services.LastOrDefault(static d => d.ServiceType == typeof(IDistributedCache) && !d.IsKeyedService);
         services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp =>
             sp.GetRequiredService<IRedisConnection>().State == RedisConnectionState.NotConfigured
-                ? Resolve(previous, sp)!
+                ? Resolve<IDistributedCache>(previous, sp)!
                 : new RedisDistributedCache(
                     sp.GetRequiredService<IRedisConnection>(),
                     sp.GetRequiredService<IOptions<RedisOptions>>(),
@@ -85,19 +85,23 @@ public static class AiEdgeBuilderRedisExtensions
         // The concerns' state: each store falls back to (and, without a configuration, simply is) the in-memory one.
         services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.RateLimitStore));
         services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.IdempotencyStore));
-        services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.CacheLock));
+        var previousStore = services.LastOrDefault(static d => d.ServiceType == typeof(IPredictionCacheStore) && !d.IsKeyedService);
+        services.Replace(ServiceDescriptor.Singleton<IPredictionCacheStore>(sp =>
+            RedisStoreRegistration.PredictionCacheStore(sp) ?? Resolve<IPredictionCacheStore>(previousStore, sp)!));
         edge.AddStage<RedisFailClosedMiddleware>(RedisFailClosedMiddleware.Stage);
         return edge;
     }
 
-    private static IDistributedCache? Resolve(ServiceDescriptor? descriptor, IServiceProvider services) => descriptor switch
-    {
-        null => null,
-        { ImplementationInstance: IDistributedCache instance } => instance,
-        { ImplementationFactory: { } factory } => (IDistributedCache)factory(services),
-        { ImplementationType: { } type } => (IDistributedCache)ActivatorUtilities.CreateInstance(services, type),
-        _ => null,
-    };
+    private static T? Resolve<T>(ServiceDescriptor? descriptor, IServiceProvider services)
+        where T : class
+        => descriptor switch
+        {
+            null => null,
+            { ImplementationInstance: T instance } => instance,
+            { ImplementationFactory: { } factory } => (T)factory(services),
+            { ImplementationType: { } type } => (T)ActivatorUtilities.CreateInstance(services, type),
+            _ => null,
+        };
 
     /// <summary>Marks the registration done, so a second <c>AddRedis</c> adds nothing twice.</summary>
     private sealed class RedisMarker;

@@ -40,7 +40,7 @@ public sealed class CacheKeyCompositionTests
             context.User = new ClaimsPrincipal(identity);
         }
 
-        Assert.Equal(JsonCanonicalResult.Written, PredictionCacheMiddleware.ComputeKey(context, Policy, context.GetCallerId(), Encoding.UTF8.GetBytes(body), ignoreCase: true, out var key));
+        Assert.Equal(JsonCanonicalResult.Written, CacheLookup.ComputeKey(context, Policy, context.GetCallerId(), Encoding.UTF8.GetBytes(body), ignoreCase: true, out var key));
         return key;
     }
 

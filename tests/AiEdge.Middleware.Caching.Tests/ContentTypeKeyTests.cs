@@ -24,6 +24,6 @@ public sealed class ContentTypeKeyTests
     [InlineData("application/json; charset=", false)]
     public void IsUtf8Json_OnlyForJsonInUtf8(string? contentType, bool expected)
     {
-        Assert.Equal(expected, PredictionCacheMiddleware.IsUtf8Json(contentType));
+        Assert.Equal(expected, CacheLookup.IsUtf8Json(contentType));
     }
 }

@@ -683,7 +683,7 @@ public sealed class PredictionCacheIntegrationTests
         var model = new Model();
         await using var app = await StartAsync(model, options => options.SizeLimit = 16 * 1024);
         var cache = app.Services.GetRequiredService<MemoryResponseCache>();
-        var locks = Assert.IsType<InMemoryCacheLock>(app.Services.GetRequiredService<ICacheLock>());
+        var locks = Assert.IsType<InMemoryPredictionCacheStore>(app.Services.GetRequiredService<SharedCacheLevel>().Store);
 
         var next = -1;
         var senders = new Task[8];

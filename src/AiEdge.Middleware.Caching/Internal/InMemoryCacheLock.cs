@@ -1,51 +1,33 @@
-using AiEdge.Middleware.Internal;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace AiEdge.Middleware.Caching.Internal;
 
 /// <summary>
-/// The in-process <see cref="ICacheLock"/>: one entry per held key under one lock (no await inside it), a
-/// completion source created only when someone waits. The middleware calls the <see cref="CacheKey"/> overloads
-/// with a numeric owner token, so an uncontended acquire and release allocate nothing.
+/// The coalescing lock within one process: one entry per held key under one lock (no await inside it), a completion
+/// source created only when someone waits, so an uncontended acquire and release allocate nothing. The lock of
+/// <see cref="InMemoryPredictionCacheStore"/> and of the store over an app's <c>IDistributedCache</c>.
 /// </summary>
 /// <remarks>
 /// Bounded by the requests in flight: an entry exists only while its holder runs (the middleware releases in a
 /// <c>finally</c>), and a holder whose lease ended is replaced by the next acquirer of its key.
 /// </remarks>
-internal sealed class InMemoryCacheLock(TimeProvider time) : ICacheLock
+internal sealed class InMemoryCacheLock(TimeProvider time)
 {
-    private readonly Table<string, string> _byName = new(time, StringComparer.Ordinal);
-    private readonly Table<CacheKey, long> _byKey = new(time, null);
-    private long _lastToken;
+    private readonly Table<PredictionCacheKey, Guid> _held = new(time, null);
 
     /// <summary>Gets the number of keys held, for tests.</summary>
-    public int HeldCount => _byName.Count + _byKey.Count;
-
-    /// <summary>Returns an owner token unique within this lock (the per-request owner for the <see cref="CacheKey"/> overloads).</summary>
-    public long NewOwnerToken() => Interlocked.Increment(ref _lastToken);
-
-    public ValueTask<bool> TryAcquireAsync(string key, string owner, TimeSpan lease, CancellationToken cancellationToken)
-        => ValueTask.FromResult(_byName.TryAcquire(key, owner, lease));
-
-    public ValueTask ReleaseAsync(string key, string owner, CancellationToken cancellationToken)
-    {
-        _byName.Release(key, owner);
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask<bool> WaitAsync(string key, TimeSpan timeout, CancellationToken cancellationToken)
-        => _byName.WaitAsync(key, timeout, cancellationToken);
+    public int HeldCount => _held.Count;
 
     /// <summary>Takes the lock on <paramref name="key"/> for <paramref name="owner"/>; <see langword="false"/> when someone else holds it.</summary>
-    public bool TryAcquire(in CacheKey key, long owner, TimeSpan lease) => _byKey.TryAcquire(key, owner, lease);
+    public bool TryAcquire(in PredictionCacheKey key, Guid owner, TimeSpan lease) => _held.TryAcquire(key, owner, lease);
 
     /// <summary>Releases the lock when <paramref name="owner"/> holds it and wakes the waiters; otherwise does nothing.</summary>
-    public void Release(in CacheKey key, long owner) => _byKey.Release(key, owner);
+    public void Release(in PredictionCacheKey key, Guid owner) => _held.Release(key, owner);
 
     /// <summary>Waits until the lock on <paramref name="key"/> is released or expired, or <paramref name="timeout"/> passed.</summary>
-    public ValueTask<bool> WaitAsync(in CacheKey key, TimeSpan timeout, CancellationToken cancellationToken)
-        => _byKey.WaitAsync(key, timeout, cancellationToken);
+    public ValueTask<bool> WaitAsync(in PredictionCacheKey key, TimeSpan timeout, CancellationToken cancellationToken)
+        => _held.WaitAsync(key, timeout, cancellationToken);
 
     private sealed class Table<TKey, TOwner>(TimeProvider time, IEqualityComparer<TKey>? comparer)
         where TKey : notnull
@@ -110,6 +92,11 @@ internal sealed class InMemoryCacheLock(TimeProvider time) : ICacheLock
 
         public ValueTask<bool> WaitAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            }
+
             if (!TryGetWaitable(key, out var released, out var expiresAt))
             {
                 return ValueTask.FromResult(true);

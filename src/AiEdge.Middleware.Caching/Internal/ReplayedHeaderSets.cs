@@ -19,6 +19,10 @@ namespace AiEdge.Middleware.Caching.Internal;
 /// a candidate (a ring of <see cref="Capacity"/> recent sets) and becomes the shared set when an equal one follows.
 /// Sets that occur once (a per-response <c>ETag</c> or request id) thus never take a place in the table.</para>
 /// <para>Lookups of admitted sets take no lock and allocate nothing; admission takes a lock.</para>
+/// <para>Measured (tests/AiEdge.Middleware.Benchmarks/ReplayedHeaderSetsBenchmarks.cs, short job, MemoryDiagnoser,
+/// .NET 10): recording an answer with two replayed headers allocates 200 B with the shared set and 256 B with a private
+/// copy, so each cached entry keeps 56 B (22 %) and one object less; with a 64 MiB cache of 1 KiB answers, about
+/// 3.5 MiB and 60,000 objects fewer for the garbage collector to promote and scan. Kept for that.</para>
 /// </remarks>
 internal sealed class ReplayedHeaderSets
 {

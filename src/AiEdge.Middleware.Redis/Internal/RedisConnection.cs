@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Security;
 using System.Net.Sockets;
-using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,3 @@
-using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
@@ -84,9 +83,6 @@ internal sealed class RedisDistributedCache : IDistributedCache
             _local = new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions()));
         }
     }
-
-    /// <summary>Gets the connection the entries are kept over.</summary>
-    internal IRedisConnection Connection => _connection;
 
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 

@@ -1,5 +1,4 @@
 using AiEdge.Middleware.Caching;
-using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 using Microsoft.AspNetCore.Http;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text;
-using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 

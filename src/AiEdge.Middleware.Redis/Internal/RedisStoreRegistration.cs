@@ -32,12 +32,16 @@ internal static class RedisStoreRegistration
             : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 
-    public static ICacheLock CacheLock(IServiceProvider services)
+    /// <summary>The prediction cache's store in Redis, over the in-process store it falls back to; <see langword="null"/> (the cache's own default) when Redis is not configured.</summary>
+    public static IPredictionCacheStore? PredictionCacheStore(IServiceProvider services)
     {
-        var local = new InMemoryCacheLock(services.GetRequiredService<TimeProvider>());
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
-            ? local
-            : new RedisCacheLock(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
+            ? null
+            : new RedisPredictionCacheStore(
+                redis,
+                new InMemoryPredictionCacheStore(services.GetRequiredService<TimeProvider>()),
+                services.GetRequiredService<IOptions<RedisOptions>>().Value,
+                services.GetService<RedisMetrics>());
     }
 }

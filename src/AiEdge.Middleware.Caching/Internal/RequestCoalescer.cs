@@ -1,0 +1,245 @@
+using AiEdge.Middleware.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace AiEdge.Middleware.Caching.Internal;
+
+/// <summary>
+/// Who runs the endpoint for a key and who waits (NGINX's <c>proxy_cache_lock</c>): the one that takes the store's
+/// lock runs, the others wait for its release and look again, and one that waited past the timeout runs on its own.
+/// With a second level, the entry is read in the same call as the lock (<see cref="IPredictionCacheStore.GetOrAcquireAsync"/>)
+/// and written in the same call as the release (<see cref="IPredictionCacheStore.SetAndReleaseAsync"/>), entry first.
+/// </summary>
+internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore store, bool coalescing, TimeSpan timeout, TimeProvider time, CachingMetrics metrics, ILogger logger)
+{
+    /// <summary>
+    /// Looks the entry up and, on a miss, decides who runs: returns a fresh entry to serve, or tells the caller to run
+    /// the endpoint (holding the lock or not, with a stale entry to fall back on or not).
+    /// </summary>
+    public async ValueTask<Admission> AdmitAsync(CacheKey key, bool revalidate, CancellationToken aborted)
+    {
+        var admission = default(Admission);
+
+        // An entry it cannot serve (unreadable, or past serving even stale) stops the lock being tried with the read.
+        var readWithLock = lookup.Shared && !revalidate;
+        if (!revalidate)
+        {
+            var cached = lookup.GetLocal(key);
+            if (cached is null && lookup.Shared)
+            {
+                if (coalescing)
+                {
+                    admission.Owner = OwnerTokens.Next();
+                    PredictionCacheLookup found;
+                    try
+                    {
+                        found = await store.GetOrAcquireAsync(key.ToStoreKey(), admission.Owner, timeout, aborted);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    {
+                        PredictionCacheLog.DistributedFailed(logger, exception);
+                        found = default;
+                        readWithLock = false;
+                    }
+
+                    admission.Holding = found.Acquired;
+                    cached = lookup.FromShared(key, found.Entry);
+                    readWithLock &= cached is not null || found.Entry is null;
+                }
+                else
+                {
+                    cached = await lookup.GetSharedAsync(key, aborted);
+                }
+            }
+
+            if (cached is not null)
+            {
+                var now = time.GetUtcNow();
+                if (cached.ExpiresAt > now)
+                {
+                    admission.Hit = cached;
+                    admission.Now = now;
+                    return admission;
+                }
+
+                admission.Stale = cached.StaleUntil > now ? cached : null;
+            }
+        }
+
+        if (!coalescing || admission.Holding)
+        {
+            return admission;
+        }
+
+        if (admission.Owner == Guid.Empty)
+        {
+            admission.Owner = OwnerTokens.Next();
+        }
+
+        var storeKey = key.ToStoreKey();
+        var coalesced = false;
+        while (true)
+        {
+            bool released;
+            try
+            {
+                bool acquired;
+                if (readWithLock && admission.Stale is null)
+                {
+                    // The holder may have finished since the entry was last read: reading it again in the same call as
+                    // the lock, a request never runs the endpoint for an entry that was just stored.
+                    var found = await store.GetOrAcquireAsync(storeKey, admission.Owner, timeout, aborted);
+                    acquired = found.Acquired;
+                    var entry = lookup.FromShared(key, found.Entry);
+                    if (entry is not null)
+                    {
+                        var foundAt = time.GetUtcNow();
+                        if (entry.ExpiresAt > foundAt)
+                        {
+                            admission.Hit = entry;
+                            admission.Now = foundAt;
+                            return admission;
+                        }
+
+                        // Stale: an entry is there, so the lock was not tried; the next try takes it directly.
+                        admission.Stale = entry;
+                        continue;
+                    }
+
+                    if (found.Entry is not null)
+                    {
+                        readWithLock = false;
+                        continue;
+                    }
+                }
+                else
+                {
+                    acquired = await store.TryAcquireAsync(storeKey, admission.Owner, timeout, aborted);
+                }
+
+                if (acquired)
+                {
+                    admission.Holding = true;
+                    return admission;
+                }
+
+                if (!coalesced)
+                {
+                    coalesced = true;
+                    metrics.CacheCoalesced();
+                    PredictionCacheLog.Coalesced(logger);
+                }
+
+                released = await store.WaitAsync(storeKey, timeout, aborted);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                PredictionCacheLog.LockFailed(logger, exception);
+                return admission;
+            }
+
+            // After a release, the next try reads the second level in the same call as the lock, so only the first
+            // level is checked here.
+            var readWithNextTry = released && readWithLock && admission.Stale is null;
+            var fresh = lookup.GetLocal(key) ?? (readWithNextTry ? null : await lookup.GetSharedAsync(key, aborted));
+            var now = time.GetUtcNow();
+            if (fresh is not null && fresh.ExpiresAt > now)
+            {
+                admission.Hit = fresh;
+                admission.Now = now;
+                return admission;
+            }
+
+            if (fresh is not null && fresh.StaleUntil > now)
+            {
+                admission.Stale = fresh;
+            }
+
+            if (!released)
+            {
+                // proxy_cache_lock_timeout: run without the lock rather than wait forever.
+                return admission;
+            }
+        }
+    }
+
+    /// <summary>
+    /// After the run: writes what was <paramref name="stored"/> to the second level, then releases the lock if held (in
+    /// one call when both), so a waiter the release wakes finds the entry. Never throws.
+    /// </summary>
+    public async ValueTask CompleteAsync(CacheKey key, Admission admission, CachedResponse? stored)
+    {
+        var released = false;
+        if (stored is not null && lookup.Shared)
+        {
+            var timeToLive = stored.StaleUntil - time.GetUtcNow();
+            if (timeToLive > TimeSpan.Zero)
+            {
+                try
+                {
+                    if (admission.Holding)
+                    {
+                        await store.SetAndReleaseAsync(key.ToStoreKey(), stored.Serialize(), timeToLive, admission.Owner, CancellationToken.None);
+                        released = true;
+                    }
+                    else
+                    {
+                        await store.SetAsync(key.ToStoreKey(), stored.Serialize(), timeToLive, CancellationToken.None);
+                    }
+                }
+                catch (Exception exception)
+                {
+                    PredictionCacheLog.DistributedFailed(logger, exception);
+                }
+            }
+        }
+
+        if (admission.Holding && !released)
+        {
+            try
+            {
+                await store.ReleaseAsync(key.ToStoreKey(), admission.Owner, CancellationToken.None);
+            }
+            catch (Exception exception)
+            {
+                PredictionCacheLog.LockFailed(logger, exception);
+            }
+        }
+    }
+
+    /// <summary>What <see cref="AdmitAsync"/> decided.</summary>
+    internal struct Admission
+    {
+        /// <summary>A fresh entry to serve (then nothing else is set), or <see langword="null"/> to run the endpoint.</summary>
+        public CachedResponse? Hit;
+
+        /// <summary>When <see cref="Hit"/> was found fresh.</summary>
+        public DateTimeOffset Now;
+
+        /// <summary>An entry within its stale window, served if the endpoint fails.</summary>
+        public CachedResponse? Stale;
+
+        /// <summary>Whether the caller holds the lock and must release it (<see cref="CompleteAsync"/>).</summary>
+        public bool Holding;
+
+        /// <summary>The caller's lock owner token.</summary>
+        public Guid Owner;
+    }
+}
+
+/// <summary>
+/// Lock owner tokens: 8 random bytes drawn once per process and a counter, so tokens are unique across replicas (with
+/// overwhelming probability) and cost no random draw, string nor allocation per request.
+/// </summary>
+internal static class OwnerTokens
+{
+    private static readonly long ProcessPart = BitConverter.ToInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    private static long s_counter;
+
+    public static Guid Next()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes, ProcessPart);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(bytes[8..], Interlocked.Increment(ref s_counter));
+        return new Guid(bytes);
+    }
+}

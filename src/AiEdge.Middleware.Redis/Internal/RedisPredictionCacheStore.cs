@@ -1,0 +1,241 @@
+using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Internal;
+
+namespace AiEdge.Middleware.Redis.Internal;
+
+/// <summary>
+/// The prediction cache's <see cref="IPredictionCacheStore"/> in Redis. Entries are hashes written and read exactly as
+/// <see cref="RedisDistributedCache"/> keeps them (under <c>{prefix}dc:aiedge:cache:{{key}}</c>, expiring on Redis's
+/// clock); the lock is <c>SET {prefix}lock:{{key}} owner NX PX lease</c>, released by a script only for its owner;
+/// waiters poll its existence with a short backoff (5 ms doubling to 50 ms) until it is gone or their timeout passes.
+/// The braces make the key a Redis Cluster hash tag, so an entry and its lock share a slot and one script reads the
+/// entry and takes the lock, another writes the entry and releases the lock: a shared miss costs two round trips.
+/// While Redis is unreachable reads miss, writes are dropped and the replica coalesces on its own (the in-process store).
+/// </summary>
+internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredictionCacheStore local, RedisOptions options, RedisMetrics? metrics) : IPredictionCacheStore
+{
+    internal static readonly RedisScript ReleaseScript = new("lock-release", """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
+        """);
+
+    // KEYS[1] entry (as RedisDistributedCache keeps it), KEYS[2] lock; ARGV[1] owner, ARGV[2] lease ms. Returns
+    // {data, 0} when there is an entry (sliding its expiry as RedisDistributedCache's read does), else {false, 1}
+    // when the lock was taken and {false, 0} when someone else holds it.
+    internal static readonly RedisScript GetOrAcquireScript = new("cache-get-or-lock", RedisDistributedCache.ReadEntryLua + """
+        if v[1] then return {v[1], 0} end
+        if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {false, 1} end
+        return {false, 0}
+        """);
+
+    // KEYS[1] entry, KEYS[2] lock; ARGV[1..3] as RedisDistributedCache.WriteEntryLua, ARGV[4] owner. Writes the entry
+    // exactly as RedisDistributedCache does, then deletes the lock if the owner still holds it.
+    internal static readonly RedisScript SetAndReleaseScript = new("cache-set-and-unlock", RedisDistributedCache.WriteEntryLua + """
+        if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
+        return 1
+        """);
+
+    /// <summary>The key of an entry after the Redis key prefix: the distributed-cache segment and the prediction cache's own prefix.</summary>
+    internal const string EntrySegment = RedisDistributedCache.KeySegment + "aiedge:cache:{";
+
+    private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(50);
+    private const string Concern = "cache-lock";
+    private const string DistributedCacheConcern = "distributed-cache";
+    private readonly string _lockPrefix = options.KeyPrefix + "lock:{";
+    private readonly string _entryPrefix = options.KeyPrefix + EntrySegment;
+
+    private string LockKey(in PredictionCacheKey key) => string.Concat(_lockPrefix, key.ToString(), "}");
+
+    private string EntryKey(in PredictionCacheKey key) => string.Concat(_entryPrefix, key.ToString(), "}");
+
+    private static string Owner(Guid owner) => owner.ToString("N");
+
+    private static long Milliseconds(TimeSpan span) => Math.Max(1, (long)Math.Ceiling(span.TotalMilliseconds));
+
+    public async ValueTask<byte[]?> GetAsync(PredictionCacheKey key, CancellationToken cancellationToken)
+    {
+        if (redis.IsConnected)
+        {
+            try
+            {
+                var reply = await redis.EvaluateAsync(RedisDistributedCache.GetScript, 1, [EntryKey(key), "1"]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!reply.IsError)
+                {
+                    return reply.Type == RespType.BulkString ? reply.Bytes : null;
+                }
+            }
+            catch (RedisConnectionException)
+            {
+                // A miss, below.
+            }
+        }
+
+        metrics?.RedisFallback(DistributedCacheConcern);
+        return null;
+    }
+
+    public async ValueTask SetAsync(PredictionCacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken)
+    {
+        if (timeToLive <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        if (redis.IsConnected)
+        {
+            try
+            {
+                var reply = await redis.EvaluateAsync(RedisDistributedCache.SetScript, 1, [EntryKey(key), value, 0L, Milliseconds(timeToLive)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!reply.IsError)
+                {
+                    return;
+                }
+            }
+            catch (RedisConnectionException)
+            {
+                // The entry is lost.
+            }
+        }
+
+        metrics?.RedisFallback(DistributedCacheConcern);
+    }
+
+    public async ValueTask<bool> TryAcquireAsync(PredictionCacheKey key, Guid owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        if (redis.IsConnected)
+        {
+            try
+            {
+                var reply = await redis.ExecuteAsync("SET", LockKey(key), Owner(owner), "NX", "PX", Milliseconds(lease)).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!reply.IsError)
+                {
+                    return !reply.IsNull;
+                }
+            }
+            catch (RedisConnectionException)
+            {
+                // Coalesce locally below.
+            }
+        }
+
+        FallingBack();
+        return await local.TryAcquireAsync(key, owner, lease, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask<PredictionCacheLookup> GetOrAcquireAsync(PredictionCacheKey key, Guid owner, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        if (redis.IsConnected)
+        {
+            try
+            {
+                var reply = await redis.EvaluateAsync(GetOrAcquireScript, 2, [EntryKey(key), LockKey(key), Owner(owner), Milliseconds(lease)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (reply is { Type: RespType.Array, Items: [var entry, { Type: RespType.Integer } acquired] })
+                {
+                    return new PredictionCacheLookup(entry.Type == RespType.BulkString ? entry.Bytes : null, acquired.Integer == 1);
+                }
+            }
+            catch (RedisConnectionException)
+            {
+                // Read nothing and coalesce locally below, as a failed read and TryAcquireAsync do.
+            }
+        }
+
+        metrics?.RedisFallback(DistributedCacheConcern);
+        FallingBack();
+        return new PredictionCacheLookup(null, await local.TryAcquireAsync(key, owner, lease, cancellationToken).ConfigureAwait(false));
+    }
+
+    public async ValueTask SetAndReleaseAsync(PredictionCacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, Guid owner, CancellationToken cancellationToken)
+    {
+        if (timeToLive <= TimeSpan.Zero)
+        {
+            await ReleaseAsync(key, owner, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // The local lock may hold it too if Redis failed while it was taken; releasing both is harmless.
+        await local.ReleaseAsync(key, owner, CancellationToken.None).ConfigureAwait(false);
+        if (redis.IsConnected)
+        {
+            try
+            {
+                var reply = await redis.EvaluateAsync(SetAndReleaseScript, 2, [EntryKey(key), LockKey(key), value, 0L, Milliseconds(timeToLive), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (!reply.IsError)
+                {
+                    return;
+                }
+            }
+            catch (RedisConnectionException)
+            {
+                // The entry is lost; the lease ends the lock.
+            }
+        }
+
+        metrics?.RedisFallback(DistributedCacheConcern);
+    }
+
+    public async ValueTask ReleaseAsync(PredictionCacheKey key, Guid owner, CancellationToken cancellationToken)
+    {
+        // The local lock may hold it too if Redis failed while it was taken; releasing both is harmless.
+        await local.ReleaseAsync(key, owner, cancellationToken).ConfigureAwait(false);
+        if (redis.IsConnected)
+        {
+            try
+            {
+                await redis.EvaluateAsync(ReleaseScript, 1, [LockKey(key), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (RedisConnectionException)
+            {
+                // The lease ends it.
+            }
+        }
+    }
+
+    public async ValueTask<bool> WaitAsync(PredictionCacheKey key, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!redis.IsConnected)
+        {
+            FallingBack();
+            return await local.WaitAsync(key, timeout, cancellationToken).ConfigureAwait(false);
+        }
+
+        var redisKey = LockKey(key);
+        var started = TimeProvider.System.GetTimestamp();
+        var pause = FirstPoll;
+        while (true)
+        {
+            try
+            {
+                var reply = await redis.ExecuteAsync("EXISTS", redisKey).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (reply.Type == RespType.Integer && reply.Integer == 0)
+                {
+                    return true;
+                }
+            }
+            catch (RedisConnectionException)
+            {
+                // Redis went away: the caller re-checks and runs the request itself.
+                return true;
+            }
+
+            var remaining = timeout - TimeProvider.System.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return false;
+            }
+
+            await Task.Delay(pause < remaining ? pause : remaining, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            pause = pause * 2 < LastPoll ? pause * 2 : LastPoll;
+        }
+    }
+
+    private void FallingBack()
+    {
+        if (redis.State != RedisConnectionState.NotConfigured)
+        {
+            metrics?.RedisFallback(Concern);
+        }
+    }
+}
