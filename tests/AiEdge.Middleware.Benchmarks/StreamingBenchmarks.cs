@@ -55,6 +55,14 @@ public class StreamingStageBenchmarks
     [Benchmark]
     public Task Json_StageMarkedOnly() => _pipelines[2](NewContext(_apps[2], "/json"));
 
+    /// <summary>One event without the stage: with <see cref="Sse20_NoStage"/>, separates the cost per stream from the cost per event.</summary>
+    [Benchmark]
+    public Task Sse1_NoStage() => _pipelines[0](NewContext(_apps[0], "/sse1"));
+
+    /// <summary>One event through the stage.</summary>
+    [Benchmark]
+    public Task Sse1_Stage() => _pipelines[1](NewContext(_apps[1], "/sse1"));
+
     /// <summary>20 events without the stage (the handler flushes each).</summary>
     [Benchmark]
     public Task Sse20_NoStage() => _pipelines[0](NewContext(_apps[0], "/sse"));
@@ -81,17 +89,20 @@ public class StreamingStageBenchmarks
             context.Response.ContentType = "application/json";
             return context.Response.Body.WriteAsync(Json).AsTask();
         });
-        app.MapGet("/sse", static async context =>
-        {
-            context.Response.ContentType = "text/event-stream";
-            var body = context.Response.Body;
-            for (var i = 0; i < 20; i++)
-            {
-                await body.WriteAsync(Event);
-                await body.FlushAsync();
-            }
-        });
+        app.MapGet("/sse", static context => WriteEventsAsync(context, 20));
+        app.MapGet("/sse1", static context => WriteEventsAsync(context, 1));
         return (app, ((IApplicationBuilder)app).Build());
+    }
+
+    private static async Task WriteEventsAsync(HttpContext context, int count)
+    {
+        context.Response.ContentType = "text/event-stream";
+        var body = context.Response.Body;
+        for (var i = 0; i < count; i++)
+        {
+            await body.WriteAsync(Event);
+            await body.FlushAsync();
+        }
     }
 
     private static HttpContext NewContext(WebApplication app, string path)
