@@ -124,6 +124,7 @@ public class StreamingStageBenchmarks
 public class EventStreamWriterBenchmarks
 {
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+    private static readonly IServiceProvider Services = new ServiceCollection().AddOptions().BuildServiceProvider();
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private object[] _chunks = [];
@@ -180,9 +181,27 @@ public class EventStreamWriterBenchmarks
         await context.Response.BodyWriter.CompleteAsync();
     }
 
-    private static DefaultHttpContext NewContext()
+    /// <summary>The framework's <c>TypedResults.ServerSentEvents</c> over the same chunks as <c>SseItem</c>s.</summary>
+    [Benchmark]
+    public Task TypedResultsServerSentEvents() => TypedResults.ServerSentEvents(Items(_chunks)).ExecuteAsync(NewContext(Services));
+
+    /// <summary>The AiEdge result over the same chunks as <c>SseItem</c>s.</summary>
+    [Benchmark]
+    public Task EventStreamResultsItems() => EventStreamResults.Items(Items(_chunks), Web).ExecuteAsync(NewContext(Services));
+
+    private static async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<object>> Items(object[] chunks)
     {
-        var context = new DefaultHttpContext();
+        foreach (var chunk in chunks)
+        {
+            yield return new System.Net.ServerSentEvents.SseItem<object>(chunk);
+        }
+
+        await Task.CompletedTask;
+    }
+
+    private static DefaultHttpContext NewContext(IServiceProvider? services = null)
+    {
+        var context = new DefaultHttpContext { RequestServices = services! };
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null));
         return context;
     }
