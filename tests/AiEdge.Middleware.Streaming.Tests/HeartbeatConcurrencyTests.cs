@@ -88,18 +88,21 @@ public sealed class HeartbeatConcurrencyTests
     {
         var time = new FakeTimeProvider(TestClock.Start);
         await using var app = await StreamingHost.StartAsync(
-            app => app.MapGet("/sse", static async (HttpContext context) =>
+            app => app.MapGet("/sse", async (HttpContext context) =>
             {
                 context.Response.ContentType = "text/event-stream";
                 await context.Response.StartAsync(context.RequestAborted);
                 var body = context.Response.Body;
                 for (var n = 0; n < 300; n++)
                 {
+                    // Mid-event the stream is silent for a whole interval every time (the writer moves the clock
+                    // too), while the test's thread moves it as well.
                     await body.WriteAsync(Encoding.UTF8.GetBytes($"event: piece\n"), context.RequestAborted);
-                    await Task.Yield();
+                    time.Advance(TimeSpan.FromMilliseconds(1));
                     await body.WriteAsync(Encoding.UTF8.GetBytes($"data: {n}"), context.RequestAborted);
-                    await Task.Yield();
+                    time.Advance(TimeSpan.FromMilliseconds(1));
                     await body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted);
+                    await Task.Yield();
                 }
             }).WithStreaming(TimeSpan.FromMilliseconds(1)),
             time: time);
@@ -113,15 +116,21 @@ public sealed class HeartbeatConcurrencyTests
         }
 
         var expected = 0;
+        var heartbeats = 0;
         foreach (var block in (await body).Split("\n\n", StringSplitOptions.RemoveEmptyEntries))
         {
-            if (block != Heartbeat)
+            if (block == Heartbeat)
+            {
+                heartbeats++;
+            }
+            else
             {
                 Assert.Equal($"event: piece\ndata: {expected++}", block);
             }
         }
 
         Assert.Equal(300, expected);
+        Assert.True(heartbeats > 0, "No heartbeat fell due between the events.");
     }
 
     public static TheoryData<string> Endings => ["completed", "exception", "client-abort"];
