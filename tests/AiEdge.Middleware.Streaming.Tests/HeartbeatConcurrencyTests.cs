@@ -96,12 +96,15 @@ public sealed class HeartbeatConcurrencyTests
                 for (var n = 0; n < 300; n++)
                 {
                     // Mid-event the stream is silent for a whole interval every time (the writer moves the clock
-                    // too), while the test's thread moves it as well.
+                    // itself), while the test's thread moves it as well.
                     await body.WriteAsync(Encoding.UTF8.GetBytes($"event: piece\n"), context.RequestAborted);
                     time.Advance(TimeSpan.FromMilliseconds(1));
                     await body.WriteAsync(Encoding.UTF8.GetBytes($"data: {n}"), context.RequestAborted);
                     time.Advance(TimeSpan.FromMilliseconds(1));
                     await body.WriteAsync("\n\n"u8.ToArray(), context.RequestAborted);
+
+                    // And between two events, where a heartbeat belongs.
+                    time.Advance(TimeSpan.FromMilliseconds(1));
                     await Task.Yield();
                 }
             }).WithStreaming(TimeSpan.FromMilliseconds(1)),

@@ -55,10 +55,11 @@ public sealed class HeartbeatIntegrationTests
         await using var app = await StreamingHost.StartAsync(
             app => app.MapGet("/typed", (CancellationToken aborted) => TypedResults.ServerSentEvents(ReadAllAsync(script.Reader, aborted))),
             time: time);
+
+        // The framework's result sends its headers with the first item, not before: the item is there first.
+        script.Writer.TryWrite(new SseItem<Token>(new Token("Hel"), "token") { EventId = "1", ReconnectionInterval = TimeSpan.FromSeconds(3) });
         using var response = await app.GetStreamAsync("/typed");
         var reader = new StreamingEventReader(await response.Content.ReadAsStreamAsync());
-
-        script.Writer.TryWrite(new SseItem<Token>(new Token("Hel"), "token") { EventId = "1", ReconnectionInterval = TimeSpan.FromSeconds(3) });
         Assert.Equal("event: token\ndata: {\"text\":\"Hel\"}\nid: 1\nretry: 3000", await reader.ReadBlockAsync());
 
         // The framework's result writes nothing while its source waits: the stage beats for it, between items.
