@@ -91,6 +91,9 @@ public class StreamingStageBenchmarks
         });
         app.MapGet("/sse", static context => WriteEventsAsync(context, 20));
         app.MapGet("/sse1", static context => WriteEventsAsync(context, 1));
+
+        // The pipeline is built by hand (no host): without UseEndpoints the matched endpoint would never run.
+        app.UseEndpoints(static _ => { });
         return (app, ((IApplicationBuilder)app).Build());
     }
 

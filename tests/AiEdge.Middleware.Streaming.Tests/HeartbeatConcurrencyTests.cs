@@ -25,7 +25,7 @@ public sealed class HeartbeatConcurrencyTests
         var time = new FakeTimeProvider(TestClock.Start);
         long heartbeats = 0;
         await using var app = await StreamingHost.StartAsync(
-            app => app.MapGet("/sse", static async (HttpContext context) =>
+            app => app.MapGet("/sse", async (HttpContext context) =>
             {
                 context.Response.ContentType = "text/event-stream";
                 await context.Response.StartAsync(context.RequestAborted);
@@ -33,7 +33,7 @@ public sealed class HeartbeatConcurrencyTests
                 for (var w = 0; w < Writers; w++)
                 {
                     var writer = w;
-                    writers[w] = Task.Run(() => WriteEventsAsync(context, writer));
+                    writers[w] = Task.Run(() => WriteEventsAsync(context, time, writer));
                 }
 
                 await Task.WhenAll(writers);
@@ -187,15 +187,18 @@ public sealed class HeartbeatConcurrencyTests
         response.Dispose();
     }
 
-    private static async Task WriteEventsAsync(HttpContext context, int writer)
+    private static async Task WriteEventsAsync(HttpContext context, FakeTimeProvider time, int writer)
     {
         var body = context.Response.Body;
         for (var n = 0; n < EventsPerWriter; n++)
         {
             var bytes = Encoding.UTF8.GetBytes($"id: {writer}-{n}\nevent: w{writer}\ndata: {{\"writer\":{writer},\"n\":{n}}}\n\n");
             await body.WriteAsync(bytes, context.RequestAborted);
-            if (n % 16 == 0)
+            if (n % 8 == 0)
             {
+                // The writers move the clock too, so heartbeats also fall due (and run) on a writer's thread while
+                // the other writers write, however the threads are scheduled.
+                time.Advance(TimeSpan.FromMilliseconds(1));
                 await Task.Yield();
             }
         }
