@@ -55,6 +55,14 @@ public class StreamingStageBenchmarks
     [Benchmark]
     public Task Json_StageMarkedOnly() => _pipelines[2](NewContext(_apps[2], "/json"));
 
+    /// <summary>One event without the stage: with <see cref="Sse20_NoStage"/>, separates the cost per stream from the cost per event.</summary>
+    [Benchmark]
+    public Task Sse1_NoStage() => _pipelines[0](NewContext(_apps[0], "/sse1"));
+
+    /// <summary>One event through the stage.</summary>
+    [Benchmark]
+    public Task Sse1_Stage() => _pipelines[1](NewContext(_apps[1], "/sse1"));
+
     /// <summary>20 events without the stage (the handler flushes each).</summary>
     [Benchmark]
     public Task Sse20_NoStage() => _pipelines[0](NewContext(_apps[0], "/sse"));
@@ -81,17 +89,23 @@ public class StreamingStageBenchmarks
             context.Response.ContentType = "application/json";
             return context.Response.Body.WriteAsync(Json).AsTask();
         });
-        app.MapGet("/sse", static async context =>
-        {
-            context.Response.ContentType = "text/event-stream";
-            var body = context.Response.Body;
-            for (var i = 0; i < 20; i++)
-            {
-                await body.WriteAsync(Event);
-                await body.FlushAsync();
-            }
-        });
+        app.MapGet("/sse", static context => WriteEventsAsync(context, 20));
+        app.MapGet("/sse1", static context => WriteEventsAsync(context, 1));
+
+        // The pipeline is built by hand (no host): without UseEndpoints the matched endpoint would never run.
+        app.UseEndpoints(static _ => { });
         return (app, ((IApplicationBuilder)app).Build());
+    }
+
+    private static async Task WriteEventsAsync(HttpContext context, int count)
+    {
+        context.Response.ContentType = "text/event-stream";
+        var body = context.Response.Body;
+        for (var i = 0; i < count; i++)
+        {
+            await body.WriteAsync(Event);
+            await body.FlushAsync();
+        }
     }
 
     private static HttpContext NewContext(WebApplication app, string path)
@@ -113,6 +127,7 @@ public class StreamingStageBenchmarks
 public class EventStreamWriterBenchmarks
 {
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
+    private static readonly IServiceProvider Services = new ServiceCollection().AddOptions().BuildServiceProvider();
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private object[] _chunks = [];
@@ -169,9 +184,27 @@ public class EventStreamWriterBenchmarks
         await context.Response.BodyWriter.CompleteAsync();
     }
 
-    private static DefaultHttpContext NewContext()
+    /// <summary>The framework's <c>TypedResults.ServerSentEvents</c> over the same chunks as <c>SseItem</c>s.</summary>
+    [Benchmark]
+    public Task TypedResultsServerSentEvents() => TypedResults.ServerSentEvents(Items(_chunks)).ExecuteAsync(NewContext(Services));
+
+    /// <summary>The AiEdge result over the same chunks as <c>SseItem</c>s.</summary>
+    [Benchmark]
+    public Task EventStreamResultsItems() => EventStreamResults.Items(Items(_chunks), Web).ExecuteAsync(NewContext(Services));
+
+    private static async IAsyncEnumerable<System.Net.ServerSentEvents.SseItem<object>> Items(object[] chunks)
     {
-        var context = new DefaultHttpContext();
+        foreach (var chunk in chunks)
+        {
+            yield return new System.Net.ServerSentEvents.SseItem<object>(chunk);
+        }
+
+        await Task.CompletedTask;
+    }
+
+    private static DefaultHttpContext NewContext(IServiceProvider? services = null)
+    {
+        var context = new DefaultHttpContext { RequestServices = services! };
         context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(Stream.Null));
         return context;
     }

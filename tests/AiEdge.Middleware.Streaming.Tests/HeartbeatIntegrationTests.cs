@@ -1,3 +1,5 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -43,6 +45,36 @@ public sealed class HeartbeatIntegrationTests
         script.Writer.Complete();
         Assert.Empty(await reader.ReadToEndAsync());
         Assert.Equal(2, Interlocked.Read(ref heartbeats));
+    }
+
+    [Fact]
+    public async Task TypedResultsServerSentEvents_StageAddsHeartbeatsAndStreamHeaders()
+    {
+        var time = new FakeTimeProvider(TestClock.Start);
+        var script = Channel.CreateUnbounded<SseItem<Token>>();
+        await using var app = await StreamingHost.StartAsync(
+            app => app.MapGet("/typed", (CancellationToken aborted) => TypedResults.ServerSentEvents(ReadAllAsync(script.Reader, aborted))),
+            time: time);
+
+        // The framework's result sends its headers with the first item, not before: the item is there first.
+        script.Writer.TryWrite(new SseItem<Token>(new Token("Hel"), "token") { EventId = "1", ReconnectionInterval = TimeSpan.FromSeconds(3) });
+        using var response = await app.GetStreamAsync("/typed");
+        var reader = new StreamingEventReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal("event: token\ndata: {\"text\":\"Hel\"}\nid: 1\nretry: 3000", await reader.ReadBlockAsync());
+
+        // The framework's result writes nothing while its source waits: the stage beats for it, between items.
+        time.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(Heartbeat, await reader.ReadBlockAsync());
+        script.Writer.TryWrite(new SseItem<Token>(new Token("lo"), "token"));
+        Assert.Equal("event: token\ndata: {\"text\":\"lo\"}", await reader.ReadBlockAsync());
+        script.Writer.Complete();
+        Assert.Empty(await reader.ReadToEndAsync());
+
+        // Headers the framework's result does not set (or sets and the stage takes back), set by the stage.
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.True(response.Headers.CacheControl is { NoCache: true, NoTransform: true }, response.Headers.CacheControl?.ToString());
+        Assert.Equal(["no"], response.Headers.GetValues("X-Accel-Buffering"));
     }
 
     [Fact]
@@ -153,4 +185,14 @@ public sealed class HeartbeatIntegrationTests
         Assert.Empty(response.Content.Headers.ContentEncoding);
         Assert.Equal(["no"], response.Headers.GetValues("X-Accel-Buffering"));
     }
+
+    private static async IAsyncEnumerable<T> ReadAllAsync<T>(ChannelReader<T> reader, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var item in reader.ReadAllAsync(cancellationToken))
+        {
+            yield return item;
+        }
+    }
+
+    private sealed record Token(string Text);
 }

@@ -9,9 +9,24 @@ namespace AiEdge.Middleware.Streaming.Internal;
 /// The response body of one request under the streaming stage. Until the response starts it only watches; when it
 /// starts as a stream (an event-stream content type, or any 2xx answer of a marked endpoint) it switches the
 /// response to streaming (no buffering, no compression, anti-buffering headers, no timeout), flushes each complete
-/// event, and writes heartbeat comments between events while the stream is idle. Anything else passes through.
+/// event, and lets a <see cref="HeartbeatScheduler"/> write heartbeat comments between events while the stream is
+/// idle. Anything else passes through.
 /// </summary>
-internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBodyFeature
+/// <remarks>
+/// <para>
+/// Who writes when: a stream has one lock, <see cref="StreamState.Gate"/>, and every byte that reaches the inner
+/// body is written by its holder. The application holds it for each write, flush, start, file send and the
+/// completion, waiting for it; the heartbeat only takes it when it is free (<see cref="TryWriteHeartbeat"/> never
+/// waits: a busy stream is not idle) and only between two events, so a heartbeat comment never lands inside an
+/// event and never between two writes of the application that the lock serializes.
+/// </para>
+/// <para>
+/// The end: completion and the end of the request (normal, exception or client abort) mark the stream closed,
+/// stop the scheduler and then take the lock once, so a heartbeat that was being written is out (and its timer
+/// released) before the response completes. A heartbeat due after that finds the stream closed and writes nothing.
+/// </para>
+/// </remarks>
+internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBodyFeature, IHeartbeatTarget
 {
     private const int Undecided = 0;
     private const int PassThrough = 1;
@@ -30,11 +45,10 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
     private int _mode;
     private bool _bufferingDisableRequested;
     private bool _firstOutputSeen;
-    private volatile bool _closed;
 
     // What only a stream needs, made when the response turns out to be one: a pass-through response (most
     // requests, when event streams are detected) carries none of it.
-    private LiveState? _live;
+    private StreamState? _stream;
 
     public StreamingResponseBody(HttpContext context, IHttpResponseBodyFeature inner, StreamingMiddleware owner, IStreamingMetadata? metadata, long requestStart)
     {
@@ -47,9 +61,6 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
 
     /// <summary>Gets whether the response was treated as a stream.</summary>
     public bool IsStreaming => _mode >= RawStream;
-
-    /// <summary>Gets whether the response was treated as an event stream (heartbeats possible).</summary>
-    public bool IsEventStream => _mode == EventStream;
 
     private Stream InnerStream => _innerStream ??= _inner.Stream;
 
@@ -112,11 +123,12 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
             return;
         }
 
-        _live!.Gate.Wait();
+        var stream = _stream!;
+        stream.Gate.Wait();
         try
         {
             // Observed before the bytes leave, so a client that has seen them knows the bookkeeping is done.
-            var flush = Observe(buffer);
+            var flush = Observe(stream, buffer);
             InnerStream.Write(buffer);
             if (flush)
             {
@@ -125,7 +137,7 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
         }
         finally
         {
-            _live!.Gate.Release();
+            stream.Gate.Release();
         }
     }
 
@@ -135,7 +147,7 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Decide();
-        return _mode == PassThrough ? InnerStream.WriteAsync(buffer, cancellationToken) : WriteStreamedAsync(buffer, cancellationToken);
+        return _mode == PassThrough ? InnerStream.WriteAsync(buffer, cancellationToken) : WriteStreamedAsync(_stream!, buffer, cancellationToken);
     }
 
     public override void Flush()
@@ -147,27 +159,31 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
             return;
         }
 
-        _live!.Gate.Wait();
+        var stream = _stream!;
+        stream.Gate.Wait();
         try
         {
             InnerStream.Flush();
         }
         finally
         {
-            _live!.Gate.Release();
+            stream.Gate.Release();
         }
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken)
     {
         Decide();
-        return _mode == PassThrough ? InnerStream.FlushAsync(cancellationToken) : FlushStreamedAsync(cancellationToken);
+        return _mode == PassThrough ? InnerStream.FlushAsync(cancellationToken) : FlushStreamedAsync(_stream!, cancellationToken);
     }
 
-    /// <summary>Ends the stream's bookkeeping when the request leaves the stage; waits for a heartbeat being written.</summary>
+    /// <summary>
+    /// Ends the stream's bookkeeping when the request leaves the stage, however it leaves (normally, by an exception
+    /// or because the client went away): stops the heartbeats and waits for one being written.
+    /// </summary>
     public async ValueTask FinishAsync(bool clientDisconnected)
     {
-        if (!IsStreaming)
+        if (_stream is not { } stream)
         {
             return;
         }
@@ -184,11 +200,44 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
             }
         }
 
-        StopHeartbeats();
-        await _live!.Gate.WaitAsync(CancellationToken.None);
-        _live!.Gate.Release();
+        await CloseAsync(stream);
+        stream.Gate.Release();
         clientDisconnected |= _context.RequestAborted.IsCancellationRequested;
-        _owner.StreamEnded(_context, _owner.Time.GetElapsedTime(_live!.StreamStart), clientDisconnected);
+        _owner.StreamEnded(_context, _owner.Time.GetElapsedTime(stream.StreamStart), clientDisconnected);
+    }
+
+    /// <summary>
+    /// Called by the stream's <see cref="HeartbeatScheduler"/> when the stream has been silent for an interval:
+    /// starts writing a heartbeat if the lock is free, the stream is between two events and still open.
+    /// </summary>
+    public HeartbeatAttempt TryWriteHeartbeat()
+    {
+        var stream = _stream!;
+        if (stream.Closed || _context.RequestAborted.IsCancellationRequested)
+        {
+            return HeartbeatAttempt.Closed;
+        }
+
+        if (!stream.Gate.Wait(0))
+        {
+            return HeartbeatAttempt.NotNow;
+        }
+
+        // Checked again under the lock: the end of the stream and every write of the application take it.
+        if (stream.Closed)
+        {
+            stream.Gate.Release();
+            return HeartbeatAttempt.Closed;
+        }
+
+        if (!stream.Boundary.AtBoundary)
+        {
+            stream.Gate.Release();
+            return HeartbeatAttempt.NotNow;
+        }
+
+        _ = WriteHeartbeatAsync(stream);
+        return HeartbeatAttempt.Writing;
     }
 
     private void Decide()
@@ -229,24 +278,23 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
         }
 
         _inner.DisableBuffering();
-        _live = new LiveState();
-        _live!.StreamStart = _owner.Time.GetTimestamp();
-        _live!.LastOutput = _live!.StreamStart;
+        var stream = new StreamState(_owner.Time.GetTimestamp());
+        _stream = stream;
         _mode = mode;
         _owner.StreamStarted(_context, mode == EventStream);
 
         if (mode == EventStream)
         {
-            _live!.HeartbeatInterval = _metadata?.HeartbeatInterval ?? _owner.HeartbeatInterval;
-            if (_live!.HeartbeatInterval > TimeSpan.Zero)
+            var interval = _metadata?.HeartbeatInterval ?? _owner.HeartbeatInterval;
+            if (interval > TimeSpan.Zero)
             {
-                _live!.Heartbeat = _owner.Time.CreateTimer(static state => ((StreamingResponseBody)state!).OnHeartbeatDue(), this, _live!.HeartbeatInterval, Timeout.InfiniteTimeSpan);
+                stream.Heartbeats = new HeartbeatScheduler(_owner.Time, interval, this, stream.StreamStart);
             }
         }
     }
 
-    /// <summary>Records output; returns whether to flush now (the write ends an event, or the stream is not SSE).</summary>
-    private bool Observe(ReadOnlySpan<byte> buffer)
+    /// <summary>Records output (under the lock); returns whether to flush now (the write ends an event, or the stream is not SSE).</summary>
+    private bool Observe(StreamState stream, ReadOnlySpan<byte> buffer)
     {
         if (buffer.IsEmpty)
         {
@@ -254,7 +302,7 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
         }
 
         var now = _owner.Time.GetTimestamp();
-        Volatile.Write(ref _live!.LastOutput, now);
+        stream.Heartbeats?.OutputAt(now);
         if (!_firstOutputSeen)
         {
             _firstOutputSeen = true;
@@ -266,17 +314,17 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
             return true;
         }
 
-        _live!.Boundary.Observe(buffer);
-        return _live!.Boundary.AtBoundary;
+        stream.Boundary.Observe(buffer);
+        return stream.Boundary.AtBoundary;
     }
 
-    private async ValueTask WriteStreamedAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    private async ValueTask WriteStreamedAsync(StreamState stream, ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
-        await _live!.Gate.WaitAsync(cancellationToken);
+        await stream.Gate.WaitAsync(cancellationToken);
         try
         {
             // Observed before the bytes leave, so a client that has seen them knows the bookkeeping is done.
-            var flush = Observe(buffer.Span);
+            var flush = Observe(stream, buffer.Span);
             await InnerStream.WriteAsync(buffer, cancellationToken);
             if (flush)
             {
@@ -285,26 +333,27 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
         }
         finally
         {
-            _live!.Gate.Release();
+            stream.Gate.Release();
         }
     }
 
-    private async Task FlushStreamedAsync(CancellationToken cancellationToken)
+    private async Task FlushStreamedAsync(StreamState stream, CancellationToken cancellationToken)
     {
-        await _live!.Gate.WaitAsync(cancellationToken);
+        await stream.Gate.WaitAsync(cancellationToken);
         try
         {
             await InnerStream.FlushAsync(cancellationToken);
         }
         finally
         {
-            _live!.Gate.Release();
+            stream.Gate.Release();
         }
     }
 
     private async Task StartStreamAsync(CancellationToken cancellationToken)
     {
-        await _live!.Gate.WaitAsync(cancellationToken);
+        var stream = _stream!;
+        await stream.Gate.WaitAsync(cancellationToken);
         try
         {
             await _inner.StartAsync(cancellationToken);
@@ -314,42 +363,54 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
         }
         finally
         {
-            _live!.Gate.Release();
+            stream.Gate.Release();
         }
     }
 
     private async Task SendFileStreamedAsync(string path, long offset, long? count, CancellationToken cancellationToken)
     {
-        await _live!.Gate.WaitAsync(cancellationToken);
+        var stream = _stream!;
+        await stream.Gate.WaitAsync(cancellationToken);
         try
         {
             await _inner.SendFileAsync(path, offset, count, cancellationToken);
             await InnerStream.FlushAsync(cancellationToken);
-            Volatile.Write(ref _live!.LastOutput, _owner.Time.GetTimestamp());
+            stream.Heartbeats?.OutputAt(_owner.Time.GetTimestamp());
         }
         finally
         {
-            _live!.Gate.Release();
+            stream.Gate.Release();
         }
     }
 
     private async Task CompleteStreamAsync()
     {
+        var stream = _stream!;
         if (_pipeWriter is not null)
         {
             await _pipeWriter.CompleteAsync();
         }
 
-        StopHeartbeats();
-        await _live!.Gate.WaitAsync(CancellationToken.None);
+        await CloseAsync(stream);
         try
         {
             await _inner.CompleteAsync();
         }
         finally
         {
-            _live!.Gate.Release();
+            stream.Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Marks the stream closed, stops its heartbeats and takes the lock, which the caller releases: once it has it,
+    /// no heartbeat is being written and none will be. Safe to call more than once.
+    /// </summary>
+    private static Task CloseAsync(StreamState stream)
+    {
+        stream.Closed = true;
+        stream.Heartbeats?.Dispose();
+        return stream.Gate.WaitAsync(CancellationToken.None);
     }
 
     private static Task RemoveIdentityEncoding(HttpResponse response)
@@ -362,52 +423,15 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
         return Task.CompletedTask;
     }
 
-    private void StopHeartbeats()
-    {
-        _closed = true;
-        _live?.Heartbeat?.Dispose();
-    }
-
-    private void OnHeartbeatDue()
-    {
-        if (_closed)
-        {
-            return;
-        }
-
-        var interval = _live!.HeartbeatInterval;
-        var idle = _owner.Time.GetElapsedTime(Volatile.Read(ref _live!.LastOutput));
-        if (idle < interval)
-        {
-            _live!.Heartbeat?.Change(interval - idle, Timeout.InfiniteTimeSpan);
-            return;
-        }
-
-        // Busy: the application is writing right now, so the stream is not idle.
-        if (!_live!.Gate.Wait(0))
-        {
-            _live!.Heartbeat?.Change(interval, Timeout.InfiniteTimeSpan);
-            return;
-        }
-
-        if (_closed || !_live!.Boundary.AtBoundary || _context.RequestAborted.IsCancellationRequested)
-        {
-            _live!.Gate.Release();
-            _live!.Heartbeat?.Change(interval, Timeout.InfiniteTimeSpan);
-            return;
-        }
-
-        _ = WriteHeartbeatAsync();
-    }
-
-    private async Task WriteHeartbeatAsync()
+    /// <summary>Writes one heartbeat; runs holding the lock (taken by <see cref="TryWriteHeartbeat"/>) and releases it.</summary>
+    private async Task WriteHeartbeatAsync(StreamState stream)
     {
         var stop = false;
         try
         {
             var aborted = _context.RequestAborted;
-            _live!.Boundary.Observe(HeartbeatBytes);
-            Volatile.Write(ref _live!.LastOutput, _owner.Time.GetTimestamp());
+            stream.Boundary.Observe(HeartbeatBytes);
+            stream.Heartbeats!.OutputAt(_owner.Time.GetTimestamp());
             _owner.Metrics.Heartbeat();
             await InnerStream.WriteAsync(HeartbeatBytes, aborted);
             await InnerStream.FlushAsync(aborted);
@@ -420,27 +444,29 @@ internal sealed class StreamingResponseBody : WriteOnlyStream, IHttpResponseBody
         }
         finally
         {
-            _live!.Gate.Release();
-        }
-
-        if (!stop && !_closed)
-        {
-            _live!.Heartbeat?.Change(_live!.HeartbeatInterval, Timeout.InfiniteTimeSpan);
+            // The scheduler re-arms (or releases) its timer before the lock is free: whoever ends the stream next
+            // finds the timer settled.
+            stream.Heartbeats!.HeartbeatWritten(stop);
+            stream.Gate.Release();
         }
     }
 
-    private sealed class LiveState
+    /// <summary>The state of a response that turned out to be a stream.</summary>
+    private sealed class StreamState(long streamStart)
     {
+        /// <summary>The one lock of the stream: its holder is the only writer of the inner body.</summary>
         public readonly SemaphoreSlim Gate = new(1, 1);
 
-        public ITimer? Heartbeat;
+        /// <summary>When the stream started.</summary>
+        public readonly long StreamStart = streamStart;
 
-        public TimeSpan HeartbeatInterval;
+        /// <summary>The heartbeats of an event stream; <see langword="null"/> for another stream or with heartbeats off.</summary>
+        public HeartbeatScheduler? Heartbeats;
 
+        /// <summary>Where the event stream stands relative to event boundaries; changed only under <see cref="Gate"/>.</summary>
         public EventBoundary Boundary;
 
-        public long LastOutput;
-
-        public long StreamStart;
+        /// <summary>Whether the stream completed or the request ended; set before the end takes <see cref="Gate"/>.</summary>
+        public volatile bool Closed;
     }
 }
