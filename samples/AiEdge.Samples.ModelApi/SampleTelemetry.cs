@@ -8,54 +8,43 @@ namespace AiEdge.Samples.ModelApi;
 
 /// <summary>
 /// The sample's telemetry, through the OpenTelemetry SDK's hosting integration: AiEdge's meter and activity source
-/// plus ASP.NET Core's instrumentation, exported
+/// plus ASP.NET Core's instrumentation.
 /// <list type="bullet">
-/// <item>over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, honouring the standard variables
-/// (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_EXPORTER_OTLP_HEADERS</c>, <c>OTEL_METRIC_EXPORT_INTERVAL</c>,
-/// <c>OTEL_SERVICE_NAME</c>, ...);</item>
-/// <item>in the Prometheus text format on <c>GET /metrics</c> when <c>Sample:PrometheusEndpoint</c> is
-/// <see langword="true"/>, for a Prometheus server to scrape.</item>
+/// <item>Metrics are always collected in-process, so that <c>GET /metrics</c> can serve them in the Prometheus text
+/// format when <c>Sample:PrometheusEndpoint</c> is <see langword="true"/>. That setting is read when the endpoints are
+/// mapped, after every configuration source (including a test host's) has been applied.</item>
+/// <item>Metrics and traces go over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, honouring the standard
+/// variables (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_EXPORTER_OTLP_HEADERS</c>, <c>OTEL_METRIC_EXPORT_INTERVAL</c>,
+/// <c>OTEL_SERVICE_NAME</c>, ...). Without it no tracer provider is registered, so requests start no sampled spans.</item>
 /// </list>
-/// With neither, nothing is registered and no measurement is aggregated.
 /// </summary>
 internal static class SampleTelemetry
 {
     /// <summary>The path of the Prometheus scrape endpoint.</summary>
     public const string MetricsPath = "/metrics";
 
-    private const string OtlpEndpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    private const string PrometheusEndpointKey = "Sample:PrometheusEndpoint";
 
     public static WebApplicationBuilder AddSampleTelemetry(this WebApplicationBuilder builder)
     {
-        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointVariable]);
-        var prometheus = builder.Configuration.GetValue<bool>("Sample:PrometheusEndpoint");
-        if (!otlp && !prometheus)
-        {
-            return builder;
-        }
-
         var telemetry = builder.Services.AddOpenTelemetry();
         if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"]))
         {
             telemetry.ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName));
         }
 
-        telemetry
-            .WithMetrics(metrics =>
-            {
-                metrics.AddAiEdgeInstrumentation().AddAspNetCoreInstrumentation();
-                if (prometheus)
-                {
-                    // Every scrape reads the current values: the exporter's own response cache is off.
-                    metrics.AddPrometheusExporter(options => options.ScrapeResponseCacheDurationMilliseconds = 0);
-                }
-            })
-            .WithTracing(tracing => tracing.AddAiEdgeInstrumentation().AddAspNetCoreInstrumentation());
+        // Every scrape reads the current values: the Prometheus exporter's own response cache is off.
+        telemetry.WithMetrics(static metrics => metrics
+            .AddAiEdgeInstrumentation()
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter(static options => options.ScrapeResponseCacheDurationMilliseconds = 0));
 
-        if (otlp)
+        // The OTEL_* variables are environment variables, present before the host is built.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            // Metrics and traces over OTLP, configured by the OTEL_EXPORTER_OTLP_* variables.
-            telemetry.UseOtlpExporter();
+            telemetry
+                .WithTracing(static tracing => tracing.AddAiEdgeInstrumentation().AddAspNetCoreInstrumentation())
+                .UseOtlpExporter();
         }
 
         return builder;
@@ -67,7 +56,7 @@ internal static class SampleTelemetry
     /// </summary>
     public static WebApplication MapSampleMetrics(this WebApplication app)
     {
-        if (!app.Configuration.GetValue<bool>("Sample:PrometheusEndpoint"))
+        if (!app.Configuration.GetValue<bool>(PrometheusEndpointKey))
         {
             return app;
         }
