@@ -33,11 +33,13 @@ internal static class SampleTelemetry
             telemetry.ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName));
         }
 
+        #region prometheus-exporter
         // Every scrape reads the current values: the Prometheus exporter's own response cache is off.
         telemetry.WithMetrics(static metrics => metrics
             .AddAiEdgeInstrumentation()
             .AddAspNetCoreInstrumentation()
             .AddPrometheusExporter(static options => options.ScrapeResponseCacheDurationMilliseconds = 0));
+        #endregion
 
         // The OTEL_* variables are environment variables, present before the host is built.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
@@ -61,11 +63,14 @@ internal static class SampleTelemetry
             return app;
         }
 
+        #region prometheus-endpoint
+        // Like the health probes: anonymous, outside ASP.NET Core's and AiEdge's rate limiting, never cached.
         app.MapPrometheusScrapingEndpoint(MetricsPath)
             .AllowAnonymous()
             .DisableRateLimiting()
             .DisableRateLimitTiers()
             .CacheOutput(static policy => policy.NoCache());
+        #endregion
         return app;
     }
 }
