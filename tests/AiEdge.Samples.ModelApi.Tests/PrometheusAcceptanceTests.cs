@@ -14,8 +14,17 @@ namespace AiEdge.Samples.ModelApi.Tests;
 /// every concern the Grafana dashboard shows, a <c>prometheus</c> process scrapes both every second, and every query
 /// of <c>docs/grafana-dashboard.json</c> must return at least one series.
 /// </summary>
+/// <remarks>
+/// Alone, never beside the other test classes: an OpenTelemetry meter provider subscribes meters by name, process-wide,
+/// so it also binds the same-named AiEdge meters of every other sample host in the test process, and a metric it shares
+/// with a host that another test disposes is dropped from its export.
+/// </remarks>
+[Collection(PrometheusAcceptanceTests.Collection)]
 public sealed class PrometheusAcceptanceTests
 {
+    /// <summary>The collection that runs after the parallel ones, on its own.</summary>
+    public const string Collection = "Prometheus scrape (alone)";
+
     private const string PrometheusPath = "/usr/bin/prometheus";
     private const string Job = "aiedge-sample";
 
@@ -369,3 +378,7 @@ public sealed class PrometheusAcceptanceTests
         }
     }
 }
+
+/// <summary>Runs <see cref="PrometheusAcceptanceTests"/> with no other test class in parallel.</summary>
+[CollectionDefinition(PrometheusAcceptanceTests.Collection, DisableParallelization = true)]
+public sealed class PrometheusAcceptanceCollection;
