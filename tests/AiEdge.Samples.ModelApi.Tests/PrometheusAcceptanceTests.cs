@@ -64,6 +64,7 @@ public sealed class PrometheusAcceptanceTests
             var text = await response.Content.ReadAsStringAsync();
             Assert.Contains("aiedge_cache_requests_total{", text, StringComparison.Ordinal);
             Assert.Contains("http_server_request_duration_seconds_bucket{", text, StringComparison.Ordinal);
+            Assert.Contains("http_server_active_requests{", text, StringComparison.Ordinal);
         }
     }
 
