@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the suite on a fresh machine: installs what the tests need (redis-server, chromium) when it
+# Runs every test of the suite on a fresh machine: installs what the tests need (redis-server, chromium, prometheus) when it
 # is missing, then runs `dotnet test` over the solution and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -7,6 +7,7 @@ cd "$(dirname "$0")"
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/prometheus ] || need+=(prometheus)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing test prerequisites: ${need[*]}"

@@ -13,12 +13,16 @@ builder.Services.AddHealthChecks();
 // AddRedis() shares limits, cache and idempotency across replicas when AiEdge:Redis:Configuration is set; no-op when empty.
 builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddChatPage().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency().AddRedis());
 
-// Metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (see SampleTelemetry.cs).
+// OpenTelemetry: metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and a Prometheus scrape
+// endpoint when Sample:PrometheusEndpoint is true (see SampleTelemetry.cs).
 builder.AddSampleTelemetry();
 
 var app = builder.Build();
 
 app.UseAiEdge();
+
+// GET /metrics : the Prometheus text format, only when Sample:PrometheusEndpoint is true.
+app.MapSampleMetrics();
 
 // GET / : a page that streams a chat completion with fetch (wwwroot; its own CSP, see ChatPage.cs).
 app.MapChatPage();

@@ -1,3 +1,4 @@
+using AiEdge.Middleware.OpenTelemetry;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -6,49 +7,70 @@ using OpenTelemetry.Trace;
 namespace AiEdge.Samples.ModelApi;
 
 /// <summary>
-/// Exports AiEdge and ASP.NET Core metrics and traces over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
-/// The exporter honours the standard variables (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_EXPORTER_OTLP_HEADERS</c>,
-/// <c>OTEL_METRIC_EXPORT_INTERVAL</c>, <c>OTEL_SERVICE_NAME</c>, ...). Without OpenTelemetry.Extensions.Hosting the
-/// providers are built with the SDK directly and disposed (flushed) when the host stops.
+/// The sample's telemetry, through the OpenTelemetry SDK's hosting integration: AiEdge's meter and activity source
+/// plus ASP.NET Core's instrumentation.
+/// <list type="bullet">
+/// <item>Metrics are always collected in-process, so that <c>GET /metrics</c> can serve them in the Prometheus text
+/// format when <c>Sample:PrometheusEndpoint</c> is <see langword="true"/>. That setting is read when the endpoints are
+/// mapped, after every configuration source (including a test host's) has been applied.</item>
+/// <item>Metrics and traces go over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, honouring the standard
+/// variables (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_EXPORTER_OTLP_HEADERS</c>, <c>OTEL_METRIC_EXPORT_INTERVAL</c>,
+/// <c>OTEL_SERVICE_NAME</c>, ...). Without it no tracer provider is registered, so requests start no sampled spans.</item>
+/// </list>
 /// </summary>
 internal static class SampleTelemetry
 {
+    /// <summary>The path of the Prometheus scrape endpoint.</summary>
+    public const string MetricsPath = "/metrics";
+
+    private const string PrometheusEndpointKey = "Sample:PrometheusEndpoint";
+
     public static WebApplicationBuilder AddSampleTelemetry(this WebApplicationBuilder builder)
     {
-        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT")))
+        var telemetry = builder.Services.AddOpenTelemetry();
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"]))
         {
-            return builder;
+            telemetry.ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName));
         }
 
-        var resource = ResourceBuilder.CreateDefault();
-        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
+        #region prometheus-exporter
+        // Every scrape reads the current values: the Prometheus exporter's own response cache is off.
+        telemetry.WithMetrics(static metrics => metrics
+            .AddAiEdgeInstrumentation()
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter(static options => options.ScrapeResponseCacheDurationMilliseconds = 0));
+        #endregion
+
+        // The OTEL_* variables are environment variables, present before the host is built.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            resource.AddService(builder.Environment.ApplicationName);
+            telemetry
+                .WithTracing(static tracing => tracing.AddAiEdgeInstrumentation().AddAspNetCoreInstrumentation())
+                .UseOtlpExporter();
         }
 
-        var meters = Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddAiEdgeInstrumentation(includeAspNetCore: true)
-            .AddOtlpExporter()
-            .Build();
-        var traces = Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddAiEdgeInstrumentation(includeAspNetCore: true)
-            .AddOtlpExporter()
-            .Build();
-        builder.Services.AddHostedService(_ => new ProviderLifetime(meters, traces));
         return builder;
     }
 
-    private sealed class ProviderLifetime(MeterProvider meters, TracerProvider traces) : IHostedService
+    /// <summary>
+    /// Maps <c>GET /metrics</c> when <c>Sample:PrometheusEndpoint</c> is <see langword="true"/>: like the health probes,
+    /// anonymous, outside every rate-limit tier and never cached. When false the path is not mapped (404).
+    /// </summary>
+    public static WebApplication MapSampleMetrics(this WebApplication app)
     {
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken)
+        if (!app.Configuration.GetValue<bool>(PrometheusEndpointKey))
         {
-            meters.Dispose();
-            traces.Dispose();
-            return Task.CompletedTask;
+            return app;
         }
+
+        #region prometheus-endpoint
+        // Like the health probes: anonymous, outside ASP.NET Core's and AiEdge's rate limiting, never cached.
+        app.MapPrometheusScrapingEndpoint(MetricsPath)
+            .AllowAnonymous()
+            .DisableRateLimiting()
+            .DisableRateLimitTiers()
+            .CacheOutput(static policy => policy.NoCache());
+        #endregion
+        return app;
     }
 }
