@@ -33,11 +33,15 @@ public sealed class PartitionTableIntegrationTests
     public async Task FullTable_HundredThousandNewPartitions_ExhaustedClientStaysRefusedUntilDrained()
     {
         var time = new FakeTimeProvider(TestClock.Start);
+        await using var app = await StartAsync(time, maxPartitions: 1000, rate: "1r/m");
+
+        // Only this app's meter: other tests run in parallel and report through meters of their own.
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
         long tableFull = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name is "aiedge.ratelimit.table_full" or "aiedge.ratelimit.partitions")
+            if (instrument.Name is "aiedge.ratelimit.table_full" or "aiedge.ratelimit.partitions" && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -64,7 +68,6 @@ public sealed class PartitionTableIntegrationTests
             }
         });
         listener.Start();
-        await using var app = await StartAsync(time, maxPartitions: 1000, rate: "1r/m");
 
         using (var first = await app.SendAsync("/limited", ip: "192.0.2.1"))
         {

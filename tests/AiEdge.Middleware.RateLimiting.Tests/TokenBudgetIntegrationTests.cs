@@ -5,6 +5,7 @@ using System.Text.Json;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
@@ -147,16 +148,6 @@ public sealed class TokenBudgetIntegrationTests
     {
         var time = new FakeTimeProvider(TestClock.Start);
         var settled = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Name == "aiedge.ratelimit.tokens.used")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => settled.TrySetResult(value));
-        listener.Start();
         await using var app = await StartAsync(
             time,
             1000,
@@ -176,6 +167,19 @@ public sealed class TokenBudgetIntegrationTests
                 }).WithRateLimitTier("generate");
             },
             kestrel: true);
+
+        // Only this app's meter: other tests run in parallel and report through meters of their own.
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "aiedge.ratelimit.tokens.used" && ReferenceEquals(instrument.Meter.Scope, meters))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => settled.TrySetResult(value));
+        listener.Start();
 
         using (var response = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/stream") { Content = Chat() }, HttpCompletionOption.ResponseHeadersRead)
             .WaitAsync(TimeSpan.FromSeconds(30)))
