@@ -43,8 +43,8 @@ public static class IdempotencyStoreConformance
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.CreateStore);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ShortDuration, TimeSpan.Zero);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.ExpiryTimeout, options.ShortDuration);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.ConcurrentClaims, 2);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Timeout, options.ShortDuration);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Concurrency, 2);
 
         var checks = new List<ConformanceCheck>
         {
@@ -214,7 +214,7 @@ public static class IdempotencyStoreConformance
 
             while (claim.Status != IdempotencyClaimStatus.Claimed)
             {
-                Expect(TimeProvider.System.GetElapsedTime(started) < options.ExpiryTimeout, $"The key was still {claim.Status} {options.ExpiryTimeout} after a claim with a lease of {options.ShortDuration}.");
+                Expect(TimeProvider.System.GetElapsedTime(started) < options.Timeout, $"The key was still {claim.Status} {options.Timeout} after a claim with a lease of {options.ShortDuration}.");
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
                 claim = await store.TryClaimAsync(key, NewFingerprint(), NewToken(), LongDuration, cancellationToken).ConfigureAwait(false);
             }
@@ -253,7 +253,7 @@ public static class IdempotencyStoreConformance
 
             while (read is not null)
             {
-                Expect(TimeProvider.System.GetElapsedTime(started) < options.ExpiryTimeout, $"The record was still there {options.ExpiryTimeout} after it was completed with a retention of {options.ShortDuration}.");
+                Expect(TimeProvider.System.GetElapsedTime(started) < options.Timeout, $"The record was still there {options.Timeout} after it was completed with a retention of {options.ShortDuration}.");
                 await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
                 read = await store.GetAsync(key, cancellationToken).ConfigureAwait(false);
             }
@@ -333,7 +333,7 @@ public static class IdempotencyStoreConformance
     private static async Task ConcurrentClaimsAsync(IIdempotencyStore store, IdempotencyStoreConformanceOptions options, CancellationToken cancellationToken)
     {
         const int Rounds = 4;
-        var count = options.ConcurrentClaims;
+        var count = options.Concurrency;
         for (var round = 0; round < Rounds; round++)
         {
             var key = NewKey();

@@ -4,7 +4,7 @@ namespace AiEdge.Middleware.Conformance;
 
 /// <summary>
 /// What <see cref="IdempotencyStoreConformance"/> needs to know about the <see cref="IIdempotencyStore"/> it checks:
-/// how to make one, how time passes for it, and which optional capabilities it has.
+/// how to make one, how time passes for it, how long to wait for it, and which optional capabilities it has.
 /// </summary>
 public sealed class IdempotencyStoreConformanceOptions
 {
@@ -21,7 +21,7 @@ public sealed class IdempotencyStoreConformanceOptions
     /// time passes. When set, the lease and retention checks give one-minute durations and advance the clock past
     /// them, so they take no real time. When <see langword="null"/> (a store on its own clock, such as a Redis
     /// server's), they give <see cref="ShortDuration"/> and poll the store until it ends, for at most
-    /// <see cref="ExpiryTimeout"/>.
+    /// <see cref="Timeout"/>.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>.</value>
     public Func<TimeSpan, ValueTask>? AdvanceTime { get; init; }
@@ -30,9 +30,12 @@ public sealed class IdempotencyStoreConformanceOptions
     /// <value>Defaults to 200 milliseconds.</value>
     public TimeSpan ShortDuration { get; init; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>Gets how long the expiry checks wait, polling, for a store on its own clock to end a short lease or retention.</summary>
+    /// <summary>
+    /// Gets how long, in real time, a check waits for something the contract says will happen (for a store on its own
+    /// clock, a short lease or retention ending, polled) before it fails.
+    /// </summary>
     /// <value>Defaults to 10 seconds.</value>
-    public TimeSpan ExpiryTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Gets, for a store with a size bound, the factory of a store whose bound leaves room for exactly one running
@@ -47,5 +50,5 @@ public sealed class IdempotencyStoreConformanceOptions
 
     /// <summary>Gets how many claims of one key the concurrency check starts at once.</summary>
     /// <value>Defaults to 64.</value>
-    public int ConcurrentClaims { get; init; } = 64;
+    public int Concurrency { get; init; } = 64;
 }

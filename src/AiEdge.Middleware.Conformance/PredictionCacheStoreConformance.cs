@@ -3,35 +3,24 @@ using AiEdge.Middleware.Caching;
 namespace AiEdge.Middleware.Conformance;
 
 /// <summary>
-/// The contract checks of <see cref="IPredictionCacheStore"/>: run each against your store as one test case. Every check
-/// asks the factory for a subject and uses keys of its own, so checks may share a backing server.
+/// The contract checks of an <see cref="IPredictionCacheStore"/>: a missing key reads nothing, byte-exact entries under
+/// their own key, time to live, one lock owner at a time, releases by the owner only, leases, get-or-acquire, wake-ups,
+/// wait timeouts and cancellation, concurrent get-or-acquire. Run each check of <see cref="Checks"/> as one test case.
 /// </summary>
-/// <example>
-/// With xUnit, one case per check, named by it:
-/// <code>
-/// public static TheoryData&lt;string&gt; Checks => new(PredictionCacheStoreConformance.Names);
-///
-/// [Theory, MemberData(nameof(Checks))]
-/// public Task Store_MeetsTheContract(string check)
-/// {
-///     var clock = new FakeTimeProvider();
-///     return PredictionCacheStoreConformance.Find(check, () => new(new MyStore(clock), by => { clock.Advance(by); return Task.CompletedTask; })).RunAsync();
-/// }
-/// </code>
-/// </example>
+/// <remarks>
+/// <para>Time: when the test controls the store's clock (<see cref="PredictionCacheStoreConformanceOptions.AdvanceTime"/>),
+/// the time checks advance it and take no real time; otherwise they give
+/// <see cref="PredictionCacheStoreConformanceOptions.ShortDuration"/> and poll the store, for at most
+/// <see cref="PredictionCacheStoreConformanceOptions.Timeout"/>, until the change happens.</para>
+/// <para>Every check asks the factory for a store and uses keys of its own, so the stores may share a backing server. An
+/// exception the store throws where the contract expects a result fails the check.</para>
+/// </remarks>
 public static class PredictionCacheStoreConformance
 {
-    /// <summary>The time to live, lease and wait timeout used against a store with its own clock: 250 ms.</summary>
-    public static readonly TimeSpan OwnClockDuration = TimeSpan.FromMilliseconds(250);
-
-    /// <summary>How long, in real time, a check waits for something the contract says will happen: 10 seconds.</summary>
-    public static readonly TimeSpan CompletionBound = TimeSpan.FromSeconds(10);
-
-    private const int ConcurrentCallers = 32;
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan Long = TimeSpan.FromHours(1);
 
-    private static readonly (string Name, Func<PredictionCacheStoreSubject, CancellationToken, Task> Run)[] All =
+    private static readonly (string Name, Func<Subject, CancellationToken, Task> Run)[] All =
     [
         ("Get: a missing key reads nothing", GetMissingAsync),
         ("Set then get: the bytes come back exactly, and only under their key", SetThenGetAsync),
@@ -43,50 +32,36 @@ public static class PredictionCacheStoreConformance
         ("SetAndRelease: a waiter the release wakes finds the entry", SetAndReleaseWakesAsync),
         ("Wait: returns by its timeout while the lock stays held", WaitTimeoutAsync),
         ("Wait: honours cancellation", WaitCancellationAsync),
-        ("GetOrAcquire: of 32 concurrent callers on a missing key, exactly one acquires", ConcurrentAcquireAsync),
+        ("Concurrency: of concurrent GetOrAcquire calls on a missing key exactly one acquires", ConcurrentAcquireAsync),
     ];
 
-    /// <summary>Gets the names of the checks, in the order <see cref="Checks"/> yields them.</summary>
-    public static IReadOnlyList<string> Names { get; } = Array.ConvertAll(All, static check => check.Name);
-
-    /// <summary>Yields every check against the subjects <paramref name="createSubject"/> makes (one per check run).</summary>
-    /// <param name="createSubject">Makes the store under test and says how its time moves.</param>
-    /// <returns>The checks, named as <see cref="Names"/>.</returns>
-    public static IEnumerable<ConformanceCheck> Checks(Func<PredictionCacheStoreSubject> createSubject)
+    /// <summary>The checks for the stores <paramref name="options"/> describes.</summary>
+    /// <param name="options">How to make the store and how time passes for it.</param>
+    /// <returns>The checks, each named by what it proves.</returns>
+    public static IReadOnlyList<ConformanceCheck> Checks(PredictionCacheStoreConformanceOptions options)
     {
-        ArgumentNullException.ThrowIfNull(createSubject);
-        foreach (var (name, run) in All)
-        {
-            yield return Check(name, run, createSubject);
-        }
-    }
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.CreateStore);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.ShortDuration, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Timeout, options.ShortDuration);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Concurrency, 2);
 
-    /// <summary>Gets the check named <paramref name="name"/> against the subjects <paramref name="createSubject"/> makes.</summary>
-    /// <param name="name">One of <see cref="Names"/>.</param>
-    /// <param name="createSubject">Makes the store under test and says how its time moves.</param>
-    /// <returns>The check.</returns>
-    /// <exception cref="ArgumentException">No check has that name.</exception>
-    public static ConformanceCheck Find(string name, Func<PredictionCacheStoreSubject> createSubject)
-    {
-        ArgumentNullException.ThrowIfNull(createSubject);
-        foreach (var (checkName, run) in All)
+        var checks = new ConformanceCheck[All.Length];
+        for (var i = 0; i < All.Length; i++)
         {
-            if (checkName == name)
-            {
-                return Check(name, run, createSubject);
-            }
+            checks[i] = Check(All[i].Name, All[i].Run, options);
         }
 
-        throw new ArgumentException($"No prediction cache store check is named '{name}'.", nameof(name));
+        return checks;
     }
 
-    private static ConformanceCheck Check(string name, Func<PredictionCacheStoreSubject, CancellationToken, Task> run, Func<PredictionCacheStoreSubject> createSubject)
+    private static ConformanceCheck Check(string name, Func<Subject, CancellationToken, Task> run, PredictionCacheStoreConformanceOptions options)
         => new(name, async cancellationToken =>
         {
-            var subject = createSubject() ?? throw new InvalidOperationException("The subject factory returned null.");
+            var store = options.CreateStore() ?? throw new ConformanceException("The store factory returned null.");
             try
             {
-                await run(subject, cancellationToken).ConfigureAwait(false);
+                await run(new Subject(store, options), cancellationToken).ConfigureAwait(false);
             }
             catch (ConformanceException)
             {
@@ -100,15 +75,26 @@ public static class PredictionCacheStoreConformance
             {
                 throw new ConformanceException($"{name}: the store threw {exception.GetType().Name} for an ordinary outcome: {exception.Message}", exception);
             }
+            finally
+            {
+                if (store is IAsyncDisposable asyncDisposable)
+                {
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                }
+                else if (store is IDisposable disposable)
+                {
+                    disposable.Dispose();
+                }
+            }
         });
 
     private static PredictionCacheKey NewKey() => new(System.Security.Cryptography.RandomNumberGenerator.GetBytes(PredictionCacheKey.Length));
 
     private static Guid NewOwner() => Guid.NewGuid();
 
-    private static TimeSpan Ttl(PredictionCacheStoreSubject subject) => subject.ControlsTime ? TimeSpan.FromMinutes(1) : OwnClockDuration;
+    private static TimeSpan Ttl(Subject subject) => subject.ControlsTime ? TimeSpan.FromMinutes(1) : subject.Options.ShortDuration;
 
-    private static TimeSpan Lease(PredictionCacheStoreSubject subject) => subject.ControlsTime ? TimeSpan.FromSeconds(30) : OwnClockDuration;
+    private static TimeSpan Lease(Subject subject) => subject.ControlsTime ? TimeSpan.FromSeconds(30) : subject.Options.ShortDuration;
 
     private static void Expect(bool condition, string rule)
     {
@@ -120,24 +106,25 @@ public static class PredictionCacheStoreConformance
 
     private static string Describe(byte[]? value) => value is null ? "nothing" : value.Length + " bytes [" + Convert.ToHexString(value.AsSpan(0, Math.Min(value.Length, 16))) + "]";
 
-    /// <summary>Awaits <paramref name="task"/>, failing the check when it has not completed <see cref="CompletionBound"/> later.</summary>
-    private static async Task<T> WithinBoundAsync<T>(Task<T> task, string rule, CancellationToken cancellationToken)
+    /// <summary>Awaits <paramref name="task"/>, failing the check when it has not completed the options' timeout later.</summary>
+    private static async Task<T> WithinBoundAsync<T>(Subject subject, Task<T> task, string rule, CancellationToken cancellationToken)
     {
+        var timeout = subject.Options.Timeout;
         try
         {
-            return await task.WaitAsync(CompletionBound, cancellationToken).ConfigureAwait(false);
+            return await task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            throw new ConformanceException($"{rule} (still pending {CompletionBound.TotalSeconds:0} s later)");
+            throw new ConformanceException($"{rule} (still pending {timeout.TotalSeconds:0.#} s later)");
         }
     }
 
     /// <summary>
     /// Until <paramref name="condition"/> holds: at once for a store whose time the check moved, else polled in real time
-    /// up to <see cref="CompletionBound"/>.
+    /// up to the options' timeout.
     /// </summary>
-    private static async Task EventuallyAsync(PredictionCacheStoreSubject subject, Func<Task<bool>> condition, string rule, CancellationToken cancellationToken)
+    private static async Task EventuallyAsync(Subject subject, Func<Task<bool>> condition, string rule, CancellationToken cancellationToken)
     {
         if (subject.ControlsTime)
         {
@@ -148,22 +135,22 @@ public static class PredictionCacheStoreConformance
         var started = TimeProvider.System.GetTimestamp();
         while (!await condition().ConfigureAwait(false))
         {
-            if (TimeProvider.System.GetElapsedTime(started) > CompletionBound)
+            if (TimeProvider.System.GetElapsedTime(started) > subject.Options.Timeout)
             {
-                throw new ConformanceException($"{rule} (not so {CompletionBound.TotalSeconds:0} s later)");
+                throw new ConformanceException($"{rule} (not so {subject.Options.Timeout.TotalSeconds:0.#} s later)");
             }
 
             await Task.Delay(PollInterval, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static async Task GetMissingAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task GetMissingAsync(Subject subject, CancellationToken cancellationToken)
     {
         var found = await subject.Store.GetAsync(NewKey(), cancellationToken).ConfigureAwait(false);
         Expect(found is null, "Get of a key never set must return null, but returned " + Describe(found) + ".");
     }
 
-    private static async Task SetThenGetAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task SetThenGetAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var (first, second, neighbour) = (NewKey(), NewKey(), NewKey());
@@ -185,7 +172,7 @@ public static class PredictionCacheStoreConformance
         Expect(readNeighbour is null, "Get of a key never set must not return another key's bytes, but returned " + Describe(readNeighbour) + ".");
     }
 
-    private static async Task TimeToLiveAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task TimeToLiveAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
@@ -205,7 +192,7 @@ public static class PredictionCacheStoreConformance
             cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task ExclusivityAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task ExclusivityAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
@@ -216,7 +203,7 @@ public static class PredictionCacheStoreConformance
         Expect(await store.TryAcquireAsync(key, b, Long, cancellationToken).ConfigureAwait(false), "TryAcquire after the holder's release must succeed.");
     }
 
-    private static async Task ForeignReleaseAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task ForeignReleaseAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
@@ -226,7 +213,7 @@ public static class PredictionCacheStoreConformance
         Expect(!await store.TryAcquireAsync(key, c, Long, cancellationToken).ConfigureAwait(false), "A release by an owner that does not hold the lock must leave it held, but another owner took it.");
     }
 
-    private static async Task LeaseAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task LeaseAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
@@ -246,7 +233,7 @@ public static class PredictionCacheStoreConformance
             cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task EntryOrLockAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task EntryOrLockAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var (stored, missing) = (NewKey(), NewKey());
@@ -265,7 +252,7 @@ public static class PredictionCacheStoreConformance
         Expect(held.Entry is null && !held.Acquired, "GetOrAcquire of a missing key whose lock is held must return neither entry nor lock.");
     }
 
-    private static async Task SetAndReleaseWakesAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task SetAndReleaseWakesAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
@@ -278,26 +265,26 @@ public static class PredictionCacheStoreConformance
 
         var waiting = store.WaitAsync(key, Long, cancellationToken).AsTask();
         await store.SetAndReleaseAsync(key, value, Ttl(subject), holder, cancellationToken).ConfigureAwait(false);
-        await WithinBoundAsync(waiting, "WaitAsync must return once the holder released the lock", cancellationToken).ConfigureAwait(false);
+        await WithinBoundAsync(subject, waiting, "WaitAsync must return once the holder released the lock", cancellationToken).ConfigureAwait(false);
 
         var found = await store.GetOrAcquireAsync(key, waiter, Long, cancellationToken).ConfigureAwait(false);
         Expect(found.Entry is not null && found.Entry.AsSpan().SequenceEqual(value), "A waiter woken by SetAndRelease must find the entry, but found " + Describe(found.Entry) + ".");
         Expect(!found.Acquired, "GetOrAcquire that returned an entry must not take the lock too.");
     }
 
-    private static async Task WaitTimeoutAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task WaitTimeoutAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
-        var timeout = subject.ControlsTime ? TimeSpan.FromSeconds(10) : OwnClockDuration;
+        var timeout = subject.ControlsTime ? TimeSpan.FromSeconds(10) : subject.Options.ShortDuration;
         Expect(await store.TryAcquireAsync(key, NewOwner(), Long, cancellationToken).ConfigureAwait(false), "TryAcquire of a free lock must succeed.");
 
         var waiting = store.WaitAsync(key, timeout, cancellationToken).AsTask();
         await subject.AdvanceTimeAsync(timeout).ConfigureAwait(false);
-        await WithinBoundAsync(waiting, "WaitAsync must return by its timeout while the lock stays held", cancellationToken).ConfigureAwait(false);
+        await WithinBoundAsync(subject, waiting, "WaitAsync must return by its timeout while the lock stays held", cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task WaitCancellationAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task WaitCancellationAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
@@ -308,7 +295,7 @@ public static class PredictionCacheStoreConformance
         await cancel.CancelAsync().ConfigureAwait(false);
         try
         {
-            await waiting.WaitAsync(CompletionBound, cancellationToken).ConfigureAwait(false);
+            await waiting.WaitAsync(subject.Options.Timeout, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -316,18 +303,18 @@ public static class PredictionCacheStoreConformance
         }
         catch (TimeoutException)
         {
-            throw new ConformanceException($"WaitAsync must end with OperationCanceledException when cancelled, but was still waiting {CompletionBound.TotalSeconds:0} s later.");
+            throw new ConformanceException($"WaitAsync must end with OperationCanceledException when cancelled, but was still waiting {subject.Options.Timeout.TotalSeconds:0.#} s later.");
         }
 
         throw new ConformanceException("WaitAsync must end with OperationCanceledException when cancelled, but returned while the lock was held.");
     }
 
-    private static async Task ConcurrentAcquireAsync(PredictionCacheStoreSubject subject, CancellationToken cancellationToken)
+    private static async Task ConcurrentAcquireAsync(Subject subject, CancellationToken cancellationToken)
     {
         var store = subject.Store;
         var key = NewKey();
         var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var callers = new Task<PredictionCacheLookup>[ConcurrentCallers];
+        var callers = new Task<PredictionCacheLookup>[subject.Options.Concurrency];
         for (var i = 0; i < callers.Length; i++)
         {
             callers[i] = Task.Run(async () =>
@@ -338,7 +325,7 @@ public static class PredictionCacheStoreConformance
         }
 
         start.SetResult();
-        var results = await WithinBoundAsync(Task.WhenAll(callers), "Concurrent GetOrAcquire calls must all return", cancellationToken).ConfigureAwait(false);
+        var results = await WithinBoundAsync(subject, Task.WhenAll(callers), "Concurrent GetOrAcquire calls must all return", cancellationToken).ConfigureAwait(false);
         var acquired = 0;
         foreach (var result in results)
         {
@@ -346,6 +333,18 @@ public static class PredictionCacheStoreConformance
             acquired += result.Acquired ? 1 : 0;
         }
 
-        Expect(acquired == 1, $"Of {ConcurrentCallers} concurrent GetOrAcquire calls on a missing key exactly one must take the lock, but {acquired} did.");
+        Expect(acquired == 1, $"Of {callers.Length} concurrent GetOrAcquire calls on a missing key exactly one must take the lock, but {acquired} did.");
+    }
+
+    /// <summary>The store of one check run, with the options that say how its time passes.</summary>
+    private sealed class Subject(IPredictionCacheStore store, PredictionCacheStoreConformanceOptions options)
+    {
+        public IPredictionCacheStore Store { get; } = store;
+
+        public PredictionCacheStoreConformanceOptions Options { get; } = options;
+
+        public bool ControlsTime => Options.AdvanceTime is not null;
+
+        public ValueTask AdvanceTimeAsync(TimeSpan by) => Options.AdvanceTime is { } advance ? advance(by) : ValueTask.CompletedTask;
     }
 }

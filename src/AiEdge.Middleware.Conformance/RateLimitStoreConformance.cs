@@ -16,31 +16,31 @@ namespace AiEdge.Middleware.Conformance;
 /// <para>The checks and what they need:</para>
 /// <list type="bullet">
 /// <item><description><c>Requests: NGINX arithmetic</c>, <c>Requests: burst and delay</c>, <c>Clock: time going
-/// backwards</c>, <c>Expiry: remembered until idle</c>: a store that decides on the batch's clock
-/// (<see cref="RateLimitStoreConformanceOptions.StoreDecidesOnBatchClock"/>); every field of every result must be
-/// exactly LeakyBucket's.</description></item>
+/// backwards</c>, <c>Expiry: remembered until idle</c>: a store that decides on the caller's clock (not
+/// <see cref="RateLimitStoreConformanceOptions.UsesOwnClock"/>); every field of every result must be exactly
+/// LeakyBucket's.</description></item>
 /// <item><description><c>Tokens: reservation and reconciliation</c>, <c>Batches: all-or-nothing</c>,
 /// <c>Concurrency: …</c>, <c>Lock order: …</c>, <c>Cancellation: …</c>: any store. With a clock of the store's own
 /// they use rules of one unit a day, so the seconds a check takes drain nothing, and compare admissions and remaining
-/// quota; with the batch clock they compare every field.</description></item>
+/// quota; on the caller's clock they compare every field.</description></item>
 /// <item><description><c>Table full: refusal</c>: a bounded store (<see cref="RateLimitStoreConformanceOptions.MaxBuckets"/>);
-/// <c>Table full: only idle buckets make room</c>: a bounded store on the batch clock.</description></item>
+/// <c>Table full: only idle buckets make room</c>: a bounded store on the caller's clock.</description></item>
 /// </list>
 /// </remarks>
 public static class RateLimitStoreConformance
 {
-    /// <summary>Gets the checks that apply to a store with the given capabilities.</summary>
-    /// <param name="createStore">Creates a fresh store (over fresh or shared state) for one check.</param>
-    /// <param name="options">What the store can do; <see langword="null"/> for an unbounded store on the batch clock.</param>
+    /// <summary>The checks for the stores <paramref name="options"/> describes.</summary>
+    /// <param name="options">How to make the store and what it can do.</param>
     /// <returns>The checks, each named by what it proves.</returns>
-    public static IReadOnlyList<ConformanceCheck> Checks(Func<IRateLimitStore> createStore, RateLimitStoreConformanceOptions? options = null)
+    public static IReadOnlyList<ConformanceCheck> Checks(RateLimitStoreConformanceOptions options)
     {
-        ArgumentNullException.ThrowIfNull(createStore);
-        options ??= new RateLimitStoreConformanceOptions();
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.CreateStore);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Concurrency, 2);
-        var kit = new RateLimitStoreChecks(createStore, options);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Timeout, TimeSpan.Zero);
+        var kit = new RateLimitStoreChecks(options);
         var checks = new List<ConformanceCheck>();
-        if (options.StoreDecidesOnBatchClock)
+        if (!options.UsesOwnClock)
         {
             checks.Add(kit.Check("Requests: NGINX arithmetic, every result field exactly as LeakyBucket over a timeline of single and multi-rule batches", kit.RequestsTimelineAsync));
             checks.Add(kit.Check("Requests: burst and delay, queued requests wait (excess - delay) / rate and the burst's end rejects with the exact retry-after", kit.BurstAndDelayAsync));
@@ -57,7 +57,7 @@ public static class RateLimitStoreConformance
         if (options.MaxBuckets is not null)
         {
             checks.Add(kit.Check("Table full: refusal, a new bucket is refused while every bucket is live, and no live bucket is forgotten", kit.TableFullAsync));
-            if (options.StoreDecidesOnBatchClock)
+            if (!options.UsesOwnClock)
             {
                 checks.Add(kit.Check("Table full: only idle buckets make room, every idle one and no live one", kit.TableFullIdleAsync));
             }

@@ -36,7 +36,7 @@ public sealed class IdempotencyStoreConformanceKitTests(ITestOutputHelper output
         var time = new FakeTimeProvider(TestClock.Start);
         var checks = IdempotencyConformanceKit.InMemory(time, store => new BrokenIdempotencyStore(store, fault));
 
-        var failure = await Assert.ThrowsAsync<ConformanceException>(() => IdempotencyConformanceKit.Find(checks, check).RunAsync().WaitAsync(TimeSpan.FromSeconds(30)));
+        var failure = await Assert.ThrowsAsync<ConformanceException>(() => checks.Get(check).RunAsync().WaitAsync(TimeSpan.FromSeconds(30)));
 
         output.WriteLine(failure.Message);
         Assert.False(string.IsNullOrWhiteSpace(failure.Message));

@@ -9,12 +9,12 @@ public sealed class InMemoryIdempotencyStoreConformanceTests
 {
     private readonly FakeTimeProvider _time = new(TestClock.Start);
 
-    public static TheoryData<string> Checks => IdempotencyConformanceKit.Names(IdempotencyConformanceKit.InMemory(new FakeTimeProvider(TestClock.Start)));
+    public static TheoryData<string> Checks => new(IdempotencyConformanceKit.InMemory(new FakeTimeProvider(TestClock.Start)).Names());
 
     [Theory]
     [MemberData(nameof(Checks))]
     public Task InMemoryStore_PassesCheck(string check)
-        => IdempotencyConformanceKit.Find(IdempotencyConformanceKit.InMemory(_time), check).RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        => IdempotencyConformanceKit.InMemory(_time).Get(check).RunAsync().WaitAsync(TimeSpan.FromSeconds(30));
 }
 
 /// <summary>Builds the kit's checks for the tests.</summary>
@@ -42,18 +42,4 @@ internal static class IdempotencyConformanceKit
             },
         });
     }
-
-    public static TheoryData<string> Names(IReadOnlyList<ConformanceCheck> checks)
-    {
-        var names = new TheoryData<string>();
-        foreach (var check in checks)
-        {
-            names.Add(check.Name);
-        }
-
-        return names;
-    }
-
-    public static ConformanceCheck Find(IReadOnlyList<ConformanceCheck> checks, string name)
-        => checks.SingleOrDefault(check => check.Name == name) ?? throw new InvalidOperationException($"The kit has no check named \"{name}\".");
 }

@@ -32,35 +32,37 @@ public sealed class PredictionCacheStoreConformanceTests
         Fault.AcquiresWithARace,
     ];
 
-    public static TheoryData<string> Checks => new(PredictionCacheStoreConformance.Names);
+    // The names only: which checks the kit yields does not depend on the store.
+    private static readonly IReadOnlyList<string> Names = PredictionCacheStoreConformance.Checks(new() { CreateStore = static () => throw new InvalidOperationException() }).Names();
+
+    public static TheoryData<string> Checks => new(Names);
 
     [Theory, MemberData(nameof(Checks))]
     public Task InMemoryStore_MeetsTheContract(string check)
-        => PredictionCacheStoreConformance.Find(check, static () =>
-        {
-            var clock = new FakeTimeProvider(TestClock.Start);
-            return new PredictionCacheStoreSubject(new InMemoryPredictionCacheStore(clock), Advance(clock));
-        }).RunAsync();
+    {
+        var clock = new FakeTimeProvider(TestClock.Start);
+        return PredictionCacheStoreConformance.Checks(Options(clock, () => new InMemoryPredictionCacheStore(clock))).Get(check).RunAsync();
+    }
 
     [Theory, MemberData(nameof(Checks))]
     public Task DistributedCacheStore_MeetsTheContract(string check)
-        => PredictionCacheStoreConformance.Find(check, static () =>
+    {
+        var clock = new FakeTimeProvider(TestClock.Start);
+        return PredictionCacheStoreConformance.Checks(Options(clock, () =>
         {
-            var clock = new FakeTimeProvider(TestClock.Start);
             var cache = new MemoryDistributedCache(Microsoft.Extensions.Options.Options.Create(new MemoryDistributedCacheOptions { Clock = new FakeSystemClock(clock) }));
-            return new PredictionCacheStoreSubject(new DistributedCachePredictionCacheStore(cache, clock), Advance(clock));
-        }).RunAsync();
+            return new DistributedCachePredictionCacheStore(cache, clock);
+        })).Get(check).RunAsync();
+    }
 
     [Theory, MemberData(nameof(Checks))]
     public async Task Check_StoreBrokenForIt_Fails(string check)
     {
         var fault = FaultPerCheck[IndexOf(check)];
+        var clock = new FakeTimeProvider(TestClock.Start);
+        var checks = PredictionCacheStoreConformance.Checks(Options(clock, () => new BrokenStore(new InMemoryPredictionCacheStore(clock), fault)));
 
-        var failure = await Assert.ThrowsAsync<ConformanceException>(() => PredictionCacheStoreConformance.Find(check, () =>
-        {
-            var clock = new FakeTimeProvider(TestClock.Start);
-            return new PredictionCacheStoreSubject(new BrokenStore(new InMemoryPredictionCacheStore(clock), fault), Advance(clock));
-        }).RunAsync());
+        var failure = await Assert.ThrowsAsync<ConformanceException>(() => checks.Get(check).RunAsync());
 
         Assert.False(string.IsNullOrWhiteSpace(failure.Message));
     }
@@ -68,16 +70,26 @@ public sealed class PredictionCacheStoreConformanceTests
     [Fact]
     public void Checks_OneFaultPerCheck_NamesUnique()
     {
-        Assert.Equal(PredictionCacheStoreConformance.Names.Count, FaultPerCheck.Length);
-        Assert.Equal(PredictionCacheStoreConformance.Names.Count, PredictionCacheStoreConformance.Names.Distinct().Count());
-        Assert.Equal(PredictionCacheStoreConformance.Names, PredictionCacheStoreConformance.Checks(static () => throw new InvalidOperationException()).Select(static c => c.Name));
+        Assert.Equal(Names.Count, FaultPerCheck.Length);
+        Assert.Equal(Names.Count, Names.Distinct().Count());
+    }
+
+    [Fact]
+    public void Get_UnknownName_ThrowsNamingIt()
+    {
+        var checks = PredictionCacheStoreConformance.Checks(new() { CreateStore = static () => throw new InvalidOperationException() });
+
+        var error = Assert.Throws<ArgumentException>(() => checks.Get("Lock: no such check"));
+
+        Assert.Contains("Lock: no such check", error.Message, StringComparison.Ordinal);
+        Assert.Same(checks[3], checks.Get(checks[3].Name));
     }
 
     private static int IndexOf(string check)
     {
-        for (var i = 0; i < PredictionCacheStoreConformance.Names.Count; i++)
+        for (var i = 0; i < Names.Count; i++)
         {
-            if (PredictionCacheStoreConformance.Names[i] == check)
+            if (Names[i] == check)
             {
                 return i;
             }
@@ -86,10 +98,14 @@ public sealed class PredictionCacheStoreConformanceTests
         throw new ArgumentException(check);
     }
 
-    private static Func<TimeSpan, Task> Advance(FakeTimeProvider clock) => by =>
+    private static PredictionCacheStoreConformanceOptions Options(FakeTimeProvider clock, Func<IPredictionCacheStore> createStore) => new()
     {
-        clock.Advance(by);
-        return Task.CompletedTask;
+        CreateStore = createStore,
+        AdvanceTime = by =>
+        {
+            clock.Advance(by);
+            return ValueTask.CompletedTask;
+        },
     };
 
     private sealed class FakeSystemClock(TimeProvider time) : ISystemClock

@@ -10,34 +10,25 @@ public sealed class RateLimitStoreConformanceTests
 {
     private const int MaxBuckets = 64;
 
-    private static readonly RateLimitStoreConformanceOptions Bounded = new() { MaxBuckets = MaxBuckets };
-
-    private static IReadOnlyList<ConformanceCheck> InMemoryChecks() => RateLimitStoreConformance.Checks(
-        static () => new InMemoryRateLimitStore(
+    private static IReadOnlyList<ConformanceCheck> InMemoryChecks() => RateLimitStoreConformance.Checks(new()
+    {
+        CreateStore = static () => new InMemoryRateLimitStore(
             Options.Create(new RateLimitingOptions { MaxPartitions = MaxBuckets, ExpirationScanInterval = TimeSpan.Zero }),
             TimeProvider.System),
-        Bounded);
+        MaxBuckets = MaxBuckets,
+    });
 
-    public static TheoryData<string> CheckNames()
-    {
-        var names = new TheoryData<string>();
-        foreach (var check in InMemoryChecks())
-        {
-            names.Add(check.Name);
-        }
-
-        return names;
-    }
+    public static TheoryData<string> CheckNames() => new(InMemoryChecks().Names());
 
     [Theory]
     [MemberData(nameof(CheckNames))]
     public Task InMemoryStore_PassesCheck(string check)
-        => InMemoryChecks().Single(c => c.Name == check).RunAsync();
+        => InMemoryChecks().Get(check).RunAsync();
 
     [Theory]
     [MemberData(nameof(CheckNames))]
     public Task ReferenceStoreWithoutDefect_PassesCheck(string check)
-        => Checks(Defect.None).Single(c => c.Name == check).RunAsync();
+        => Checks(Defect.None).Get(check).RunAsync();
 
     [Theory]
     [InlineData(Defect.FirstRequestCharged, "Requests: NGINX arithmetic")]
@@ -60,19 +51,20 @@ public sealed class RateLimitStoreConformanceTests
     }
 
     [Fact]
-    public void Checks_WithoutBatchClockOrBound_LeaveOutTheChecksThatNeedThem()
+    public void Checks_OnOwnClockWithoutBound_LeaveOutTheChecksThatNeedThem()
     {
-        var names = RateLimitStoreConformance.Checks(static () => new BrokenRateLimitStore(Defect.None), new RateLimitStoreConformanceOptions { StoreDecidesOnBatchClock = false })
-            .Select(static c => c.Name)
-            .ToArray();
+        var names = RateLimitStoreConformance.Checks(new() { CreateStore = static () => new BrokenRateLimitStore(Defect.None), UsesOwnClock = true }).Names();
 
-        Assert.Equal(6, names.Length);
+        Assert.Equal(6, names.Count);
         Assert.DoesNotContain(names, static n => n.StartsWith("Requests:", StringComparison.Ordinal) || n.StartsWith("Clock:", StringComparison.Ordinal)
             || n.StartsWith("Expiry:", StringComparison.Ordinal) || n.StartsWith("Table full:", StringComparison.Ordinal));
         Assert.Equal(12, CheckNames().Count);
     }
 
-    private static IReadOnlyList<ConformanceCheck> Checks(Defect defect) => RateLimitStoreConformance.Checks(
-        () => new BrokenRateLimitStore(defect, MaxBuckets),
-        new RateLimitStoreConformanceOptions { MaxBuckets = MaxBuckets, Timeout = TimeSpan.FromSeconds(defect == Defect.IgnoresLockOrder ? 3 : 30) });
+    private static IReadOnlyList<ConformanceCheck> Checks(Defect defect) => RateLimitStoreConformance.Checks(new()
+    {
+        CreateStore = () => new BrokenRateLimitStore(defect, MaxBuckets),
+        MaxBuckets = MaxBuckets,
+        Timeout = TimeSpan.FromSeconds(defect == Defect.IgnoresLockOrder ? 3 : 30),
+    });
 }

@@ -15,19 +15,7 @@ public sealed class RedisIdempotencyStoreConformanceTests(RedisServerFixture red
     private RedisConnection? _a;
     private RedisConnection? _b;
 
-    public static TheoryData<string> Checks
-    {
-        get
-        {
-            var names = new TheoryData<string>();
-            foreach (var check in IdempotencyStoreConformance.Checks(new() { CreateStore = static () => throw new InvalidOperationException() }))
-            {
-                names.Add(check.Name);
-            }
-
-            return names;
-        }
-    }
+    public static TheoryData<string> Checks => new(IdempotencyStoreConformance.Checks(new() { CreateStore = static () => throw new InvalidOperationException() }).Names());
 
     public async Task InitializeAsync()
     {
@@ -44,10 +32,7 @@ public sealed class RedisIdempotencyStoreConformanceTests(RedisServerFixture red
     [Theory]
     [MemberData(nameof(Checks))]
     public Task RedisStore_PassesCheck(string check)
-    {
-        var checks = IdempotencyStoreConformance.Checks(new() { CreateStore = CreateStore });
-        return checks.Single(c => c.Name == check).RunAsync().WaitAsync(RedisTestConnections.Timeout);
-    }
+        => IdempotencyStoreConformance.Checks(new() { CreateStore = CreateStore }).Get(check).RunAsync().WaitAsync(RedisTestConnections.Timeout);
 
     private IIdempotencyStore CreateStore()
     {

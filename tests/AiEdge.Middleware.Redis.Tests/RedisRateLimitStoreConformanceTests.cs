@@ -7,19 +7,17 @@ namespace AiEdge.Middleware.Redis.Tests;
 
 /// <summary>
 /// The Redis rate-limit store passes the conformance kit on a real redis-server: on its own clock (Redis <c>TIME</c>,
-/// as in production: the checks that need a controlled clock are left out) and on the batch clock (a fixed Redis-side
-/// time set to each batch's <c>NowMs</c>, so its Lua arithmetic is held to every field of LeakyBucket's).
+/// as in production: <see cref="RateLimitStoreConformanceOptions.UsesOwnClock"/>, so the checks that need a controlled
+/// clock are left out) and on the caller's clock (a fixed Redis-side time set to each batch's <c>NowMs</c>, so its Lua
+/// arithmetic is held to every field of LeakyBucket's).
 /// </summary>
 public sealed class RedisRateLimitStoreConformanceTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>, IAsyncLifetime
 {
-    private static readonly RateLimitStoreConformanceOptions ServerClock = new() { StoreDecidesOnBatchClock = false };
-    private static readonly RateLimitStoreConformanceOptions BatchClock = new();
-
     private RedisConnection _connection = null!;
 
-    public static TheoryData<string> ServerClockChecks() => Names(ServerClock);
+    public static TheoryData<string> ServerClockChecks() => new(RateLimitStoreConformance.Checks(ServerClock(NoStore)).Names());
 
-    public static TheoryData<string> BatchClockChecks() => Names(BatchClock);
+    public static TheoryData<string> BatchClockChecks() => new(RateLimitStoreConformance.Checks(BatchClock(NoStore)).Names());
 
     public async Task InitializeAsync()
         // A generous command timeout: a busy machine must not send a decision to the local fallback and pass that off
@@ -31,27 +29,23 @@ public sealed class RedisRateLimitStoreConformanceTests(RedisServerFixture redis
     [Theory]
     [MemberData(nameof(ServerClockChecks))]
     public Task RedisStore_OnRedisTime_PassesCheck(string check)
-        => RateLimitStoreConformance.Checks(() => new RedisRateLimitStore(_connection, RedisRateLimitStoreTests.InMemory(), new RedisOptions(), null), ServerClock)
-            .Single(c => c.Name == check)
+        => RateLimitStoreConformance.Checks(ServerClock(() => new RedisRateLimitStore(_connection, RedisRateLimitStoreTests.InMemory(), new RedisOptions(), null)))
+            .Get(check)
             .RunAsync();
 
     [Theory]
     [MemberData(nameof(BatchClockChecks))]
     public Task RedisStore_OnTheBatchClock_PassesCheck(string check)
-        => RateLimitStoreConformance.Checks(() => new BatchClockStore(new RedisRateLimitStore(_connection, RedisRateLimitStoreTests.InMemory(), new RedisOptions(), null)), BatchClock)
-            .Single(c => c.Name == check)
+        => RateLimitStoreConformance.Checks(BatchClock(() => new BatchClockStore(new RedisRateLimitStore(_connection, RedisRateLimitStoreTests.InMemory(), new RedisOptions(), null))))
+            .Get(check)
             .RunAsync();
 
-    private static TheoryData<string> Names(RateLimitStoreConformanceOptions options)
-    {
-        var names = new TheoryData<string>();
-        foreach (var check in RateLimitStoreConformance.Checks(static () => throw new InvalidOperationException("Only the names are listed."), options))
-        {
-            names.Add(check.Name);
-        }
+    private static RateLimitStoreConformanceOptions ServerClock(Func<IRateLimitStore> createStore) => new() { CreateStore = createStore, UsesOwnClock = true };
 
-        return names;
-    }
+    private static RateLimitStoreConformanceOptions BatchClock(Func<IRateLimitStore> createStore) => new() { CreateStore = createStore };
+
+    // Lists names only: which checks the kit yields depends on the options, never on the store.
+    private static IRateLimitStore NoStore() => throw new InvalidOperationException("Only the names are listed.");
 
     /// <summary>Runs the Redis script on the batch's clock instead of Redis TIME (concurrent decisions of a check share one NowMs).</summary>
     private sealed class BatchClockStore(RedisRateLimitStore store) : IRateLimitStore

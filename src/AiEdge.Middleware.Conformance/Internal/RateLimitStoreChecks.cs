@@ -4,9 +4,9 @@ using AiEdge.Middleware.RateLimiting;
 namespace AiEdge.Middleware.Conformance.Internal;
 
 /// <summary>The bodies of <see cref="RateLimitStoreConformance"/>'s checks.</summary>
-internal sealed class RateLimitStoreChecks(Func<IRateLimitStore> createStore, RateLimitStoreConformanceOptions options)
+internal sealed class RateLimitStoreChecks(RateLimitStoreConformanceOptions options)
 {
-    // An arbitrary start of the batch clock; a store must not assume the clock starts anywhere.
+    // An arbitrary start of the caller's clock; a store must not assume the clock starts anywhere.
     private const long Start = 5_000_000;
 
     // One unit a day: over the seconds a check takes this drains less than one milli-unit, so a store on its own
@@ -14,14 +14,14 @@ internal sealed class RateLimitStoreChecks(Func<IRateLimitStore> createStore, Ra
     private const long DayNumerator = 1000;
     private const long DayDenominator = 86_400_000;
 
-    private readonly bool _exact = options.StoreDecidesOnBatchClock;
+    private readonly bool _exact = !options.UsesOwnClock;
 
     public ConformanceCheck Check(string name, Func<IRateLimitStore, CancellationToken, Task> body)
         => new(name, cancellationToken => RunAsync(name, body, cancellationToken));
 
     private async Task RunAsync(string name, Func<IRateLimitStore, CancellationToken, Task> body, CancellationToken cancellationToken)
     {
-        var store = createStore() ?? throw new InvalidOperationException("The store factory returned null.");
+        var store = options.CreateStore() ?? throw new ConformanceException("The store factory returned null.");
         try
         {
             await body(store, cancellationToken).ConfigureAwait(false);
@@ -569,7 +569,7 @@ internal sealed class RateLimitStoreChecks(Func<IRateLimitStore> createStore, Ra
         return batch;
     }
 
-    /// <summary>Compares a store's batch with the model's: every field on the batch clock, verdicts and remaining quota otherwise.</summary>
+    /// <summary>Compares a store's batch with the model's: every field on the caller's clock, verdicts and remaining quota otherwise.</summary>
     private void Same(string step, RateLimitBatch expected, RateLimitBatch actual)
     {
         if (actual.TableFull)

@@ -23,11 +23,11 @@ public static class IdempotencyStoreSnippets
 #region idempotency-store-2
 public sealed class DictionaryIdempotencyStoreConformanceTests
 {
-    public static TheoryData<string> Checks => new(IdempotencyStoreConformance.Checks(Options(new())).Select(c => c.Name));
+    public static TheoryData<string> Checks => new(IdempotencyStoreConformance.Checks(Options(new())).Names());
 
     [Theory, MemberData(nameof(Checks))]
     public Task Store_PassesCheck(string name)
-        => IdempotencyStoreConformance.Checks(Options(new FakeTimeProvider())).Single(c => c.Name == name).RunAsync();
+        => IdempotencyStoreConformance.Checks(Options(new FakeTimeProvider())).Get(name).RunAsync();
 
     // The store's clock is a FakeTimeProvider: the lease and retention checks advance it instead of waiting.
     private static IdempotencyStoreConformanceOptions Options(FakeTimeProvider time) => new()
