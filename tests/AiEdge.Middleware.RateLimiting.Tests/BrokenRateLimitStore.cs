@@ -27,6 +27,8 @@ public sealed class BrokenRateLimitStore(BrokenRateLimitStore.Defect defect, int
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConcurrentDictionary<(RateLimitRule, PartitionKey), Entry> _buckets = new();
+    private readonly object _pairing = new();
+    private TaskCompletionSource? _waiting;
     private long _calls;
     private long _created;
 
@@ -69,7 +71,7 @@ public sealed class BrokenRateLimitStore(BrokenRateLimitStore.Defect defect, int
             var state = entry.State;
             if (defect == Defect.Racy)
             {
-                await Task.Yield();
+                await RendezvousAsync();
             }
 
             var remaining = LeakyBucket.Reconcile(rule, ref state, defect == Defect.NoGiveBack ? Math.Max(deltaMilli, 0) : deltaMilli, nowMs);
@@ -81,6 +83,42 @@ public sealed class BrokenRateLimitStore(BrokenRateLimitStore.Defect defect, int
             if (defect != Defect.Racy)
             {
                 _gate.Release();
+            }
+        }
+    }
+
+    // The racy defect, made certain: a call that has read a bucket waits for a second call to read it too before
+    // either writes, so one of the two updates is lost whenever two calls overlap (a lone call goes on after 1 s).
+    private async Task RendezvousAsync()
+    {
+        TaskCompletionSource? partner;
+        TaskCompletionSource? mine = null;
+        lock (_pairing)
+        {
+            partner = _waiting;
+            if (partner is null)
+            {
+                mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waiting = mine;
+            }
+            else
+            {
+                _waiting = null;
+            }
+        }
+
+        if (partner is not null)
+        {
+            partner.TrySetResult();
+            return;
+        }
+
+        await Task.WhenAny(mine!.Task, Task.Delay(TimeSpan.FromSeconds(1)));
+        lock (_pairing)
+        {
+            if (ReferenceEquals(_waiting, mine))
+            {
+                _waiting = null;
             }
         }
     }
@@ -160,7 +198,7 @@ public sealed class BrokenRateLimitStore(BrokenRateLimitStore.Defect defect, int
         batch.Admitted = admitted;
         if (defect == Defect.Racy)
         {
-            await Task.Yield();
+            await RendezvousAsync();
         }
 
         for (var i = 0; i < count; i++)
