@@ -133,6 +133,8 @@ public sealed class PredictionCacheStoreConformanceTests
     {
         private static readonly TimeSpan Forever = TimeSpan.FromDays(365);
         private readonly ConcurrentDictionary<PredictionCacheKey, Guid> _owners = new();
+        private readonly TaskCompletionSource _secondReader = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _raceReaders;
 
         public async ValueTask<byte[]?> GetAsync(PredictionCacheKey key, CancellationToken cancellationToken)
         {
@@ -172,9 +174,15 @@ public sealed class PredictionCacheStoreConformanceTests
         {
             if (fault == Fault.AcquiresWithARace)
             {
-                // Check, then act after a pause: concurrent callers all see the lock free.
+                // Check, then act: the first caller to find the lock free waits until a second one has found it free
+                // too, so both take it (a lone caller goes on after a second).
                 var free = !_owners.ContainsKey(key);
-                await Task.Delay(20, cancellationToken);
+                if (Interlocked.Increment(ref _raceReaders) == 2)
+                {
+                    _secondReader.TrySetResult();
+                }
+
+                await Task.WhenAny(_secondReader.Task, Task.Delay(TimeSpan.FromSeconds(1), cancellationToken));
                 _owners[key] = owner;
                 return new PredictionCacheLookup(null, free);
             }
