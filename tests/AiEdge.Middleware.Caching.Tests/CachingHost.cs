@@ -26,46 +26,30 @@ internal static class CachingHost
         IDictionary<string, string?>? configuration = null,
         Action<IServiceCollection>? services = null,
         bool kestrel = false)
-    {
-        void ConfigureServices(WebApplicationBuilder builder)
-        {
-            if (time is not null)
+        => TestApp.StartEdgeAsync(
+            edge => edge.AddPredictionCache(cache).AddIdempotency(idempotency),
+            map,
+            new TestAppOptions
             {
-                builder.Services.AddSingleton(time);
-            }
-
-            services?.Invoke(builder.Services);
-            builder.Services.AddAiEdgeCore(edge =>
-            {
-                edge.AddPredictionCache(cache);
-                edge.AddIdempotency(idempotency);
-            });
-        }
-
-        void ConfigureApp(WebApplication app)
-        {
-            app.Use(static (context, next) =>
-            {
-                if (context.Request.Headers.TryGetValue(UserHeader, out var user))
+                Configuration = configuration,
+                Time = time,
+                Services = services is null ? null : builder => services(builder.Services),
+                Before = static app => app.Use(static (context, next) =>
                 {
-                    context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.ToString())], "test"));
-                }
+                    if (context.Request.Headers.TryGetValue(UserHeader, out var user))
+                    {
+                        context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.ToString())], "test"));
+                    }
 
-                if (context.Request.Headers.TryGetValue(CancelHeader, out var cancel) && Cancellations.TryGetValue(cancel.ToString(), out var token))
-                {
-                    context.RequestAborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, token).Token;
-                }
+                    if (context.Request.Headers.TryGetValue(CancelHeader, out var cancel) && Cancellations.TryGetValue(cancel.ToString(), out var token))
+                    {
+                        context.RequestAborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, token).Token;
+                    }
 
-                return next(context);
+                    return next(context);
+                }),
+                Kestrel = kestrel,
             });
-            app.UseAiEdge();
-            map(app);
-        }
-
-        return kestrel
-            ? TestApp.StartKestrelAsync(ConfigureServices, ConfigureApp, configuration)
-            : TestApp.StartAsync(ConfigureServices, ConfigureApp, configuration);
-    }
 
     /// <summary>A JSON POST with optional extra headers.</summary>
     public static HttpRequestMessage Post(string path, string json, params (string Name, string Value)[] headers)
