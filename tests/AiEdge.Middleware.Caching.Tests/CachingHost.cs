@@ -1,17 +1,15 @@
 using System.Diagnostics.Metrics;
-using System.Security.Claims;
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
-/// <summary>Real hosts with the caching concerns, a test identity (header <c>X-Test-User</c>) and the fake clock (FakeTimeProvider).</summary>
+/// <summary>Real hosts with the caching concerns, the <see cref="TestCaller"/> identity and the fake clock (FakeTimeProvider).</summary>
 internal static class CachingHost
 {
-    public const string UserHeader = "X-Test-User";
+    public const string UserHeader = TestCaller.UserHeader;
 
     /// <summary>A request carrying this header (a key of <see cref="Cancellations"/>) sees that token as its RequestAborted.</summary>
     public const string CancelHeader = "X-Test-Cancel";
@@ -34,20 +32,19 @@ internal static class CachingHost
                 Configuration = configuration,
                 Time = time,
                 Services = services is null ? null : builder => services(builder.Services),
-                Before = static app => app.Use(static (context, next) =>
+                Before = static app =>
                 {
-                    if (context.Request.Headers.TryGetValue(UserHeader, out var user))
+                    app.UseTestCaller();
+                    app.Use(static (context, next) =>
                     {
-                        context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.ToString())], "test"));
-                    }
+                        if (context.Request.Headers.TryGetValue(CancelHeader, out var cancel) && Cancellations.TryGetValue(cancel.ToString(), out var token))
+                        {
+                            context.RequestAborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, token).Token;
+                        }
 
-                    if (context.Request.Headers.TryGetValue(CancelHeader, out var cancel) && Cancellations.TryGetValue(cancel.ToString(), out var token))
-                    {
-                        context.RequestAborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, token).Token;
-                    }
-
-                    return next(context);
-                }),
+                        return next(context);
+                    });
+                },
                 Kestrel = kestrel,
             });
 
