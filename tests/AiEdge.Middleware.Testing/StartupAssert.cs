@@ -10,10 +10,10 @@ public static class StartupAssert
     /// Asserts that <paramref name="start"/> fails with an <see cref="OptionsValidationException"/> whose message
     /// contains <paramref name="expected"/> (typically the configuration key and what is wrong with it).
     /// </summary>
-    /// <param name="start">Starts the host.</param>
+    /// <param name="start">Starts the host (a <see cref="TestApp"/> or a project's own).</param>
     /// <param name="expected">Text the failure must contain, compared ordinally.</param>
     /// <returns>The failure, for further assertions.</returns>
-    public static async Task<OptionsValidationException> FailsAsync(Func<Task<TestApp>> start, string expected)
+    public static async Task<OptionsValidationException> FailsAsync(Func<Task> start, string expected)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(start);
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
