@@ -14,23 +14,18 @@ internal static class AuthTestHost
         Action<EdgeAuthenticationOptions>? configure = null,
         TimeProvider? time = null,
         bool kestrel = false)
-    {
-        configuration ??= TestKeys.Configuration();
-        time ??= new FakeTimeProvider(TestKeys.Now);
-        return kestrel
-            ? TestApp.StartKestrelAsync(builder => Services(builder, configure, time), Map, configuration)
-            : TestApp.StartAsync(builder => Services(builder, configure, time), Map, configuration);
-    }
-
-    private static void Services(WebApplicationBuilder builder, Action<EdgeAuthenticationOptions>? configure, TimeProvider time)
-    {
-        builder.Services.AddSingleton(time);
-        builder.Services.AddAiEdgeCore(edge => edge.AddEdgeAuthentication(configure));
-    }
+        => TestApp.StartEdgeAsync(
+            edge => edge.AddEdgeAuthentication(configure),
+            Map,
+            new TestAppOptions
+            {
+                Configuration = configuration ?? TestKeys.Configuration(),
+                Time = time ?? new FakeTimeProvider(TestKeys.Now),
+                Kestrel = kestrel,
+            });
 
     private static void Map(WebApplication app)
     {
-        app.UseAiEdge();
         app.MapGet("/open", Caller);
         app.MapGet("/anonymous", Caller).AllowAnonymous();
         app.MapGet("/authenticated", Caller).RequireAuthenticatedCaller();

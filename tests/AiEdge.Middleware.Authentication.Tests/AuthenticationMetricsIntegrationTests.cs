@@ -60,21 +60,20 @@ public sealed class AuthenticationMetricsIntegrationTests
     [Fact]
     public async Task AspNetCoreAuthorize_UsesTheAiEdgeSchemesAndAnswers()
     {
-        await using var app = await TestApp.StartAsync(
-            builder =>
-            {
-                builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestKeys.Now));
-                builder.Services.AddAiEdgeCore(edge => edge.AddEdgeAuthentication());
-                builder.Services.AddAuthorization();
-            },
+        await using var app = await TestApp.StartEdgeAsync(
+            static edge => edge.AddEdgeAuthentication(),
             app =>
             {
-                app.UseAiEdge();
                 app.UseAuthorization();
                 app.MapGet("/authorized", [Authorize] (HttpContext context) => context.GetCallerId());
                 app.MapGet("/policy", (HttpContext context) => context.GetCallerId()).RequireAuthorization(static policy => policy.RequireClaim(AiEdgeClaimTypes.Scope, "admin"));
             },
-            TestKeys.Configuration());
+            new TestAppOptions
+            {
+                Configuration = TestKeys.Configuration(),
+                Time = new FakeTimeProvider(TestKeys.Now),
+                Services = static builder => builder.Services.AddAuthorization(),
+            });
 
         using var anonymous = await app.Client.GetAsync("/authorized").WaitAsync(Timeout);
         using var authenticated = await app.Client.SendAsync(Get("/authorized", apiKey: TestKeys.FreeKey)).WaitAsync(Timeout);
@@ -91,20 +90,12 @@ public sealed class AuthenticationMetricsIntegrationTests
     [Fact]
     public async Task AddEdgeAuthentication_CalledTwice_RegistersOnceAndAppliesBothConfigurations()
     {
-        await using var app = await TestApp.StartAsync(
-            builder =>
-            {
-                builder.Services.AddSingleton<TimeProvider>(new FakeTimeProvider(TestKeys.Now));
-                builder.Services.AddAiEdgeCore(edge => edge
-                    .AddEdgeAuthentication(static o => o.ApiKeys.Add("one", ApiKeyHasher.ComputeHash("sk_one_key_123456"), scopes: "predict"))
-                    .AddEdgeAuthentication(static o => o.ApiKeys.Add("two", ApiKeyHasher.ComputeHash("sk_two_key_123456"), scopes: "predict")));
-            },
-            app =>
-            {
-                app.UseAiEdge();
-                app.MapGet("/predict", static (HttpContext context) => context.GetCallerId()).RequireScopes("predict");
-            },
-            new Dictionary<string, string?>());
+        await using var app = await TestApp.StartEdgeAsync(
+            static edge => edge
+                .AddEdgeAuthentication(static o => o.ApiKeys.Add("one", ApiKeyHasher.ComputeHash("sk_one_key_123456"), scopes: "predict"))
+                .AddEdgeAuthentication(static o => o.ApiKeys.Add("two", ApiKeyHasher.ComputeHash("sk_two_key_123456"), scopes: "predict")),
+            static app => app.MapGet("/predict", static (HttpContext context) => context.GetCallerId()).RequireScopes("predict"),
+            new TestAppOptions { Configuration = new Dictionary<string, string?>(), Time = new FakeTimeProvider(TestKeys.Now) });
 
         using var one = await app.Client.SendAsync(Get("/predict", apiKey: "sk_one_key_123456")).WaitAsync(Timeout);
         using var two = await app.Client.SendAsync(Get("/predict", apiKey: "sk_two_key_123456")).WaitAsync(Timeout);

@@ -70,9 +70,7 @@ public sealed class EdgeAuthenticationOptionsValidatorTests
     [MemberData(nameof(BadConfigurations))]
     public async Task BadConfiguration_FailsAtStartupNamingTheKey(Dictionary<string, string?> configuration, string expected)
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => AuthTestHost.StartAsync(configuration));
-
-        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        await StartupAssert.FailsAsync(() => AuthTestHost.StartAsync(configuration), expected);
     }
 
     [Fact]

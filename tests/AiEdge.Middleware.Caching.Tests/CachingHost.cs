@@ -1,17 +1,15 @@
 using System.Diagnostics.Metrics;
-using System.Security.Claims;
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AiEdge.Middleware.Caching.Tests;
 
-/// <summary>Real hosts with the caching concerns, a test identity (header <c>X-Test-User</c>) and the fake clock (FakeTimeProvider).</summary>
+/// <summary>Real hosts with the caching concerns, the <see cref="TestCaller"/> identity and the fake clock (FakeTimeProvider).</summary>
 internal static class CachingHost
 {
-    public const string UserHeader = "X-Test-User";
+    public const string UserHeader = TestCaller.UserHeader;
 
     /// <summary>A request carrying this header (a key of <see cref="Cancellations"/>) sees that token as its RequestAborted.</summary>
     public const string CancelHeader = "X-Test-Cancel";
@@ -26,46 +24,29 @@ internal static class CachingHost
         IDictionary<string, string?>? configuration = null,
         Action<IServiceCollection>? services = null,
         bool kestrel = false)
-    {
-        void ConfigureServices(WebApplicationBuilder builder)
-        {
-            if (time is not null)
+        => TestApp.StartEdgeAsync(
+            edge => edge.AddPredictionCache(cache).AddIdempotency(idempotency),
+            map,
+            new TestAppOptions
             {
-                builder.Services.AddSingleton(time);
-            }
-
-            services?.Invoke(builder.Services);
-            builder.Services.AddAiEdgeCore(edge =>
-            {
-                edge.AddPredictionCache(cache);
-                edge.AddIdempotency(idempotency);
-            });
-        }
-
-        void ConfigureApp(WebApplication app)
-        {
-            app.Use(static (context, next) =>
-            {
-                if (context.Request.Headers.TryGetValue(UserHeader, out var user))
+                Configuration = configuration,
+                Time = time,
+                Services = services is null ? null : builder => services(builder.Services),
+                Before = static app =>
                 {
-                    context.User = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, user.ToString())], "test"));
-                }
+                    app.UseTestCaller();
+                    app.Use(static (context, next) =>
+                    {
+                        if (context.Request.Headers.TryGetValue(CancelHeader, out var cancel) && Cancellations.TryGetValue(cancel.ToString(), out var token))
+                        {
+                            context.RequestAborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, token).Token;
+                        }
 
-                if (context.Request.Headers.TryGetValue(CancelHeader, out var cancel) && Cancellations.TryGetValue(cancel.ToString(), out var token))
-                {
-                    context.RequestAborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, token).Token;
-                }
-
-                return next(context);
+                        return next(context);
+                    });
+                },
+                Kestrel = kestrel,
             });
-            app.UseAiEdge();
-            map(app);
-        }
-
-        return kestrel
-            ? TestApp.StartKestrelAsync(ConfigureServices, ConfigureApp, configuration)
-            : TestApp.StartAsync(ConfigureServices, ConfigureApp, configuration);
-    }
 
     /// <summary>A JSON POST with optional extra headers.</summary>
     public static HttpRequestMessage Post(string path, string json, params (string Name, string Value)[] headers)

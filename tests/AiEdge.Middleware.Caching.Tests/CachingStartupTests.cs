@@ -1,4 +1,5 @@
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -21,11 +22,9 @@ public sealed class CachingStartupTests
     [InlineData("AiEdge:Idempotency:SizeLimit", "-1", "AiEdge:Idempotency:SizeLimit must be a positive number of bytes")]
     public async Task BadConfiguration_FailsAtStartupNamingTheKey(string key, string value, string message)
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => CachingHost.StartAsync(
-            app => app.MapPost("/p", () => "x").WithPredictionCache(),
-            configuration: new Dictionary<string, string?> { [key] = value }));
-
-        Assert.Contains(message, failure.Message);
+        await StartupAssert.FailsAsync(
+            () => CachingHost.StartAsync(app => app.MapPost("/p", () => "x").WithPredictionCache(), configuration: new Dictionary<string, string?> { [key] = value }),
+            message);
     }
 
     [Fact]

@@ -4,7 +4,6 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.ForwardedHeaders.Tests;
 
@@ -231,8 +230,7 @@ public sealed class ForwardedHeadersIntegrationTests
     [InlineData("AiEdge:ForwardedHeaders:MaxHeaderLength", "10", "AiEdge:ForwardedHeaders:MaxHeaderLength must be from 64 to 65536")]
     public async Task BadConfiguration_FailsAtStartup_NamingTheKey(string key, string value, string message)
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new Dictionary<string, string?> { [key] = value }));
-        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        await StartupAssert.FailsAsync(() => StartAsync(new Dictionary<string, string?> { [key] = value }), message);
     }
 
     [Fact]

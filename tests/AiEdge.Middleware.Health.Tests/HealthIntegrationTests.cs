@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Health.Tests;
@@ -19,23 +18,19 @@ public sealed class HealthIntegrationTests
         FakeTimeProvider? clock = null,
         Dictionary<string, string?>? settings = null,
         Action<IAiEdgeBuilder>? edge = null)
-        => TestApp.StartAsync(
-            builder =>
+        => TestApp.StartEdgeAsync(
+            e =>
             {
-                builder.Services.AddSingleton<TimeProvider>(clock ?? new FakeTimeProvider(TestClock.Start));
-                builder.Services.AddHealthChecks().AddCheck("model", check, tags: ["app"]);
-                builder.Services.AddAiEdgeCore(e =>
-                {
-                    e.AddHealth();
-                    edge?.Invoke(e);
-                });
+                e.AddHealth();
+                edge?.Invoke(e);
             },
-            app =>
+            static app => app.MapGet("/v1/thing", () => "thing"),
+            new TestAppOptions
             {
-                app.UseAiEdge();
-                app.MapGet("/v1/thing", () => "thing");
-            },
-            settings);
+                Configuration = settings,
+                Time = clock ?? new FakeTimeProvider(TestClock.Start),
+                Services = builder => builder.Services.AddHealthChecks().AddCheck("model", check, tags: ["app"]),
+            });
 
     [Fact]
     public async Task Healthz_Answers200_AndRunsNoCheck()
@@ -225,9 +220,7 @@ public sealed class HealthIntegrationTests
     [InlineData("AiEdge:Health:CacheDuration", "00:05:00", "AiEdge:Health:CacheDuration")]
     public async Task BadSetting_FailsStartup_NamingTheKey(string key, string value, string named)
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new CountingCheck(HealthStatus.Healthy), settings: new() { [key] = value }));
-
-        Assert.Contains(named, failure.Message);
+        await StartupAssert.FailsAsync(() => StartAsync(new CountingCheck(HealthStatus.Healthy), settings: new() { [key] = value }), named);
     }
 
     internal sealed class CountingCheck(HealthStatus status) : IHealthCheck

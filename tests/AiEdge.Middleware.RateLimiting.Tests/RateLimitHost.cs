@@ -1,18 +1,12 @@
 using System.Net;
-using System.Security.Claims;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
 
-/// <summary>
-/// Starts a real host with rate limiting and the fake clock (FakeTimeProvider). Test-only headers stand in for what
-/// earlier stages resolve in production: <c>X-Test-Ip</c> for the forwarded-header-normalized address, <c>X-Test-User</c>,
-/// <c>X-Test-Plan</c> and <c>X-Test-Tenant</c> for an authenticated identity.
-/// </summary>
+/// <summary>Starts a real host with rate limiting, the fake clock (FakeTimeProvider) and the <see cref="TestCaller"/> headers.</summary>
 internal static class RateLimitHost
 {
     public static Task<TestApp> StartAsync(
@@ -22,78 +16,34 @@ internal static class RateLimitHost
         IDictionary<string, string?>? configuration = null,
         bool kestrel = false,
         Action<IServiceCollection>? services = null)
-    {
-        void ConfigureServices(WebApplicationBuilder builder)
-        {
-            builder.Services.AddSingleton<TimeProvider>(time);
-            services?.Invoke(builder.Services);
-            builder.Services.AddAiEdgeCore(edge => edge.AddRateLimiting(configure));
-        }
-
-        void ConfigureApp(WebApplication app)
-        {
-            app.Use(static (context, next) =>
+        => TestApp.StartEdgeAsync(
+            edge => edge.AddRateLimiting(configure),
+            map,
+            new TestAppOptions
             {
-                if (context.Request.Headers.TryGetValue("X-Test-Ip", out var ip))
-                {
-                    context.Connection.RemoteIpAddress = IPAddress.Parse(ip.ToString());
-                }
-
-                if (context.Request.Headers.TryGetValue("X-Test-User", out var user))
-                {
-                    // X-Test-Issuer issues every claim and X-Test-Scheme types the identity (defaults: the local authority, "test").
-                    var issuer = context.Request.Headers.TryGetValue("X-Test-Issuer", out var i) ? i.ToString() : ClaimsIdentity.DefaultIssuer;
-                    var scheme = context.Request.Headers.TryGetValue("X-Test-Scheme", out var s) ? s.ToString() : "test";
-                    var claims = new List<Claim>
-                    {
-                        new(ClaimTypes.NameIdentifier, user.ToString(), ClaimValueTypes.String, issuer),
-                        new("sub", user.ToString(), ClaimValueTypes.String, issuer),
-                    };
-                    if (context.Request.Headers.TryGetValue("X-Test-Plan", out var plan))
-                    {
-                        claims.Add(new Claim(AiEdgeClaimTypes.Plan, plan.ToString(), ClaimValueTypes.String, issuer));
-                    }
-
-                    if (context.Request.Headers.TryGetValue("X-Test-Tenant", out var tenant))
-                    {
-                        claims.Add(new Claim("tenant", tenant.ToString(), ClaimValueTypes.String, issuer));
-                    }
-
-                    if (context.Request.Headers.TryGetValue("X-Test-ApiKey", out var key))
-                    {
-                        claims.Add(new Claim(AiEdgeClaimTypes.ApiKeyName, key.ToString(), ClaimValueTypes.String, issuer));
-                    }
-
-                    context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
-                }
-
-                return next(context);
+                Configuration = configuration,
+                Time = time,
+                Services = services is null ? null : builder => services(builder.Services),
+                Before = static app => app.UseTestCaller(),
+                Kestrel = kestrel,
             });
-            app.UseAiEdge();
-            map(app);
-        }
-
-        return kestrel
-            ? TestApp.StartKestrelAsync(ConfigureServices, ConfigureApp, configuration)
-            : TestApp.StartAsync(ConfigureServices, ConfigureApp, configuration);
-    }
 
     public static async Task<HttpResponseMessage> SendAsync(this TestApp app, string path, string? ip = null, string? user = null, string? plan = null, HttpMethod? method = null, HttpContent? content = null, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(method ?? HttpMethod.Get, path) { Content = content };
         if (ip is not null)
         {
-            request.Headers.Add("X-Test-Ip", ip);
+            request.Headers.Add(TestCaller.IpHeader, ip);
         }
 
         if (user is not null)
         {
-            request.Headers.Add("X-Test-User", user);
+            request.Headers.Add(TestCaller.UserHeader, user);
         }
 
         if (plan is not null)
         {
-            request.Headers.Add("X-Test-Plan", plan);
+            request.Headers.Add(TestCaller.PlanHeader, plan);
         }
 
         return await app.Client.SendAsync(request, cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);

@@ -5,7 +5,6 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.RateLimiting.Tests;
@@ -462,21 +461,17 @@ public sealed class RateLimitingIntegrationTests
             ["AiEdge:RateLimiting:Tiers:predict:" + key] = value,
         };
 
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => RateLimitHost.StartAsync(
-            new FakeTimeProvider(TestClock.Start), null, a => a.MapGet("/x", () => "ok").WithRateLimitTier("predict"), configuration));
-
-        Assert.Contains(message, error.Message);
+        await StartupAssert.FailsAsync(
+            () => RateLimitHost.StartAsync(new FakeTimeProvider(TestClock.Start), null, a => a.MapGet("/x", () => "ok").WithRateLimitTier("predict"), configuration),
+            message);
     }
 
     [Fact]
     public async Task TierName_NotSendableAsPolicyName_FailsAtStartup()
     {
-        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => RateLimitHost.StartAsync(
-            new FakeTimeProvider(TestClock.Start),
-            o => o.AddTier("pré\"dict", t => t.Rate = "10r/s"),
-            a => a.MapGet("/x", () => "ok")));
-
-        Assert.Contains("AiEdge:RateLimiting:Tiers:pré\"dict must be named with printable ASCII", error.Message);
+        await StartupAssert.FailsAsync(
+            () => RateLimitHost.StartAsync(new FakeTimeProvider(TestClock.Start), o => o.AddTier("pré\"dict", t => t.Rate = "10r/s"), a => a.MapGet("/x", () => "ok")),
+            "AiEdge:RateLimiting:Tiers:pré\"dict must be named with printable ASCII");
     }
 
     [Fact]

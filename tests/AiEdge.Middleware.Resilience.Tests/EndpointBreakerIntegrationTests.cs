@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 
@@ -24,15 +23,10 @@ public sealed class EndpointBreakerIntegrationTests
     };
 
     private static Task<TestApp> StartAsync(FakeTimeProvider clock, ModelStub model, Dictionary<string, string?>? settings = null, string name = "local")
-        => TestApp.StartAsync(
-            builder =>
-            {
-                builder.Services.AddSingleton<TimeProvider>(clock);
-                builder.Services.AddAiEdgeCore(edge => edge.AddResilience());
-            },
+        => TestApp.StartEdgeAsync(
+            static edge => edge.AddResilience(),
             app =>
             {
-                app.UseAiEdge();
                 app.MapPost("/predict", (HttpContext context) => model.RunAsync(context)).WithCircuitBreaker(name);
                 if (name == "local")
                 {
@@ -41,7 +35,7 @@ public sealed class EndpointBreakerIntegrationTests
 
                 app.MapGet("/free", () => "free");
             },
-            settings ?? Settings(name));
+            new TestAppOptions { Configuration = settings ?? Settings(name), Time = clock });
 
     [Fact]
     public async Task ThrowingModel_Answers502_ThenOpens_AndRefusesWith503WithoutRunningIt()
@@ -206,9 +200,9 @@ public sealed class EndpointBreakerIntegrationTests
     [Fact]
     public async Task UnknownBreakerName_FailsStartup_NamingIt()
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new FakeTimeProvider(TestClock.Start), new ModelStub(), Settings("local"), "missing"));
-
-        Assert.Contains("AiEdge:Resilience:Breakers:missing is not configured, but endpoint 'HTTP: POST /predict'", failure.Message);
+        await StartupAssert.FailsAsync(
+            () => StartAsync(new FakeTimeProvider(TestClock.Start), new ModelStub(), Settings("local"), "missing"),
+            "AiEdge:Resilience:Breakers:missing is not configured, but endpoint 'HTTP: POST /predict'");
     }
 
     [Fact]

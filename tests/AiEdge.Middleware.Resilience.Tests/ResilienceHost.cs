@@ -35,25 +35,17 @@ internal static class ResilienceHost
     }
 
     public static Task<TestApp> StartAsync(FakeTimeProvider clock, IDictionary<string, string?> settings, bool kestrel = false, Action<WebApplication>? map = null)
-    {
-        void Services(WebApplicationBuilder builder)
-        {
-            builder.Services.AddSingleton<TimeProvider>(clock);
-            builder.Services.AddAiEdgeCore(edge => edge.AddModelBackendClient("model"));
-        }
-
-        void App(WebApplication app)
-        {
-            app.UseAiEdge();
-            app.MapPost("/chat", static (HttpContext context, ModelBackendClient backend)
-                => backend.ForwardAsync(context, HttpMethod.Post, "chat/completions", new StreamContent(context.Request.Body)));
-            app.MapGet("/models", static (HttpContext context, ModelBackendClient backend)
-                => backend.ForwardAsync(context, HttpMethod.Get, "models"));
-            map?.Invoke(app);
-        }
-
-        return kestrel ? TestApp.StartKestrelAsync(Services, App, settings) : TestApp.StartAsync(Services, App, settings);
-    }
+        => TestApp.StartEdgeAsync(
+            static edge => edge.AddModelBackendClient("model"),
+            app =>
+            {
+                app.MapPost("/chat", static (HttpContext context, ModelBackendClient backend)
+                    => backend.ForwardAsync(context, HttpMethod.Post, "chat/completions", new StreamContent(context.Request.Body)));
+                app.MapGet("/models", static (HttpContext context, ModelBackendClient backend)
+                    => backend.ForwardAsync(context, HttpMethod.Get, "models"));
+                map?.Invoke(app);
+            },
+            new TestAppOptions { Configuration = settings, Time = clock, Kestrel = kestrel });
 
     public static Task<HttpResponseMessage> ChatAsync(this HttpClient client, bool stream = false)
         => client.PostAsJsonAsync("/chat", new { model = "m", stream, messages = new[] { new { role = "user", content = "hi" } } }).WaitAsync(Wait);

@@ -2,7 +2,6 @@ using AiEdge.Middleware.Resilience.Internal;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.Resilience.Tests;
 
@@ -30,9 +29,7 @@ public sealed class ResilienceOptionsValidatorTests
             [key] = value,
         };
 
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
-
-        Assert.Contains(named, failure.Message);
+        await StartupAssert.FailsAsync(() => StartAsync(settings), named);
     }
 
     [Fact]
@@ -40,9 +37,7 @@ public sealed class ResilienceOptionsValidatorTests
     {
         var settings = new Dictionary<string, string?> { ["AiEdge:Resilience:Backends:empty:Selection"] = "PowerOfTwoChoices" };
 
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
-
-        Assert.Contains("AiEdge:Resilience:Backends:empty:Replicas must list at least one replica", failure.Message);
+        await StartupAssert.FailsAsync(() => StartAsync(settings), "AiEdge:Resilience:Backends:empty:Replicas must list at least one replica");
     }
 
     [Fact]
@@ -73,15 +68,15 @@ public sealed class ResilienceOptionsValidatorTests
     }
 
     private static Task<TestApp> StartAsync(Dictionary<string, string?> settings, string? client = null)
-        => TestApp.StartAsync(
-            builder => builder.Services.AddAiEdgeCore(edge =>
+        => TestApp.StartEdgeAsync(
+            edge =>
             {
                 edge.AddResilience();
                 if (client is not null)
                 {
                     edge.AddModelBackendClient(client);
                 }
-            }),
-            app => app.UseAiEdge(),
-            settings);
+            },
+            static _ => { },
+            new TestAppOptions { Configuration = settings });
 }

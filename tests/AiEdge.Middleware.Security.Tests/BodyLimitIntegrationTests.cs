@@ -4,7 +4,6 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.Security.Tests;
 
@@ -229,9 +228,9 @@ public sealed class BodyLimitIntegrationTests
     [InlineData("")]
     public async Task BadDefault_FailsStartup_NamingTheKey(string value)
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(new Calls(), configuration: new Dictionary<string, string?> { ["AiEdge:BodyLimits:Default"] = value }));
-
-        Assert.Contains("AiEdge:BodyLimits:Default must look like \"10m\"", failure.Message);
+        await StartupAssert.FailsAsync(
+            () => StartAsync(new Calls(), configuration: new Dictionary<string, string?> { ["AiEdge:BodyLimits:Default"] = value }),
+            "AiEdge:BodyLimits:Default must look like \"10m\"");
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.Security.Tests;
 
@@ -267,23 +266,21 @@ public sealed class CorsIntegrationTests
     [MemberData(nameof(Invalid_configurations))]
     public async Task BadConfiguration_FailsStartup_NamingTheKey(Dictionary<string, string?> settings, string expected)
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
-
-        Assert.Contains(expected, failure.Message);
+        await StartupAssert.FailsAsync(() => StartAsync(settings), expected);
     }
 
     [Fact]
     public async Task AllowAnyOriginWithCredentials_InCode_FailsStartup()
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(
-            new Dictionary<string, string?>(),
-            cors =>
-            {
-                cors.AllowAnyOrigin = true;
-                cors.AllowCredentials = true;
-            }));
-
-        Assert.Contains("AiEdge:Cors:AllowAnyOrigin", failure.Message);
+        await StartupAssert.FailsAsync(
+            () => StartAsync(
+                new Dictionary<string, string?>(),
+                cors =>
+                {
+                    cors.AllowAnyOrigin = true;
+                    cors.AllowCredentials = true;
+                }),
+            "AiEdge:Cors:AllowAnyOrigin");
     }
 
     [Fact]

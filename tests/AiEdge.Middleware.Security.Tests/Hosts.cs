@@ -14,18 +14,7 @@ internal static class Hosts
         Action<WebApplication> map,
         IDictionary<string, string?>? configuration = null,
         bool kestrel = false)
-    {
-        void Services(WebApplicationBuilder builder) => builder.Services.AddAiEdgeCore(edge);
-        void App(WebApplication app)
-        {
-            app.UseAiEdge();
-            map(app);
-        }
-
-        return kestrel
-            ? TestApp.StartKestrelAsync(Services, App, configuration)
-            : TestApp.StartAsync(Services, App, configuration);
-    }
+        => TestApp.StartEdgeAsync(edge, map, new TestAppOptions { Configuration = configuration, Kestrel = kestrel });
 
     /// <summary>A stage that answers requests carrying <c>X-Refuse: {status}</c> with a problem, like a rate limiter or authentication would.</summary>
     public static IAiEdgeBuilder AddRefusal(this IAiEdgeBuilder edge, AiEdgeStage stage, int status)

@@ -4,7 +4,6 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.Security.Tests;
 
@@ -234,12 +233,12 @@ public sealed class SecurityHeadersIntegrationTests
     [InlineData("AiEdge:SecurityHeaders:StrictTransportSecurity", "includeSubDomains", "AiEdge:SecurityHeaders:StrictTransportSecurity")]
     public async Task BadConfiguration_FailsStartup_NamingTheKey(string key, string value, string named)
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => Hosts.StartAsync(
-            edge => edge.AddSecurityHeaders(),
-            map => map.MapGet("/", () => "ok"),
-            new Dictionary<string, string?> { [key] = value }));
-
-        Assert.Contains(named, failure.Message);
+        await StartupAssert.FailsAsync(
+            () => Hosts.StartAsync(
+                edge => edge.AddSecurityHeaders(),
+                map => map.MapGet("/", () => "ok"),
+                new Dictionary<string, string?> { [key] = value }),
+            named);
     }
 
     [Fact]

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace AiEdge.Middleware.Streaming.Tests;
 
@@ -29,37 +28,17 @@ internal static class StreamingHost
         IDictionary<string, string?>? configuration = null,
         Action<WebApplicationBuilder>? services = null,
         Action<WebApplication>? beforeMap = null)
-        => TestApp.StartKestrelAsync(
-            builder =>
+        => TestApp.StartEdgeAsync(
+            edge =>
             {
-                if (time is not null)
+                edge.AddForwardedHeaders().AddSecurityHeaders().AddCors().AddBodyLimits().AddPredictionCache().AddIdempotency();
+                if (addStreaming)
                 {
-                    builder.Services.AddSingleton(time);
+                    edge.AddStreaming();
                 }
-
-                builder.Services.AddResponseCompression(options =>
-                {
-                    options.EnableForHttps = true;
-                    options.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/event-stream", "application/x-ndjson"];
-                });
-                builder.Services.AddAiEdgeCore(edge =>
-                {
-                    edge.AddForwardedHeaders().AddSecurityHeaders().AddCors().AddBodyLimits().AddPredictionCache().AddIdempotency();
-                    if (addStreaming)
-                    {
-                        edge.AddStreaming();
-                    }
-                });
-                services?.Invoke(builder);
             },
             app =>
             {
-                if (compression == CompressionPlacement.BeforeAiEdge)
-                {
-                    app.UseResponseCompression();
-                }
-
-                app.UseAiEdge();
                 if (compression == CompressionPlacement.AfterAiEdge)
                 {
                     app.UseResponseCompression();
@@ -68,7 +47,22 @@ internal static class StreamingHost
                 beforeMap?.Invoke(app);
                 map(app);
             },
-            configuration);
+            new TestAppOptions
+            {
+                Configuration = configuration,
+                Time = time,
+                Services = builder =>
+                {
+                    builder.Services.AddResponseCompression(options =>
+                    {
+                        options.EnableForHttps = true;
+                        options.MimeTypes = [.. ResponseCompressionDefaults.MimeTypes, "text/event-stream", "application/x-ndjson"];
+                    });
+                    services?.Invoke(builder);
+                },
+                Before = compression == CompressionPlacement.BeforeAiEdge ? static app => app.UseResponseCompression() : null,
+                Kestrel = true,
+            });
 
     /// <summary>Sends a GET that asks for compression and returns as soon as the headers arrived.</summary>
     public static Task<HttpResponseMessage> GetStreamAsync(this TestApp app, string path)
@@ -115,41 +109,5 @@ internal static class StreamingHost
         listener.SetMeasurementEventCallback<double>((_, value, tags, _) => onMeasurement((long)value, tags));
         listener.Start();
         return listener;
-    }
-}
-
-/// <summary>Collects log entries of a host.</summary>
-internal sealed class LogCollector : ILoggerProvider
-{
-    public List<(string Category, LogLevel Level, string EventName, string Message)> Entries { get; } = [];
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    public (string Category, LogLevel Level, string EventName, string Message)[] Snapshot()
-    {
-        lock (Entries)
-        {
-            return [.. Entries];
-        }
-    }
-
-    private sealed class Logger(LogCollector owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (owner.Entries)
-            {
-                owner.Entries.Add((category, logLevel, eventId.Name ?? string.Empty, formatter(state, exception)));
-            }
-        }
     }
 }

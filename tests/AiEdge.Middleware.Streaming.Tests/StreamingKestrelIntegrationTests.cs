@@ -175,7 +175,7 @@ public sealed class StreamingKestrelIntegrationTests
     {
         var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var disconnectCounted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var logs = new LogCollector();
+        var logs = new LogCapture();
         await using var app = await StreamingHost.StartAsync(
             app => app.MapGet("/sse", (HttpContext context) => EventStreamResults.Data(Produce(cancelled, context.RequestAborted))),
             services: builder =>
@@ -201,9 +201,9 @@ public sealed class StreamingKestrelIntegrationTests
 
         await cancelled.Task.WaitAsync(StreamingEventReader.DefaultTimeout);
         await disconnectCounted.Task.WaitAsync(StreamingEventReader.DefaultTimeout);
-        var entries = logs.Snapshot();
-        Assert.DoesNotContain(entries, static entry => entry.Level >= LogLevel.Warning && entry.EventName != "Http2DisabledWithHttp1AndNoTls");
-        Assert.Contains(entries, entry => entry.EventName == "StreamEnded" && entry.Message.Contains("client disconnected: True", StringComparison.Ordinal));
+        var entries = logs.Entries;
+        Assert.DoesNotContain(entries, static entry => entry.Level >= LogLevel.Warning && entry.EventId.Name != "Http2DisabledWithHttp1AndNoTls");
+        Assert.Contains(entries, entry => entry.EventId.Name == "StreamEnded" && entry.Message.Contains("client disconnected: True", StringComparison.Ordinal));
 
         static async IAsyncEnumerable<string> Produce(TaskCompletionSource cancelled, [EnumeratorCancellation] CancellationToken cancellationToken)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using AiEdge.Middleware;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -54,6 +55,40 @@ public sealed class TestApp : IAsyncDisposable
         Action<WebApplication> configureApp,
         IDictionary<string, string?>? configuration = null)
         => StartCoreAsync(configureServices, configureApp, configuration, kestrel: true);
+
+    /// <summary>
+    /// Starts a host with <c>AddAiEdgeCore(edge)</c> and <c>UseAiEdge()</c>, then <paramref name="map"/>; the
+    /// <paramref name="options"/> add configuration, a clock, registrations, middleware ahead of the edge or Kestrel.
+    /// </summary>
+    /// <param name="edge">Adds the concerns under test to the AiEdge builder.</param>
+    /// <param name="map">Maps endpoints (runs after <c>UseAiEdge()</c>).</param>
+    /// <param name="options">What the host adds around the edge; <see langword="null"/> for a plain TestServer host.</param>
+    public static Task<TestApp> StartEdgeAsync(Action<IAiEdgeBuilder> edge, Action<WebApplication> map, TestAppOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        ArgumentNullException.ThrowIfNull(map);
+        options ??= new TestAppOptions();
+
+        void ConfigureServices(WebApplicationBuilder builder)
+        {
+            if (options.Time is not null)
+            {
+                builder.Services.AddSingleton(options.Time);
+            }
+
+            options.Services?.Invoke(builder);
+            builder.Services.AddAiEdgeCore(edge);
+        }
+
+        void ConfigureApp(WebApplication app)
+        {
+            options.Before?.Invoke(app);
+            app.UseAiEdge();
+            map(app);
+        }
+
+        return StartCoreAsync(ConfigureServices, ConfigureApp, options.Configuration, options.Kestrel);
+    }
 
     private static async Task<TestApp> StartCoreAsync(
         Action<WebApplicationBuilder> configureServices,
