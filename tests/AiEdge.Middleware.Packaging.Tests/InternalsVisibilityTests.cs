@@ -15,7 +15,7 @@ public sealed class InternalsVisibilityTests
     [Fact]
     public void EveryShippedAssembly_GrantsItsInternals_OnlyToItsOwnTestsAndTheBenchmarks()
     {
-        var root = RepositoryRoot();
+        var root = Commands.RepositoryRoot();
         var packages = Directory.GetDirectories(Path.Combine(root, "src"), "AiEdge.Middleware*");
         Assert.NotEmpty(packages);
 
@@ -76,25 +76,5 @@ public sealed class InternalsVisibilityTests
         }
 
         return null;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var built = typeof(InternalsVisibilityTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(static a => a.Key == "RepositoryRoot")?.Value;
-        if (built is not null && File.Exists(Path.Combine(built, "AiEdge.Middleware.sln")))
-        {
-            return built;
-        }
-
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AiEdge.Middleware.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
     }
 }

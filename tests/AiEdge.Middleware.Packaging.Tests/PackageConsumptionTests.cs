@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 
@@ -12,12 +10,10 @@ namespace AiEdge.Middleware.Packaging.Tests;
 /// </summary>
 public sealed class PackageConsumptionTests
 {
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
-
     [Fact]
     public async Task MetaPackage_FromALocalFeed_ServesWithDefaults()
     {
-        var root = FindRepositoryRoot();
+        var root = Commands.RepositoryRoot();
         var work = Directory.CreateTempSubdirectory("aiedge-pack-");
         try
         {
@@ -25,7 +21,7 @@ public sealed class PackageConsumptionTests
             var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
             var configuration = typeof(PackageConsumptionTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
-            await RunAsync("dotnet", ["pack", Path.Combine(root, "AiEdge.Middleware.sln"), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], root);
+            await Commands.RunAsync("dotnet", ["pack", Path.Combine(root, "AiEdge.Middleware.sln"), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}"], root, isolated: false);
 
             var packages = Directory.GetFiles(feed, "*.nupkg");
             foreach (var name in new[] { "AiEdge.Middleware", "AiEdge.Middleware.Core", "AiEdge.Middleware.ForwardedHeaders", "AiEdge.Middleware.RateLimiting", "AiEdge.Middleware.Caching", "AiEdge.Middleware.Streaming", "AiEdge.Middleware.Security", "AiEdge.Middleware.Authentication", "AiEdge.Middleware.Resilience", "AiEdge.Middleware.Health", "AiEdge.Middleware.Redis", "AiEdge.Middleware.OpenTelemetry" })
@@ -64,14 +60,15 @@ public sealed class PackageConsumptionTests
                 app.Run();
                 """);
 
-            await RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(app, "out")], app);
+            await Commands.RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(app, "out")], app);
 
-            var port = FreePort();
-            using var server = Start("dotnet", [Path.Combine(app, "out", "Consumer.dll"), "--urls", $"http://127.0.0.1:{port}"], app);
+            var port = Commands.FreePort();
+            var output = new StringBuilder();
+            using var server = Commands.StartApp("dotnet", [Path.Combine(app, "out", "Consumer.dll"), "--urls", $"http://127.0.0.1:{port}"], app, output);
             try
             {
                 using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-                var response = await GetWhenListeningAsync(client, "/hello", server);
+                var response = await Commands.GetWhenListeningAsync(client, "/hello", server, output);
 
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 Assert.Equal("hello from a package consumer", await response.Content.ReadAsStringAsync());
@@ -91,106 +88,5 @@ public sealed class PackageConsumptionTests
         {
             work.Delete(recursive: true);
         }
-    }
-
-    private static async Task<HttpResponseMessage> GetWhenListeningAsync(HttpClient client, string path, Process server)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            Assert.False(server.HasExited, "The consumer app exited before it served a request.");
-            try
-            {
-                return await client.GetAsync(path);
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
-        }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var built = typeof(PackageConsumptionTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
-            .Cast<System.Reflection.AssemblyMetadataAttribute>().FirstOrDefault(static a => a.Key == "RepositoryRoot")?.Value;
-        if (built is not null && File.Exists(Path.Combine(built, "AiEdge.Middleware.sln")))
-        {
-            return built;
-        }
-
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AiEdge.Middleware.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        // Build outputs may live outside the tree (AIEDGE_ARTIFACTS): fall back to the working directory.
-        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AiEdge.Middleware.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AiEdge.Middleware.sln not found above the test's directory.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static Process Start(string file, string[] arguments, string directory)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += static (_, _) => { };
-        process.ErrorDataReceived += static (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task RunAsync(string file, string[] arguments, string directory)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(info)!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in {CommandTimeout}.{Environment.NewLine}{output}");
-        }
-
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}:{Environment.NewLine}{output}");
     }
 }

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
@@ -21,7 +19,6 @@ namespace AiEdge.Middleware.Packaging.Tests;
 /// </summary>
 public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.SuiteFeed>
 {
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
 
     private static readonly string[] LoadFailures =
     [
@@ -52,12 +49,12 @@ public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.Suit
             var source = CopySource(_suite.Root, Path.Combine(work.FullName, "source"));
             var renamed = ChangeInternals(source, package, _suite.Feed, _suite.Version);
             // The copy is no git repository: no source link; package validation against the baseline stays on.
-            await RunAsync("dotnet", ["pack", Path.Combine(source, "src", package, package + ".csproj"), "-c", "Release", "-o", feed, $"-p:PackageVersion={_suite.Version}", "-p:EnableSourceLink=false", "-p:EnableSourceControlManagerQueries=false", "-p:IncludeSymbols=false"], source);
+            await Commands.RunAsync("dotnet", ["pack", Path.Combine(source, "src", package, package + ".csproj"), "-c", "Release", "-o", feed, $"-p:PackageVersion={_suite.Version}", "-p:EnableSourceLink=false", "-p:EnableSourceControlManagerQueries=false", "-p:IncludeSymbols=false"], source);
             Assert.True(File.Exists(Path.Combine(feed, $"{package}.{newer}.nupkg")), $"{package} {newer} was not packed.");
 
             var app = Directory.CreateDirectory(Path.Combine(work.FullName, "consumer")).FullName;
             await WriteConsumerAsync(app, feed, ("AiEdge.Middleware", _suite.Version), (package, newer));
-            await RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(app, "out")], app);
+            await Commands.RunAsync("dotnet", ["build", "-c", "Release", "-o", Path.Combine(app, "out")], app);
 
             // The app really runs the newer package beside the older siblings.
             var dependencies = await File.ReadAllTextAsync(Path.Combine(app, "out", "Consumer.deps.json"));
@@ -65,12 +62,12 @@ public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.Suit
             Assert.Contains($"\"AiEdge.Middleware/{_suite.Version}\"", dependencies, StringComparison.Ordinal);
 
             var output = new StringBuilder();
-            var port = FreePort();
-            using var server = Start("dotnet", [Path.Combine(app, "out", "Consumer.dll"), "--urls", $"http://127.0.0.1:{port}"], app, output);
+            var port = Commands.FreePort();
+            using var server = Commands.StartApp("dotnet", [Path.Combine(app, "out", "Consumer.dll"), "--urls", $"http://127.0.0.1:{port}"], app, output);
             try
             {
                 using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-                var response = await GetWhenListeningAsync(client, "/hello", server, output);
+                var response = await Commands.GetWhenListeningAsync(client, "/hello", server, output);
 
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 Assert.Equal("hello from an upgraded package", await response.Content.ReadAsStringAsync());
@@ -112,7 +109,7 @@ public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.Suit
         private DirectoryInfo? _work;
 
         /// <summary>The repository root.</summary>
-        public string Root { get; } = FindRepositoryRoot();
+        public string Root { get; } = Commands.RepositoryRoot();
 
         /// <summary>The version every package of the suite is packed at.</summary>
         public string Version { get; } = "0.0.1-upgrade." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
@@ -128,10 +125,10 @@ public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.Suit
             var configuration = typeof(SiblingUpgradeTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
 
             // The build of this test project built the suite; validation against the baseline is the release pack's job.
-            await RunAsync("dotnet", ["pack", Path.Combine(Root, "src", "AiEdge.Middleware", "AiEdge.Middleware.csproj"), "-c", configuration, "--no-build", "-o", Feed, $"-p:PackageVersion={Version}", "-p:EnablePackageValidation=false", "-p:IncludeSymbols=false"], Root, isolated: false);
+            await Commands.RunAsync("dotnet", ["pack", Path.Combine(Root, "src", "AiEdge.Middleware", "AiEdge.Middleware.csproj"), "-c", configuration, "--no-build", "-o", Feed, $"-p:PackageVersion={Version}", "-p:EnablePackageValidation=false", "-p:IncludeSymbols=false"], Root, isolated: false);
             foreach (var project in ProjectReferences(Path.Combine(Root, "src", "AiEdge.Middleware", "AiEdge.Middleware.csproj")))
             {
-                await RunAsync("dotnet", ["pack", project, "-c", configuration, "--no-build", "-o", Feed, $"-p:PackageVersion={Version}", "-p:EnablePackageValidation=false", "-p:IncludeSymbols=false"], Root, isolated: false);
+                await Commands.RunAsync("dotnet", ["pack", project, "-c", configuration, "--no-build", "-o", Feed, $"-p:PackageVersion={Version}", "-p:EnablePackageValidation=false", "-p:IncludeSymbols=false"], Root, isolated: false);
             }
         }
 
@@ -364,110 +361,5 @@ public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.Suit
             app.MapGet("/hello", () => "hello from an upgraded package");
             app.Run();
             """);
-    }
-
-    private static async Task<HttpResponseMessage> GetWhenListeningAsync(HttpClient client, string path, Process server, StringBuilder output)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            if (server.HasExited)
-            {
-                await server.WaitForExitAsync();
-                lock (output)
-                {
-                    Assert.Fail($"The consumer app exited with {server.ExitCode} before it served a request:{Environment.NewLine}{output}");
-                }
-            }
-
-            try
-            {
-                return await client.GetAsync(path);
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(200);
-            }
-        }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        var built = typeof(SiblingUpgradeTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(static a => a.Key == "RepositoryRoot")?.Value;
-        if (built is not null && File.Exists(Path.Combine(built, "AiEdge.Middleware.sln")))
-        {
-            return built;
-        }
-
-        for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AiEdge.Middleware.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AiEdge.Middleware.sln not found above the test's directory.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static ProcessStartInfo StartInfo(string file, string[] arguments, string directory, bool isolated)
-    {
-        var info = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        info.Environment["DOTNET_NOLOGO"] = "1";
-        if (isolated)
-        {
-            // A copy of the source builds into its own folders, never into the build outputs of the working copy.
-            info.Environment.Remove("AIEDGE_ARTIFACTS");
-        }
-
-        return info;
-    }
-
-    private static Process Start(string file, string[] arguments, string directory, StringBuilder output)
-    {
-        var info = StartInfo(file, arguments, directory, isolated: true);
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task RunAsync(string file, string[] arguments, string directory, bool isolated = true)
-    {
-        using var process = Process.Start(StartInfo(file, arguments, directory, isolated))!;
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish in {CommandTimeout}.{Environment.NewLine}{output}");
-        }
-
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}:{Environment.NewLine}{output}");
     }
 }
