@@ -31,7 +31,6 @@ internal sealed partial class TierRegistry : IDisposable
     }
 
     /// <summary>A registry that follows <paramref name="options"/>' reloads.</summary>
-    [ActivatorUtilitiesConstructor]
     public TierRegistry(IOptionsMonitor<RateLimitingOptions> options, IServiceProvider services, ILogger<TierRegistry> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
