@@ -165,6 +165,7 @@ internal static class ConfigurationShape
         return Type.GetTypeCode(target) switch
         {
             TypeCode.Boolean => "true or false",
+            TypeCode.String => "text",
             TypeCode.Byte or TypeCode.SByte or TypeCode.Int16 or TypeCode.UInt16 or TypeCode.Int32 or TypeCode.UInt32 or TypeCode.Int64 or TypeCode.UInt64
                 => "a whole number",
             TypeCode.Single or TypeCode.Double or TypeCode.Decimal => "a number",
