@@ -45,8 +45,8 @@ public sealed class ConfigurationSectionTests
         Assert.Equal(
             [
                 "AiEdge:HandleExceptons is not a known setting; the nearest valid key is AiEdge:HandleExceptions.",
-                "AiEdge:Widget:Timeout has the value \"later\", which is not a duration such as 00:05:00, 5m, 30s, 250ms or 1h.",
                 "AiEdge:Widget:Parts:a:Size must not be negative.",
+                "AiEdge:Widget:Timeout has the value \"later\", which is not a duration such as 00:05:00, 5m, 30s, 250ms or 1h.",
             ],
             error.Failures.Order(StringComparer.Ordinal));
     }
