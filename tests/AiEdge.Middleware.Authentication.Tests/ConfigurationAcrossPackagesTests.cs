@@ -67,6 +67,32 @@ public sealed class ConfigurationAcrossPackagesTests
         Assert.Equal("https://a.example", await AllowedOriginAsync(app, "https://a.example"));
     }
 
+    [Theory]
+    [InlineData("ConnectTimeout", "3s", "00:00:03")]
+    [InlineData("CommandTimeout", "500ms", "00:00:00.500")]
+    [InlineData("MaxReconnectDelay", "1m", "00:01:00")]
+    public async Task RedisDurations_TakeBothSyntaxes(string key, string shortForm, string timeSpanForm)
+    {
+        var bound = new List<TimeSpan>();
+        foreach (var value in new[] { shortForm, timeSpanForm })
+        {
+            await using var app = await TestApp.StartEdgeAsync(
+                static edge => edge.AddRedis(),
+                static app => app.MapGet("/", static () => "ok"),
+                new TestAppOptions { Configuration = new Dictionary<string, string?> { ["AiEdge:Redis:" + key] = value } });
+            var options = app.Services.GetRequiredService<IOptions<Redis.RedisOptions>>().Value;
+            bound.Add(key switch
+            {
+                "ConnectTimeout" => options.ConnectTimeout,
+                "CommandTimeout" => options.CommandTimeout,
+                _ => options.MaxReconnectDelay,
+            });
+        }
+
+        var expected = TimeSpan.Parse(timeSpanForm, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal([expected, expected], bound);
+    }
+
     private static string Settings(params (string Name, string Key)[] keys)
         => string.Join(", ", keys.Select(static k => "\"" + k.Name + "\": { \"Hash\": \"" + ApiKeyHasher.ComputeHash(k.Key) + "\" }"));
 
