@@ -46,9 +46,7 @@ public static class AiEdgeBuilderAuthenticationExtensions
         var services = edge.Services;
         if (!edge.HasStage(StageKey))
         {
-            services.AddOptions<EdgeAuthenticationOptions>()
-                .BindConfiguration(EdgeAuthenticationDefaults.ConfigurationSection)
-                .ValidateOnStart();
+            edge.AddConfigurationSection<EdgeAuthenticationOptions>(EdgeAuthenticationDefaults.ConfigurationSection);
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeAuthenticationOptions>, EdgeAuthenticationOptionsValidator>());
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<AuthenticationMetrics>();

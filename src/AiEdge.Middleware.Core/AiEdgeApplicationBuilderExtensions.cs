@@ -1,7 +1,9 @@
+using AiEdge.Middleware.Configuration.Internal;
 using AiEdge.Middleware;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -37,6 +39,10 @@ public static class AiEdgeApplicationBuilderExtensions
         {
             throw new InvalidOperationException("app.UseAiEdge() was called more than once.");
         }
+
+        // Stages read their options while the pipeline is built, before the host's start-up validation: every
+        // configuration mistake of every section is reported first, together, in one exception.
+        app.ApplicationServices.GetRequiredService<IOptionsFactory<ConfigurationCheck>>().Create(Options.DefaultName);
 
         var routed = false;
         var authorize = false;

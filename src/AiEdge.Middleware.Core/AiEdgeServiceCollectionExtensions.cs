@@ -1,4 +1,5 @@
 using AiEdge.Middleware;
+using AiEdge.Middleware.Configuration.Internal;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
@@ -27,17 +28,22 @@ public static class AiEdgeServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
 
-        var stages = FindStages(services);
-        var edge = new AiEdgeBuilder(services, stages ?? new AiEdgeStageRegistry());
+        var stages = Find<AiEdgeStageRegistry>(services);
+        var edge = new AiEdgeBuilder(services, stages ?? new AiEdgeStageRegistry(), Find<ConfigurationSections>(services) ?? new ConfigurationSections());
         if (stages is null)
         {
             services.AddSingleton(edge.Stages);
+            services.AddSingleton(edge.Sections);
             services.AddRouting();
             services.AddProblemDetails();
             services.AddMetrics();
             services.TryAddSingleton(TimeProvider.System);
             services.TryAddSingleton<RequestErrorMetrics>();
-            services.AddOptions<AiEdgeOptions>().BindConfiguration(ConfigurationSection);
+            edge.AddConfigurationSection<AiEdgeOptions>(ConfigurationSection);
+
+            // One start-up check of every declared section, reporting every mistake of all of them at once.
+            services.AddOptions<ConfigurationCheck>().ValidateOnStart();
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConfigurationCheck>, ConfigurationCheckValidator>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, ClientRequestErrorHandler>());
             edge.AddStage(AiEdgeStage.Errors, "AiEdge.Errors", UseErrorProblems);
         }
@@ -46,11 +52,12 @@ public static class AiEdgeServiceCollectionExtensions
         return edge;
     }
 
-    private static AiEdgeStageRegistry? FindStages(IServiceCollection services)
+    private static T? Find<T>(IServiceCollection services)
+        where T : class
     {
         foreach (var descriptor in services)
         {
-            if (descriptor.ServiceType == typeof(AiEdgeStageRegistry) && descriptor.ImplementationInstance is AiEdgeStageRegistry registry)
+            if (descriptor.ServiceType == typeof(T) && descriptor.ImplementationInstance is T registry)
             {
                 return registry;
             }

@@ -43,7 +43,7 @@ public static class AiEdgeBuilderHealthExtensions
             return edge;
         }
 
-        options.BindConfiguration(ConfigurationSection).ValidateOnStart();
+        edge.AddConfigurationSection<EdgeHealthOptions>(ConfigurationSection);
         edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EdgeHealthOptions>, EdgeHealthOptionsValidator>());
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.Services.AddHealthChecks();

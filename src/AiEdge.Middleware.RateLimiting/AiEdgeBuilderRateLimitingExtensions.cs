@@ -30,7 +30,10 @@ public static class AiEdgeBuilderRateLimitingExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<RateLimitingMetrics>()));
         edge.Services.TryAddSingleton<IRateLimitStore>(static sp => sp.GetRequiredService<InMemoryRateLimitStore>());
-        edge.Services.TryAddSingleton<TierRegistry>();
+        edge.Services.TryAddSingleton(static sp => new TierRegistry(
+            sp.GetRequiredService<IOptionsMonitor<RateLimitingOptions>>(),
+            sp,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<TierRegistry>>()));
         edge.AddStage<RateLimitingMiddleware>(AiEdgeStage.RateLimiting);
         return edge;
     }

@@ -30,7 +30,8 @@ public static class AiEdgeBuilderRedisExtensions
     {
         ArgumentNullException.ThrowIfNull(edge);
         var services = edge.Services;
-        var options = services.AddOptions<RedisOptions>().BindConfiguration(RedisDefaults.ConfigurationSection).ValidateOnStart();
+        edge.AddConfigurationSection<RedisOptions>(RedisDefaults.ConfigurationSection);
+        var options = services.AddOptions<RedisOptions>();
         if (configure is not null)
         {
             options.Configure(configure);

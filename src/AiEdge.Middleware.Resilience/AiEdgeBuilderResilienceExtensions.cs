@@ -39,7 +39,7 @@ public static class AiEdgeBuilderResilienceExtensions
             return edge;
         }
 
-        options.BindConfiguration(ConfigurationSection).ValidateOnStart();
+        edge.AddConfigurationSection<ResilienceOptions>(ConfigurationSection);
         var services = edge.Services;
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ResilienceOptions>, ResilienceOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);

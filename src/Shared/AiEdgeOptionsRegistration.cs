@@ -8,17 +8,17 @@ namespace AiEdge.Middleware.Internal;
 internal static class AiEdgeOptionsRegistration
 {
     /// <summary>
-    /// Binds <typeparamref name="TOptions"/> from <paramref name="section"/>, applies <paramref name="configure"/> after
-    /// configuration, and validates the result with <typeparamref name="TValidator"/> when the application starts.
-    /// Idempotent: the validator is registered once however often a concern's <c>Add*</c> is called.
+    /// Declares <paramref name="section"/> as <typeparamref name="TOptions"/>'s (<c>AddConfigurationSection</c>: shape
+    /// checks, both duration syntaxes, reload, one startup report), applies <paramref name="configure"/> after
+    /// configuration, and validates the result with <typeparamref name="TValidator"/>. Idempotent: the binding and the
+    /// validator are registered once however often a concern's <c>Add*</c> is called.
     /// </summary>
     public static OptionsBuilder<TOptions> AddValidatedOptions<TOptions, TValidator>(this IAiEdgeBuilder edge, string section, Action<TOptions>? configure)
         where TOptions : class
         where TValidator : class, IValidateOptions<TOptions>
     {
-        var options = edge.Services.AddOptions<TOptions>()
-            .BindConfiguration(section)
-            .ValidateOnStart();
+        edge.AddConfigurationSection<TOptions>(section);
+        var options = edge.Services.AddOptions<TOptions>();
         if (configure is not null)
         {
             options.Configure(configure);

@@ -450,7 +450,7 @@ public sealed class RateLimitingIntegrationTests
     [InlineData("Rate", "10 per second", "AiEdge:RateLimiting:Tiers:predict:Rate must look like \"10r/s\"")]
     [InlineData("Rate", "0r/s", "AiEdge:RateLimiting:Tiers:predict:Rate must look like \"10r/s\"")]
     [InlineData("Burst", "-1", "AiEdge:RateLimiting:Tiers:predict:Burst must be from 0")]
-    [InlineData("TokenBudget:Window", "forever", "AiEdge:RateLimiting:Tiers:predict:TokenBudget:Window must look like \"1m\"")]
+    [InlineData("TokenBudget:Window", "forever", "AiEdge:RateLimiting:Tiers:predict:TokenBudget:Window must be whole seconds written as a duration")]
     [InlineData("Partition", "Claim", "AiEdge:RateLimiting:Tiers:predict:PartitionClaim is required")]
     public async Task InvalidConfiguration_FailsAtStartup_NamingTheKey(string key, string value, string message)
     {

@@ -20,6 +20,37 @@ public sealed class StreamingOptionsTests
             message);
     }
 
+    [Theory]
+    [InlineData("AiEdge:Streaming:HeartbeatInterval", "20s", "00:00:20")]
+    [InlineData("AiEdge:Streaming:WebSockets:KeepAliveInterval", "7s", "00:00:07")]
+    [InlineData("AiEdge:Streaming:WebSockets:KeepAliveTimeout", "3s", "00:00:03")]
+    [InlineData("AiEdge:Streaming:WebSockets:IdleTimeout", "5m", "00:05:00")]
+    [InlineData("AiEdge:Streaming:WebSockets:IdleTimeout", "1500ms", "00:00:01.500")]
+    public async Task Durations_TakeBothSyntaxes(string key, string shortForm, string timeSpanForm)
+    {
+        var bound = new List<TimeSpan>();
+        foreach (var value in new[] { shortForm, timeSpanForm })
+        {
+            await using var app = await TestApp.StartEdgeAsync(static edge => edge.AddStreaming(), static _ => { }, new TestAppOptions { Configuration = new Dictionary<string, string?> { [key] = value } });
+            var options = app.Services.GetRequiredService<IOptions<StreamingOptions>>().Value;
+            bound.Add(key.EndsWith("HeartbeatInterval", StringComparison.Ordinal) ? options.HeartbeatInterval
+                : key.EndsWith("KeepAliveInterval", StringComparison.Ordinal) ? options.WebSockets.KeepAliveInterval
+                : key.EndsWith("KeepAliveTimeout", StringComparison.Ordinal) ? options.WebSockets.KeepAliveTimeout
+                : options.WebSockets.IdleTimeout);
+        }
+
+        var expected = TimeSpan.Parse(timeSpanForm, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal([expected, expected], bound);
+    }
+
+    [Fact]
+    public async Task BadDuration_FailsAtStartup_NamingKeyAndValue()
+    {
+        await StartupAssert.FailsAsync(
+            () => TestApp.StartEdgeAsync(static edge => edge.AddStreaming(), static _ => { }, new TestAppOptions { Configuration = new Dictionary<string, string?> { ["AiEdge:Streaming:HeartbeatInterval"] = "15 sec" } }),
+            "AiEdge:Streaming:HeartbeatInterval has the value \"15 sec\", which is not a duration such as 00:05:00, 5m, 30s, 250ms or 1h.");
+    }
+
     [Fact]
     public async Task Configuration_BindsEverySetting()
     {

@@ -9,15 +9,28 @@ namespace AiEdge.Middleware.Authentication.Internal;
 /// The validated options turned once into lookups: the API-key store, which scheme reads a request, the app's own
 /// default scheme, and the claim types that carry scopes and plans.
 /// </summary>
-internal sealed class AuthenticationSettings
+internal sealed class AuthenticationSettings : IDisposable
 {
-    public AuthenticationSettings(IOptions<EdgeAuthenticationOptions> options, IOptions<AuthenticationOptions> authentication)
+    private readonly IDisposable? _subscription;
+    private volatile ApiKeyStore _apiKeys;
+
+    public AuthenticationSettings(IOptionsMonitor<EdgeAuthenticationOptions> options, IOptions<AuthenticationOptions> authentication)
     {
-        var value = options.Value;
+        var value = options.CurrentValue;
         RequireAuthenticatedCaller = value.RequireAuthenticatedCaller;
         RejectInvalidCredentials = value.RejectInvalidCredentials;
-        ApiKeys = new ApiKeyStore(value.ApiKeys);
-        ApiKeysEnabled = ApiKeys.Count > 0;
+        _apiKeys = new ApiKeyStore(value.ApiKeys);
+        ApiKeysEnabled = _apiKeys.Count > 0;
+
+        // The key set follows configuration reloads (a new key works, a removed one stops working); whether API keys
+        // are on at all, and every other setting, is decided once at startup.
+        _subscription = options.OnChange((reloaded, name) =>
+        {
+            if (name is null || name == Options.DefaultName)
+            {
+                _apiKeys = new ApiKeyStore(reloaded.ApiKeys);
+            }
+        });
         ApiKeyHeader = ApiKeysEnabled ? value.ApiKeys.HeaderName : null;
         ApiKeysAcceptBearer = ApiKeysEnabled && value.ApiKeys.AcceptBearer;
         JwtEnabled = IsJwtEnabled(value.Jwt);
@@ -48,7 +61,8 @@ internal sealed class AuthenticationSettings
 
     public bool RejectInvalidCredentials { get; }
 
-    public ApiKeyStore ApiKeys { get; }
+    /// <summary>Gets the API keys in effect (swapped whole on a configuration reload).</summary>
+    public ApiKeyStore ApiKeys => _apiKeys;
 
     public bool ApiKeysEnabled { get; }
 
@@ -187,4 +201,6 @@ internal sealed class AuthenticationSettings
 
     /// <summary>A compact JWS has exactly three dot-separated parts.</summary>
     internal static bool LooksLikeJwt(ReadOnlySpan<char> token) => token.Count('.') == 2;
+
+    public void Dispose() => _subscription?.Dispose();
 }

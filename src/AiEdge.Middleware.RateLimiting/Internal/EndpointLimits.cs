@@ -3,11 +3,13 @@ namespace AiEdge.Middleware.RateLimiting.Internal;
 /// <summary>The tiers of one endpoint, resolved once: enforced ones in lock order, and dry-run ones.</summary>
 internal sealed class EndpointLimits
 {
-    public static readonly EndpointLimits None = new([], []);
+    public static readonly EndpointLimits None = new([], [], RateLimitingDefaults.RejectionStatusCode, emitHeaders: false);
 
-    public EndpointLimits(ResolvedTier[] enforced, ResolvedTier[] dryRun)
+    public EndpointLimits(ResolvedTier[] enforced, ResolvedTier[] dryRun, int rejectionStatusCode, bool emitHeaders)
     {
         Enforced = enforced;
+        RejectionStatusCode = rejectionStatusCode;
+        EmitHeaders = emitHeaders;
         DryRun = dryRun;
         foreach (var tier in enforced)
         {
@@ -39,6 +41,12 @@ internal sealed class EndpointLimits
     public RateLimitTokenBudget? Budget { get; }
 
     public bool NeedsAsyncPath { get; }
+
+    /// <summary>Gets the status code of a rejection, as configured when these limits were resolved.</summary>
+    public int RejectionStatusCode { get; }
+
+    /// <summary>Gets whether the RateLimit fields are written, as configured when these limits were resolved.</summary>
+    public bool EmitHeaders { get; }
 
     public bool IsEmpty => Enforced.Length == 0 && DryRun.Length == 0;
 }

@@ -15,7 +15,7 @@ internal sealed partial class RateLimitingMiddleware
             return;
         }
 
-        await DryRunAsync(context, limits.DryRun, estimate);
+        await DryRunAsync(context, limits.DryRun, estimate, limits.EmitHeaders);
 
         var batch = _batches.Get();
         batch.NowMs = RateLimitClock.NowMs(_time);
@@ -39,12 +39,12 @@ internal sealed partial class RateLimitingMiddleware
 
         if (!batch.Admitted)
         {
-            await RejectAsync(context, limits.Enforced, batch);
+            await RejectAsync(context, limits, batch);
             return;
         }
 
         var charges = CollectCharges(context, limits.Enforced, batch, estimate);
-        var delayMs = Report(context, limits.Enforced, batch);
+        var delayMs = Report(context, limits, batch);
         _batches.Return(batch);
 
         if (delayMs > 0 && !await DelayAsync(context, delayMs))
@@ -75,7 +75,7 @@ internal sealed partial class RateLimitingMiddleware
         }
     }
 
-    private async Task DryRunAsync(HttpContext context, ResolvedTier[] tiers, BodyEstimate? estimate)
+    private async Task DryRunAsync(HttpContext context, ResolvedTier[] tiers, BodyEstimate? estimate, bool emitHeaders)
     {
         if (tiers.Length == 0)
         {
@@ -115,6 +115,11 @@ internal sealed partial class RateLimitingMiddleware
                 {
                     Log.DryRunRejected(_logger, tier.Name, RetryAfterSeconds(retryAfterMs));
                 }
+            }
+
+            if (emitHeaders)
+            {
+                WriteDryRunHeaders(context, tiers, batch);
             }
 
             // A dry run's token reservation is returned at once: it never charges real usage.

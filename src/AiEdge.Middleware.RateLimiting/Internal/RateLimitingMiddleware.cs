@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
@@ -27,6 +26,7 @@ internal sealed partial class RateLimitingMiddleware
     private const string Rejected = "rejected";
     private const string DryRunRejected = "dry_run";
     private const string TableFull = "table_full";
+    private const string DryRunParameter = ";aiedge-dry-run";
 
     private readonly RequestDelegate _next;
     private readonly TierRegistry _tiers;
@@ -35,9 +35,6 @@ internal sealed partial class RateLimitingMiddleware
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ObjectPool<RateLimitBatch> _batches = new DefaultObjectPool<RateLimitBatch>(new BatchPolicy(), 256);
-    private readonly ConcurrentDictionary<Endpoint, EndpointLimits> _endpoints = new();
-    private readonly int _rejectionStatusCode;
-    private readonly bool _emitHeaders;
 
     // "Partition table full" is logged at most once per TableFullLogIntervalMs, with the refusals since the last line.
     private long _tableFullLoggedAtMs = long.MinValue;
@@ -58,15 +55,14 @@ internal sealed partial class RateLimitingMiddleware
         _metrics = metrics;
         _time = time;
         _logger = logger;
-        _rejectionStatusCode = tiers.Options.RejectionStatusCode;
-        _emitHeaders = tiers.Options.EmitHeaders;
 
         // Every endpoint known now is checked, so an unknown tier name fails at startup rather than on first use.
+        var snapshot = tiers.Current;
         foreach (var source in endpointSources)
         {
             foreach (var endpoint in source.Endpoints)
             {
-                _endpoints[endpoint] = Resolve(endpoint);
+                snapshot.Endpoints[endpoint] = Resolve(snapshot, endpoint);
             }
         }
     }
@@ -79,7 +75,9 @@ internal sealed partial class RateLimitingMiddleware
             return _next(context);
         }
 
-        var limits = _endpoints.TryGetValue(endpoint, out var known) ? known : _endpoints.GetOrAdd(endpoint, Resolve(endpoint));
+        // One read of the tiers in effect: a reload swaps the whole snapshot, never part of it under a request.
+        var snapshot = _tiers.Current;
+        var limits = snapshot.Endpoints.TryGetValue(endpoint, out var known) ? known : snapshot.Endpoints.GetOrAdd(endpoint, Resolve(snapshot, endpoint));
         if (limits.IsEmpty)
         {
             return _next(context);
@@ -88,7 +86,7 @@ internal sealed partial class RateLimitingMiddleware
         return limits.NeedsAsyncPath ? InvokeWithBudgetsAsync(context, limits) : Decide(context, limits);
     }
 
-    private EndpointLimits Resolve(Endpoint endpoint)
+    private static EndpointLimits Resolve(TierSnapshot snapshot, Endpoint endpoint)
     {
         var metadata = endpoint.Metadata.GetOrderedMetadata<IRateLimitTierMetadata>();
         if (metadata.Count == 0 || endpoint.Metadata.GetMetadata<IDisableRateLimitingMetadata>() is not null)
@@ -100,7 +98,7 @@ internal sealed partial class RateLimitingMiddleware
         var dryRun = new List<ResolvedTier>();
         foreach (var item in metadata)
         {
-            if (!_tiers.TryGet(item.TierName, out var tier))
+            if (!snapshot.TryGet(item.TierName, out var tier))
             {
                 throw new InvalidOperationException(
                     "The endpoint '" + endpoint.DisplayName + "' uses the rate-limit tier '" + item.TierName
@@ -116,7 +114,7 @@ internal sealed partial class RateLimitingMiddleware
 
         enforced.Sort(static (a, b) => a.Ordinal.CompareTo(b.Ordinal));
         dryRun.Sort(static (a, b) => a.Ordinal.CompareTo(b.Ordinal));
-        return new EndpointLimits([.. enforced], [.. dryRun]);
+        return new EndpointLimits([.. enforced], [.. dryRun], snapshot.RejectionStatusCode, snapshot.EmitHeaders);
     }
 
     /// <summary>The request-tier path: synchronous and allocation-free when the store answers synchronously.</summary>
@@ -154,17 +152,18 @@ internal sealed partial class RateLimitingMiddleware
     {
         if (!batch.Admitted)
         {
-            return RejectAsync(context, limits.Enforced, batch);
+            return RejectAsync(context, limits, batch);
         }
 
-        var delayMs = Report(context, limits.Enforced, batch);
+        var delayMs = Report(context, limits, batch);
         _batches.Return(batch);
         return delayMs > 0 ? DelayThenNextAsync(context, delayMs) : _next(context);
     }
 
     /// <summary>Writes the RateLimit fields and metrics of an admitted batch; returns the longest delay.</summary>
-    private long Report(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    private long Report(HttpContext context, EndpointLimits limits, RateLimitBatch batch)
     {
+        var tiers = limits.Enforced;
         long delayMs = 0;
         for (var i = 0; i < batch.Count; i++)
         {
@@ -177,9 +176,9 @@ internal sealed partial class RateLimitingMiddleware
             _metrics.RateLimitDecision(context, tier.Name, decision);
         }
 
-        if (_emitHeaders)
+        if (limits.EmitHeaders)
         {
-            WriteHeaders(context, tiers, batch);
+            WriteHeaders(context, tiers, batch, afterDryRun: limits.DryRun.Length > 0);
         }
 
         if (delayMs > 0)
@@ -215,11 +214,12 @@ internal sealed partial class RateLimitingMiddleware
         return true;
     }
 
-    private Task RejectAsync(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    private Task RejectAsync(HttpContext context, EndpointLimits limits, RateLimitBatch batch)
     {
+        var tiers = limits.Enforced;
         if (batch.TableFull)
         {
-            return RefuseTableFullAsync(context, tiers, batch);
+            return RefuseTableFullAsync(context, limits, batch);
         }
 
         long retryAfterMs = 0;
@@ -248,9 +248,9 @@ internal sealed partial class RateLimitingMiddleware
         }
 
         var seconds = RetryAfterSeconds(retryAfterMs);
-        if (_emitHeaders)
+        if (limits.EmitHeaders)
         {
-            WriteHeaders(context, tiers, batch);
+            WriteHeaders(context, tiers, batch, afterDryRun: limits.DryRun.Length > 0);
         }
 
         _batches.Return(batch);
@@ -259,7 +259,7 @@ internal sealed partial class RateLimitingMiddleware
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         return AiEdgeProblems.WriteAsync(
             context,
-            _rejectionStatusCode,
+            limits.RejectionStatusCode,
             QuotaExceededTitle,
             "The rate limit of " + string.Join(", ", violated) + " is exhausted; retry after " + seconds.ToString(CultureInfo.InvariantCulture) + " s.",
             RateLimitingDefaults.QuotaExceededProblemType,
@@ -271,8 +271,9 @@ internal sealed partial class RateLimitingMiddleware
     /// <c>limit_req</c> with a full zone): the rejection status, <c>Retry-After</c> until the store expects room,
     /// <c>r=0</c>, counted per tier and logged at most once per interval.
     /// </summary>
-    private Task RefuseTableFullAsync(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    private Task RefuseTableFullAsync(HttpContext context, EndpointLimits limits, RateLimitBatch batch)
     {
+        var tiers = limits.Enforced;
         var seconds = RetryAfterSeconds(batch.TableFullRetryAfterMs);
         var names = new string[tiers.Length];
         var policies = new string[tiers.Length];
@@ -289,7 +290,7 @@ internal sealed partial class RateLimitingMiddleware
 
         _batches.Return(batch);
         LogTableFull(tiers[0].Name);
-        if (_emitHeaders)
+        if (limits.EmitHeaders)
         {
             context.Response.Headers[PolicyHeader] = new StringValues(policies);
             context.Response.Headers[RateLimitHeader] = new StringValues(values);
@@ -300,7 +301,7 @@ internal sealed partial class RateLimitingMiddleware
         context.Response.Headers.RetryAfter = text;
         return AiEdgeProblems.WriteAsync(
             context,
-            _rejectionStatusCode,
+            limits.RejectionStatusCode,
             TableFullTitle,
             "The rate limiter is tracking as many clients as it can; retry after " + text + " s.",
             RateLimitingDefaults.ReducedCapacityProblemType,
@@ -369,9 +370,28 @@ internal sealed partial class RateLimitingMiddleware
             : null;
     }
 
-    private static void WriteHeaders(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    /// <summary>
+    /// Writes the RateLimit fields of <paramref name="tiers"/>; <paramref name="afterDryRun"/> keeps the dry-run
+    /// tiers' members already written (after the enforced ones).
+    /// </summary>
+    private static void WriteHeaders(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch, bool afterDryRun = false)
     {
         var headers = context.Response.Headers;
+        if (tiers.Length == 0)
+        {
+            return;
+        }
+
+        if (afterDryRun)
+        {
+            var dryPolicies = headers[PolicyHeader];
+            var dryValues = headers[RateLimitHeader];
+            WriteHeaders(context, tiers, batch);
+            headers[PolicyHeader] = StringValues.Concat(headers[PolicyHeader], dryPolicies);
+            headers[RateLimitHeader] = StringValues.Concat(headers[RateLimitHeader], dryValues);
+            return;
+        }
+
         if (tiers.Length == 1)
         {
             var rules = RulesFor(context, tiers[0]);
@@ -393,6 +413,27 @@ internal sealed partial class RateLimitingMiddleware
 
         headers[PolicyHeader] = new StringValues(policies);
         headers[RateLimitHeader] = new StringValues(values);
+    }
+
+    /// <summary>
+    /// Advertises dry-run tiers: one member each, marked with the <c>aiedge-dry-run</c> parameter (their quota is
+    /// watched, never enforced).
+    /// </summary>
+    private static void WriteDryRunHeaders(HttpContext context, ResolvedTier[] tiers, RateLimitBatch batch)
+    {
+        var policies = new string[tiers.Length];
+        var values = new string[tiers.Length];
+        var index = 0;
+        for (var i = 0; i < tiers.Length; i++)
+        {
+            var rules = RulesFor(context, tiers[i]);
+            policies[i] = rules.PolicyValue + DryRunParameter;
+            values[i] = FormatItem(rules, tiers[i], batch, index, out var used) + DryRunParameter;
+            index += used;
+        }
+
+        context.Response.Headers[PolicyHeader] = new StringValues(policies);
+        context.Response.Headers[RateLimitHeader] = new StringValues(values);
     }
 
     private static string FormatItem(RuleSet rules, ResolvedTier tier, RateLimitBatch batch, int index, out int used)

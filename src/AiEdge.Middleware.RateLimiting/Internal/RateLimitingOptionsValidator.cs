@@ -76,7 +76,7 @@ internal sealed class RateLimitingOptionsValidator : IValidateOptions<RateLimiti
 
                 if (!RateParser.TryParseWindow(budget.Window, out _))
                 {
-                    failures.Add(budgetKey + "Window must look like \"1m\" (Ns, Nm, Nh or Nd).");
+                    failures.Add(budgetKey + "Window must be whole seconds written as a duration, e.g. \"1m\", \"30s\" or \"00:01:00\", not \"" + budget.Window + "\".");
                 }
 
                 if (budget.DefaultMaxTokens < 0)
@@ -121,7 +121,7 @@ internal sealed class RateLimitingOptionsValidator : IValidateOptions<RateLimiti
 
                 if (plan.TokenWindow is not null && !RateParser.TryParseWindow(plan.TokenWindow, out _))
                 {
-                    failures.Add(planKey + "TokenWindow must look like \"1m\" (Ns, Nm, Nh or Nd).");
+                    failures.Add(planKey + "TokenWindow must be whole seconds written as a duration, e.g. \"1m\", \"30s\" or \"00:01:00\", not \"" + plan.TokenWindow + "\".");
                 }
             }
         }

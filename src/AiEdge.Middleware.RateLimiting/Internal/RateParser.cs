@@ -1,6 +1,8 @@
+using AiEdge.Middleware.Internal;
+
 namespace AiEdge.Middleware.RateLimiting.Internal;
 
-/// <summary>Parses rates as NGINX writes them (<c>10r/s</c>) and token windows (<c>1m</c>).</summary>
+/// <summary>Parses rates as NGINX writes them (<c>10r/s</c>) and token windows (<c>1m</c>, <c>00:01:00</c>).</summary>
 internal static class RateParser
 {
     /// <summary>The largest count accepted in a rate or budget (keeps milli-unit arithmetic far from overflow).</summary>
@@ -33,36 +35,20 @@ internal static class RateParser
         return periodSeconds != 0 && TryParseCount(span[..^3], out count);
     }
 
-    /// <summary>Parses <c>Ns</c>, <c>Nm</c>, <c>Nh</c> or <c>Nd</c> into seconds.</summary>
+    /// <summary>
+    /// Parses a token window in the suite's duration syntax (<c>1m</c>, <c>30s</c>, <c>1h</c>, <c>1d</c> or
+    /// <c>00:01:00</c>) into whole seconds: at least one second, no fraction of a second.
+    /// </summary>
     public static bool TryParseWindow(string? text, out long seconds)
     {
         seconds = 0;
-        if (string.IsNullOrEmpty(text))
+        if (!AiEdgeDuration.TryParse(text, out var window) || window.Ticks % TimeSpan.TicksPerSecond != 0 || window < TimeSpan.FromSeconds(1))
         {
             return false;
         }
 
-        var span = text.AsSpan().Trim();
-        if (span.Length < 2)
-        {
-            return false;
-        }
-
-        long unit = span[^1] switch
-        {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            _ => 0,
-        };
-        if (unit == 0 || !TryParseCount(span[..^1], out var count) || count > MaxCount / 86400)
-        {
-            return false;
-        }
-
-        seconds = count * unit;
-        return true;
+        seconds = (long)window.TotalSeconds;
+        return seconds <= MaxCount / 86400 * 86400;
     }
 
     private static bool TryParseCount(ReadOnlySpan<char> digits, out long value)

@@ -1,31 +1,158 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.RateLimiting.Internal;
 
-/// <summary>The configured tiers, turned once at startup into rules, partition selectors and header values.</summary>
-internal sealed class TierRegistry
+/// <summary>
+/// The configured tiers as an immutable <see cref="TierSnapshot"/>, rebuilt when the options reload and swapped in
+/// whole: a request reads <see cref="Current"/> once. A rebuild reuses the rule objects of rules that did not change
+/// (the stores key buckets by rule), so their buckets keep their state; a tier keeps its lock-order ordinal for the
+/// registry's lifetime, so old and new rules never disagree on lock order.
+/// </summary>
+internal sealed partial class TierRegistry : IDisposable
 {
-    private readonly Dictionary<string, ResolvedTier> _tiers;
+    private readonly Dictionary<string, int> _ordinals = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Lock _rebuild = new();
+    private readonly IServiceProvider? _services;
+    private readonly ILogger? _logger;
+    private readonly IDisposable? _subscription;
+    private volatile TierSnapshot _current;
 
+    /// <summary>A registry over fixed options (no reload).</summary>
     public TierRegistry(IOptions<RateLimitingOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var value = options.Value;
-        Options = value;
-        _tiers = new Dictionary<string, ResolvedTier>(StringComparer.OrdinalIgnoreCase);
+        _current = Build(options.Value, null);
+    }
 
-        // A stable global order (by name) gives every bucket family its lock order.
-        var names = new List<string>(value.Tiers.Keys);
-        names.Sort(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < names.Count; i++)
+    /// <summary>A registry that follows <paramref name="options"/>' reloads.</summary>
+    public TierRegistry(IOptionsMonitor<RateLimitingOptions> options, IServiceProvider services, ILogger<TierRegistry> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _services = services;
+        _logger = logger;
+        _current = Build(options.CurrentValue, null);
+        _subscription = options.OnChange(Reload);
+    }
+
+    /// <summary>Gets the tiers in effect.</summary>
+    public TierSnapshot Current => _current;
+
+    public RateLimitingOptions Options => _current.Options;
+
+    public bool TryGet(string name, out ResolvedTier tier) => _current.TryGet(name, out tier);
+
+    public IEnumerable<ResolvedTier> All => _current.All;
+
+    public void Dispose() => _subscription?.Dispose();
+
+    private void Reload(RateLimitingOptions options, string? name)
+    {
+        if (name is not null && name != Microsoft.Extensions.Options.Options.DefaultName)
         {
-            _tiers[names[i]] = new ResolvedTier(names[i], i, value.Tiers[names[i]], value.IPv6PrefixLength);
+            return;
+        }
+
+        lock (_rebuild)
+        {
+            var next = Build(options, _current);
+            if (MissingTier(next) is { } missing)
+            {
+                Log.ReloadRejected(_logger!, missing.Tier, missing.Endpoint);
+                return;
+            }
+
+            _current = next;
+            Log.Reloaded(_logger!, next.Count);
+        }
+    }
+
+    /// <summary>An endpoint's tier that <paramref name="snapshot"/> no longer has, if any.</summary>
+    private (string Tier, string Endpoint)? MissingTier(TierSnapshot snapshot)
+    {
+        foreach (var source in _services?.GetServices<EndpointDataSource>() ?? [])
+        {
+            foreach (var endpoint in source.Endpoints)
+            {
+                foreach (var metadata in endpoint.Metadata.GetOrderedMetadata<IRateLimitTierMetadata>())
+                {
+                    if (!snapshot.TryGet(metadata.TierName, out _))
+                    {
+                        return (metadata.TierName, endpoint.DisplayName ?? "(unnamed)");
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private TierSnapshot Build(RateLimitingOptions options, TierSnapshot? previous)
+    {
+        // A stable global order gives every bucket family its lock order: names sorted at first, later ones after.
+        var names = new List<string>(options.Tiers.Keys);
+        names.Sort(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in names)
+        {
+            _ordinals.TryAdd(name, _ordinals.Count);
+        }
+
+        var reuse = previous?.Rules;
+        var tiers = new Dictionary<string, ResolvedTier>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in names)
+        {
+            tiers[name] = new ResolvedTier(name, _ordinals[name], options.Tiers[name], options.IPv6PrefixLength, reuse);
+        }
+
+        return new TierSnapshot(options, tiers);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1107, LogLevel.Information, "Rate-limit tiers reloaded: {Count} tier(s); buckets of unchanged rules keep their state.", EventName = "TiersReloaded")]
+        public static partial void Reloaded(ILogger logger, int count);
+
+        [LoggerMessage(1108, LogLevel.Error, "The reloaded rate-limit tiers were not applied: the endpoint '{Endpoint}' uses the tier '{Tier}', which the new configuration no longer has. The previous tiers stay in effect.", EventName = "TiersReloadRejected")]
+        public static partial void ReloadRejected(ILogger logger, string tier, string endpoint);
+    }
+}
+
+/// <summary>The tiers of one configuration, resolved; never changed once built.</summary>
+internal sealed class TierSnapshot
+{
+    private readonly Dictionary<string, ResolvedTier> _tiers;
+
+    public TierSnapshot(RateLimitingOptions options, Dictionary<string, ResolvedTier> tiers)
+    {
+        Options = options;
+        _tiers = tiers;
+        RejectionStatusCode = options.RejectionStatusCode;
+        EmitHeaders = options.EmitHeaders;
+        Rules = new Dictionary<string, RateLimitRule>(StringComparer.Ordinal);
+        foreach (var tier in tiers.Values)
+        {
+            tier.CollectRules(Rules);
         }
     }
 
     public RateLimitingOptions Options { get; }
+
+    public int RejectionStatusCode { get; }
+
+    public bool EmitHeaders { get; }
+
+    public int Count => _tiers.Count;
+
+    /// <summary>Every rule of every tier and plan, by store key.</summary>
+    public Dictionary<string, RateLimitRule> Rules { get; }
+
+    /// <summary>The limits of each endpoint under this snapshot, resolved on first use.</summary>
+    public ConcurrentDictionary<Endpoint, EndpointLimits> Endpoints { get; } = new();
 
     public bool TryGet(string name, out ResolvedTier tier) => _tiers.TryGetValue(name, out tier!);
 
@@ -99,7 +226,7 @@ internal sealed class ResolvedTier
 {
     private readonly Dictionary<string, RuleSet> _plans;
 
-    public ResolvedTier(string name, int ordinal, RateLimitTier tier, int ipv6PrefixLength)
+    public ResolvedTier(string name, int ordinal, RateLimitTier tier, int ipv6PrefixLength, Dictionary<string, RateLimitRule>? reuse = null)
     {
         Name = name;
         Ordinal = ordinal;
@@ -109,7 +236,7 @@ internal sealed class ResolvedTier
         PartitionResolver = tier.PartitionResolver;
         Budget = tier.TokenBudget;
         IPv6PrefixLength = ipv6PrefixLength;
-        Default = BuildRules(name, null, ordinal, tier.Rate, tier.Burst, tier.Delay, tier.NoDelay, tier.TokenBudget?.Tokens, tier.TokenBudget?.Window);
+        Default = BuildRules(reuse, name, null, ordinal, tier.Rate, tier.Burst, tier.Delay, tier.NoDelay, tier.TokenBudget?.Tokens, tier.TokenBudget?.Window);
         _plans = new Dictionary<string, RuleSet>(StringComparer.OrdinalIgnoreCase);
         foreach (var (planName, plan) in tier.Plans)
         {
@@ -119,6 +246,7 @@ internal sealed class ResolvedTier
             }
 
             _plans[planName] = BuildRules(
+                reuse,
                 name,
                 planName,
                 ordinal,
@@ -153,7 +281,46 @@ internal sealed class ResolvedTier
 
     public RuleSet ForPlan(string? plan) => plan is not null && _plans.TryGetValue(plan, out var rules) ? rules : Default;
 
-    private static RuleSet BuildRules(string tier, string? plan, int ordinal, string? rate, int burst, int? delay, bool? noDelay, long? tokens, string? window)
+    /// <summary>Adds the rules of the tier and its plans to <paramref name="rules"/>, by store key.</summary>
+    public void CollectRules(Dictionary<string, RateLimitRule> rules)
+    {
+        Add(rules, Default);
+        foreach (var plan in _plans.Values)
+        {
+            Add(rules, plan);
+        }
+
+        static void Add(Dictionary<string, RateLimitRule> rules, RuleSet set)
+        {
+            if (set.Requests is { } requests)
+            {
+                rules[requests.StoreKey] = requests;
+            }
+
+            if (set.Tokens is { } tokens)
+            {
+                rules[tokens.StoreKey] = tokens;
+            }
+        }
+    }
+
+    /// <summary><paramref name="rule"/>, or the equal rule of the previous configuration, whose buckets then carry on.</summary>
+    private static RateLimitRule Reuse(Dictionary<string, RateLimitRule>? reuse, RateLimitRule rule)
+        => reuse is not null && reuse.TryGetValue(rule.StoreKey, out var old)
+            && old.Unit == rule.Unit
+            && old.RateNumerator == rule.RateNumerator
+            && old.RateDenominator == rule.RateDenominator
+            && old.CapacityMilli == rule.CapacityMilli
+            && old.DelayMilli == rule.DelayMilli
+            && old.LockOrder == rule.LockOrder
+            && old.Quota == rule.Quota
+            && old.WindowSeconds == rule.WindowSeconds
+            && string.Equals(old.TierName, rule.TierName, StringComparison.Ordinal)
+            && string.Equals(old.PlanName, rule.PlanName, StringComparison.Ordinal)
+                ? old
+                : rule;
+
+    private static RuleSet BuildRules(Dictionary<string, RateLimitRule>? reuse, string tier, string? plan, int ordinal, string? rate, int burst, int? delay, bool? noDelay, long? tokens, string? window)
     {
         RateLimitRule? requests = null;
         if (RateParser.TryParseRate(rate, out var count, out var period))
@@ -174,13 +341,13 @@ internal sealed class ResolvedTier
             long delayMilli = delay is { } d ? d * LeakyBucket.OneRequest : noDelay == false ? 0 : long.MaxValue;
             var quota = burst + 1L;
             var windowSeconds = Math.Max((quota * period + count - 1) / count, 1);
-            requests = new RateLimitRule(tier, plan, RateLimitUnit.Requests, numerator, denominator, burst * LeakyBucket.OneRequest, delayMilli, ordinal * 2, quota, windowSeconds);
+            requests = Reuse(reuse, new RateLimitRule(tier, plan, RateLimitUnit.Requests, numerator, denominator, burst * LeakyBucket.OneRequest, delayMilli, ordinal * 2, quota, windowSeconds));
         }
 
         RateLimitRule? tokenRule = null;
         if (tokens is > 0 && RateParser.TryParseWindow(window, out var seconds))
         {
-            tokenRule = new RateLimitRule(tier, plan, RateLimitUnit.Tokens, tokens.Value * 1000, seconds * 1000, tokens.Value * 1000, long.MaxValue, ordinal * 2 + 1, tokens.Value, seconds);
+            tokenRule = Reuse(reuse, new RateLimitRule(tier, plan, RateLimitUnit.Tokens, tokens.Value * 1000, seconds * 1000, tokens.Value * 1000, long.MaxValue, ordinal * 2 + 1, tokens.Value, seconds));
         }
 
         return new RuleSet(tier, requests, tokenRule);

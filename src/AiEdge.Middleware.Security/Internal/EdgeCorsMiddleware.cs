@@ -25,7 +25,7 @@ internal sealed partial class EdgeCorsMiddleware
 
     private readonly RequestDelegate _next;
     private readonly ICorsService _cors;
-    private readonly CorsPolicy _policy;
+    private readonly EdgeCorsPolicy _policy;
     private readonly SecurityMetrics _metrics;
     private readonly ILogger _logger;
 
@@ -33,7 +33,7 @@ internal sealed partial class EdgeCorsMiddleware
     {
         _next = next;
         _cors = cors;
-        _policy = policy.Policy;
+        _policy = policy;
         _metrics = metrics;
         _logger = logger;
     }
@@ -46,7 +46,7 @@ internal sealed partial class EdgeCorsMiddleware
             return _next(context);
         }
 
-        var result = _cors.EvaluatePolicy(context, _policy);
+        var result = _cors.EvaluatePolicy(context, _policy.Current.Policy);
         if (!result.IsOriginAllowed)
         {
             _metrics.Rejected(Concern, result.IsPreflightRequest ? "preflight_origin_not_allowed" : "origin_not_allowed");

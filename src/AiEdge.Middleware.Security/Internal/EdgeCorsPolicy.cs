@@ -3,12 +3,38 @@ using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.Security.Internal;
 
-/// <summary>The ASP.NET Core <see cref="CorsPolicy"/> built once from <see cref="EdgeCorsOptions"/>, with the safe origin matcher.</summary>
-internal sealed class EdgeCorsPolicy
+/// <summary>
+/// The ASP.NET Core <see cref="CorsPolicy"/> built from <see cref="EdgeCorsOptions"/>, with the safe origin matcher;
+/// rebuilt when the options reload and swapped in whole (a request reads <see cref="Current"/> once).
+/// </summary>
+internal sealed class EdgeCorsPolicy : IDisposable
 {
-    public EdgeCorsPolicy(IOptions<EdgeCorsOptions> options)
+    private readonly IDisposable? _subscription;
+    private volatile EdgeCorsPolicySnapshot _current;
+
+    public EdgeCorsPolicy(IOptionsMonitor<EdgeCorsOptions> options)
     {
-        var value = options.Value;
+        _current = new EdgeCorsPolicySnapshot(options.CurrentValue);
+        _subscription = options.OnChange((value, name) =>
+        {
+            if (name is null || name == Options.DefaultName)
+            {
+                _current = new EdgeCorsPolicySnapshot(value);
+            }
+        });
+    }
+
+    /// <summary>Gets the policy in effect.</summary>
+    public EdgeCorsPolicySnapshot Current => _current;
+
+    public void Dispose() => _subscription?.Dispose();
+}
+
+/// <summary>One configuration's CORS policy and origin matcher; never changed once built.</summary>
+internal sealed class EdgeCorsPolicySnapshot
+{
+    public EdgeCorsPolicySnapshot(EdgeCorsOptions value)
+    {
         Matcher = new OriginMatcher(value.AllowedOrigins);
         var builder = new CorsPolicyBuilder();
         if (value.AllowAnyOrigin || Matcher.AllowsAny)
