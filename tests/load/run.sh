@@ -77,21 +77,21 @@ sample_env=(
   AiEdge__RateLimiting__Tiers__train__Rate=1000000r/s AiEdge__RateLimiting__Tiers__train__Burst=1000000
   AiEdge__RateLimiting__Tiers__generate__Rate=1000000r/s AiEdge__RateLimiting__Tiers__generate__Burst=1000000
   AiEdge__RateLimiting__Tiers__generate__TokenBudget__Tokens=1000000000
-  Sample__TokenDelayMs=20
+  Sample__TokenDelayMs=20 Sample__InProcessMetrics=false
 )
 
 # The bare and built-ins apps run on the same host defaults and environment as the sample: only the edge differs.
-(cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll bare --urls "http://127.0.0.1:$bare_port") & pids+=($!)
+(cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll bare --urls "http://127.0.0.1:$bare_port" >"$work/bare.log" 2>&1) & pids+=($!)
 bare_pid=$!
-(cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll builtins --urls "http://127.0.0.1:$builtins_port") & pids+=($!)
+(cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll builtins --urls "http://127.0.0.1:$builtins_port" >"$work/builtins.log" 2>&1) & pids+=($!)
 builtins_pid=$!
-(cd "$work/sample" && exec env "${sample_env[@]}" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$sample_port") & pids+=($!)
+(cd "$work/sample" && exec env "${sample_env[@]}" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$sample_port" >"$work/sample.log" 2>&1) & pids+=($!)
 sample_pid=$!
 if [ "$use_redis" = 1 ]; then
   redis_port=$(free_port); redis_sample_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null & pids+=($!)
   redis_pid=$!
-  (cd "$work/sample" && exec env "${sample_env[@]}" AiEdge__Redis__Configuration="127.0.0.1:$redis_port" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$redis_sample_port") & pids+=($!)
+  (cd "$work/sample" && exec env "${sample_env[@]}" AiEdge__Redis__Configuration="127.0.0.1:$redis_port" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$redis_sample_port" >"$work/redis-sample.log" 2>&1) & pids+=($!)
   redis_sample_pid=$!
 fi
 sed -e "s#__DIR__#$work#g" -e "s#__UPSTREAM__#$bare_port#g" -e "s#__PORT__#$nginx_port#g" "$root/tests/load/nginx.conf.template" > "$work/nginx.conf"
