@@ -10,9 +10,10 @@ namespace AiEdge.Samples.ModelApi;
 /// The sample's telemetry, through the OpenTelemetry SDK's hosting integration: AiEdge's meter and activity source
 /// plus ASP.NET Core's instrumentation.
 /// <list type="bullet">
-/// <item>Metrics are collected in-process (unless <c>Sample:InProcessMetrics</c> is <see langword="false"/>), so that <c>GET /metrics</c> can serve them in the Prometheus text
-/// format when <c>Sample:PrometheusEndpoint</c> is <see langword="true"/>. That setting is read when the endpoints are
-/// mapped, after every configuration source (including a test host's) has been applied.</item>
+/// <item>Metrics are collected in-process (unless <c>Sample:InProcessMetrics</c> is <see langword="false"/>), so that
+/// <c>GET /metrics</c> can serve them in the Prometheus text format when <c>Sample:PrometheusEndpoint</c> is
+/// <see langword="true"/>. That setting is read when the endpoints are mapped, after every configuration source
+/// (including a test host's) has been applied.</item>
 /// <item>Metrics and traces go over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, honouring the standard
 /// variables (<c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, <c>OTEL_EXPORTER_OTLP_HEADERS</c>, <c>OTEL_METRIC_EXPORT_INTERVAL</c>,
 /// <c>OTEL_SERVICE_NAME</c>, ...). Without it no tracer provider is registered, so requests start no sampled spans.</item>
