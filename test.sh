@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the suite on a fresh machine: installs what the tests need (redis-server, chromium, prometheus) when it
-# is missing, then runs `dotnet test` over the solution and prints one summary line.
+# Runs every test of the suite on a fresh machine: installs what the tests need (redis-server, chromium, prometheus,
+# and wrk and nginx for the load benchmark's smoke run) when it is missing, then runs `dotnet test` over the solution
+# and prints one summary line.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,6 +10,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -x /usr/bin/prometheus ] || need+=(prometheus)
 command -v node >/dev/null 2>&1 || need+=(nodejs npm)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
+{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } || need+=(nginx)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing test prerequisites: ${need[*]}"
   sudo=""

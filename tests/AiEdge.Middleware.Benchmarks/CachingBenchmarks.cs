@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
@@ -81,7 +80,7 @@ public class CachingBenchmarks
         using var writer = new PooledByteWriter(256);
         JsonCanonicalizer.TryWrite(Request, writer, Excluded, ignoreCase: true);
         var hash = new byte[32];
-        SHA256.HashData(writer.WrittenSpan, hash);
+        Sha256PerThread.Hash(writer.WrittenSpan, hash);
         return hash;
     }
 

@@ -25,7 +25,10 @@ internal sealed class BufferedRequestBody(byte[] buffer, int length, Stream? res
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Reads the original body into a pooled buffer, up to <paramref name="limit"/> bytes (one more tells it is larger).</summary>
+    /// <summary>
+    /// Reads the original body into a pooled buffer, up to <paramref name="limit"/> bytes (one more tells it is larger);
+    /// a body with a declared <paramref name="contentLength"/> ends when that many bytes are read.
+    /// </summary>
     /// <returns>The buffer (return it to the pool), the bytes read, and whether the body ended within the limit.</returns>
     public static async ValueTask<(byte[] Buffer, int Length, bool Complete)> ReadAsync(Stream body, long? contentLength, int limit, CancellationToken cancellationToken)
     {
@@ -59,6 +62,12 @@ internal sealed class BufferedRequestBody(byte[] buffer, int length, Stream? res
                 if (length > limit)
                 {
                     return (buffer, length, false);
+                }
+
+                // The declared length is the body (the server frames it so): no further read to see its end.
+                if (length == contentLength)
+                {
+                    return (buffer, length, true);
                 }
             }
         }

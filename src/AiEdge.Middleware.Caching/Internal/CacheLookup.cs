@@ -169,7 +169,7 @@ internal sealed class CacheLookup(MemoryResponseCache memory, SharedCacheLevel l
         }
 
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(writer.WrittenSpan, hash);
+        Sha256PerThread.Hash(writer.WrittenSpan, hash);
         key = new CacheKey(hash);
         return JsonCanonicalResult.Written;
     }

@@ -289,7 +289,7 @@ internal sealed partial class IdempotencyMiddleware
 
         writer.Advance(key.Length);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(writer.WrittenSpan, hash);
+        Sha256PerThread.Hash(writer.WrittenSpan, hash);
         return Convert.ToHexStringLower(hash);
     }
 
