@@ -102,6 +102,17 @@ public sealed class CoexistenceIntegrationTests : IAsyncLifetime
         Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("authenticated").GetBoolean());
     }
 
+    // Authorization after the app's routing but before AiEdge's authentication cannot see AiEdge's callers: refused at
+    // startup (when UseAiEdge() builds the pipeline), naming what to move, instead of a 401 on every API-key caller.
+    [Fact]
+    public async Task RoutingAndAuthorizationBeforeUseAiEdge_FailsAtStartup_NamingWhatToMove()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => WebApiTestHost.StartAsync(_idp, BrokenTemplateOrder.RoutingAndAuthorizationBeforeUseAiEdge, defaultScheme: true));
+
+        Assert.Contains("Move app.UseAuthorization() after app.UseAiEdge()", error.Message, StringComparison.Ordinal);
+    }
+
     // Found: a JwtBearer user with scope=predict got 401 from .RequireScopes("predict").
     [Theory]
     [InlineData("scope", "predict generate")]

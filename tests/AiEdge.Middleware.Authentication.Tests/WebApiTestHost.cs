@@ -22,6 +22,19 @@ public enum TemplateOrder
 
     /// <summary><c>UseAiEdge();</c> only: WebApplication's implicit middleware.</summary>
     Implicit,
+
+    /// <summary><c>UseRouting(); UseAiEdge();</c>: the app routes, AiEdge authorizes after its authentication.</summary>
+    RoutingBeforeUseAiEdge,
+
+    /// <summary><c>UseRouting(); UseAuthentication(); UseAiEdge(); UseAuthorization();</c>.</summary>
+    RoutingBeforeUseAiEdgeAuthorizationAfter,
+}
+
+/// <summary>Orders that cannot work, refused at startup.</summary>
+public static class BrokenTemplateOrder
+{
+    /// <summary><c>UseRouting(); UseAuthorization(); UseAiEdge();</c>: authorization before AiEdge's authentication.</summary>
+    public const TemplateOrder RoutingAndAuthorizationBeforeUseAiEdge = (TemplateOrder)100;
 }
 
 /// <summary>
@@ -70,6 +83,21 @@ internal static class WebApiTestHost
                         app.UseAiEdge();
                         app.UseAuthentication();
                         app.UseAuthorization();
+                        break;
+                    case TemplateOrder.RoutingBeforeUseAiEdge:
+                        app.UseRouting();
+                        app.UseAiEdge();
+                        break;
+                    case TemplateOrder.RoutingBeforeUseAiEdgeAuthorizationAfter:
+                        app.UseRouting();
+                        app.UseAuthentication();
+                        app.UseAiEdge();
+                        app.UseAuthorization();
+                        break;
+                    case BrokenTemplateOrder.RoutingAndAuthorizationBeforeUseAiEdge:
+                        app.UseRouting();
+                        app.UseAuthorization();
+                        app.UseAiEdge();
                         break;
                     default:
                         app.UseAiEdge();
