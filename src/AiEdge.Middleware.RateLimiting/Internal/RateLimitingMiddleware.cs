@@ -3,6 +3,7 @@ using System.Globalization;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
@@ -38,6 +39,7 @@ internal sealed partial class RateLimitingMiddleware
     private readonly ConcurrentDictionary<Endpoint, EndpointLimits> _endpoints = new();
     private readonly int _rejectionStatusCode;
     private readonly bool _emitHeaders;
+    private readonly Func<object, Task> _dropFieldsOfOtherRejections;
 
     // "Partition table full" is logged at most once per TableFullLogIntervalMs, with the refusals since the last line.
     private long _tableFullLoggedAtMs = long.MinValue;
@@ -60,6 +62,7 @@ internal sealed partial class RateLimitingMiddleware
         _logger = logger;
         _rejectionStatusCode = tiers.Options.RejectionStatusCode;
         _emitHeaders = tiers.Options.EmitHeaders;
+        _dropFieldsOfOtherRejections = DropFieldsOfOtherRejections;
 
         // Every endpoint known now is checked, so an unknown tier name fails at startup rather than on first use.
         foreach (var source in endpointSources)
@@ -91,7 +94,9 @@ internal sealed partial class RateLimitingMiddleware
     private EndpointLimits Resolve(Endpoint endpoint)
     {
         var metadata = endpoint.Metadata.GetOrderedMetadata<IRateLimitTierMetadata>();
-        if (metadata.Count == 0 || endpoint.Metadata.GetMetadata<IDisableRateLimitingMetadata>() is not null)
+        if (metadata.Count == 0
+            || endpoint.Metadata.GetMetadata<IDisableRateLimitingMetadata>() is not null
+            || endpoint.Metadata.GetMetadata<DisableRateLimitingAttribute>() is not null)
         {
             return EndpointLimits.None;
         }
@@ -180,6 +185,10 @@ internal sealed partial class RateLimitingMiddleware
         if (_emitHeaders)
         {
             WriteHeaders(context, tiers, batch);
+
+            // Something after the edge (ASP.NET Core's UseRateLimiter, say) may still refuse the request; the fields
+            // then describe AiEdge's admission, not that refusal, and go. One cached delegate, the context as state.
+            context.Response.OnStarting(_dropFieldsOfOtherRejections, context);
         }
 
         if (delayMs > 0)
@@ -188,6 +197,22 @@ internal sealed partial class RateLimitingMiddleware
         }
 
         return delayMs;
+    }
+
+    /// <summary>
+    /// Removes the RateLimit fields of an admitted request from a response that another part of the app refused with
+    /// 429 (or AiEdge's rejection status): they would claim requests remain on a refusal AiEdge did not make.
+    /// </summary>
+    private Task DropFieldsOfOtherRejections(object state)
+    {
+        var response = ((HttpContext)state).Response;
+        if (response.StatusCode == StatusCodes.Status429TooManyRequests || response.StatusCode == _rejectionStatusCode)
+        {
+            response.Headers.Remove(PolicyHeader);
+            response.Headers.Remove(RateLimitHeader);
+        }
+
+        return Task.CompletedTask;
     }
 
     private async Task DelayThenNextAsync(HttpContext context, long delayMs)
