@@ -11,7 +11,8 @@ public static class AiEdgeApplicationBuilderExtensions
     private const string AppliedKey = "AiEdge.Middleware.Applied";
     private const string EndpointRouteBuilderKey = "__EndpointRouteBuilder";
 
-    // The key app.UseAuthorization() sets on the application builder.
+    // The keys app.UseAuthentication() and app.UseAuthorization() set on the application builder.
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
     private const string AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
 
     /// <summary>
@@ -27,15 +28,17 @@ public static class AiEdgeApplicationBuilderExtensions
     /// authentication, before rate limiting and caching), and <c>[Authorize]</c> and <c>RequireAuthorization()</c>
     /// work wherever the app calls <c>UseAuthentication()</c> and <c>UseAuthorization()</c>. When the app routes
     /// itself (<c>UseRouting()</c> before <c>UseAiEdge()</c>), AiEdge authenticates and the app has not called
-    /// <c>UseAuthorization()</c> yet, authorization is added after the authentication stage too; the one order that cannot work, the app's
-    /// <c>UseRouting()</c> and <c>UseAuthorization()</c> both before <c>UseAiEdge()</c> while AiEdge authenticates
-    /// (authorization would decide before AiEdge's authentication ran), fails here, at startup, naming what to move.
+    /// <c>UseAuthorization()</c> yet, authorization is added after the authentication stage too. The order that cannot
+    /// work, the app's <c>UseRouting()</c> and <c>UseAuthorization()</c> before <c>UseAiEdge()</c> with no
+    /// <c>UseAuthentication()</c> before them while AiEdge authenticates (authorization would decide before any
+    /// authentication ran), fails here, at startup, naming what to move.
     /// </remarks>
     /// <param name="app">The application builder.</param>
     /// <returns>The application builder.</returns>
     /// <exception cref="InvalidOperationException">
     /// AiEdge services are not registered, the method was called twice, or the app's <c>UseRouting()</c> and
-    /// <c>UseAuthorization()</c> both run before <c>UseAiEdge()</c> while AiEdge authenticates callers.
+    /// <c>UseAuthorization()</c> both run before <c>UseAiEdge()</c>, with no <c>UseAuthentication()</c>, while AiEdge
+    /// authenticates callers.
     /// </exception>
     public static IApplicationBuilder UseAiEdge(this IApplicationBuilder app)
     {
@@ -49,13 +52,17 @@ public static class AiEdgeApplicationBuilderExtensions
         }
 
         var appRouted = app.Properties.ContainsKey(EndpointRouteBuilderKey);
-        if (appRouted && app.Properties.ContainsKey(AuthorizationMiddlewareSetKey) && Authenticates(stages))
+        if (appRouted
+            && app.Properties.ContainsKey(AuthorizationMiddlewareSetKey)
+            && !app.Properties.ContainsKey(AuthenticationMiddlewareSetKey)
+            && Authenticates(stages))
         {
             throw new InvalidOperationException(
-                "app.UseAuthorization() is called after app.UseRouting() and before app.UseAiEdge(): authorization would "
-                + "decide before AiEdge authenticates the caller, so [Authorize] and RequireAuthorization() would refuse "
-                + "callers AiEdge authenticates. Move app.UseAuthorization() after app.UseAiEdge(), or remove "
-                + "app.UseRouting() (UseAiEdge() then routes and authorizes in the right place).");
+                "app.UseAuthorization() is called after app.UseRouting() and before app.UseAiEdge(), with no "
+                + "app.UseAuthentication() before it: authorization would decide before AiEdge authenticates the caller, "
+                + "so [Authorize] and RequireAuthorization() would refuse callers AiEdge authenticates. Move "
+                + "app.UseAuthorization() after app.UseAiEdge(), or remove app.UseRouting() (UseAiEdge() then routes and "
+                + "authorizes in the right place).");
         }
 
         var routed = false;

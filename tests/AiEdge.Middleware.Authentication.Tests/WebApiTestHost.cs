@@ -30,11 +30,14 @@ public enum TemplateOrder
     RoutingBeforeUseAiEdgeAuthorizationAfter,
 }
 
-/// <summary>Orders that cannot work, refused at startup.</summary>
-public static class BrokenTemplateOrder
+/// <summary>Orders outside <see cref="TemplateOrder"/>'s every-case theories.</summary>
+public static class AppRoutedOrder
 {
-    /// <summary><c>UseRouting(); UseAuthorization(); UseAiEdge();</c>: authorization before AiEdge's authentication.</summary>
+    /// <summary><c>UseRouting(); UseAuthorization(); UseAiEdge();</c>: authorization before any authentication, refused at startup.</summary>
     public const TemplateOrder RoutingAndAuthorizationBeforeUseAiEdge = (TemplateOrder)100;
+
+    /// <summary><c>UseRouting(); UseAuthentication(); UseAuthorization(); UseAiEdge();</c>: the app authorizes with its own scheme.</summary>
+    public const TemplateOrder AllBeforeUseAiEdge = (TemplateOrder)101;
 }
 
 /// <summary>
@@ -94,7 +97,13 @@ internal static class WebApiTestHost
                         app.UseAiEdge();
                         app.UseAuthorization();
                         break;
-                    case BrokenTemplateOrder.RoutingAndAuthorizationBeforeUseAiEdge:
+                    case AppRoutedOrder.AllBeforeUseAiEdge:
+                        app.UseRouting();
+                        app.UseAuthentication();
+                        app.UseAuthorization();
+                        app.UseAiEdge();
+                        break;
+                    case AppRoutedOrder.RoutingAndAuthorizationBeforeUseAiEdge:
                         app.UseRouting();
                         app.UseAuthorization();
                         app.UseAiEdge();
