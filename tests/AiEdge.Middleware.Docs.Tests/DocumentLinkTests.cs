@@ -32,7 +32,7 @@ public sealed partial class DocumentLinkTests
     [MemberData(nameof(Documents))]
     public void EveryLink_NamesAFileInsideTheRepository(string document)
     {
-        var root = Path.GetFullPath(DocsSnippetTests.RepositoryRoot());
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(DocsSnippetTests.RepositoryRoot()));
         var path = Path.Combine(root, document);
         var outside = new List<string>();
         foreach (Match link in MarkdownLink().Matches(File.ReadAllText(path)))
