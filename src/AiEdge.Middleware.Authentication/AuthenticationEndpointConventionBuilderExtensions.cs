@@ -1,5 +1,6 @@
 using AiEdge.Middleware.Authentication;
 using AiEdge.Middleware.Authentication.Internal;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,7 +11,8 @@ public static class AuthenticationEndpointConventionBuilderExtensions
 {
     /// <summary>
     /// Requires an authenticated caller holding every one of <paramref name="scopes"/>: 401 without valid
-    /// credentials, 403 <c>insufficient_scope</c> without the scopes. Same as <see cref="RequireScopesAttribute"/>.
+    /// credentials, 403 <c>insufficient_scope</c> without the scopes. Same as <see cref="RequireScopesAttribute"/>;
+    /// the convention also declares the 401 and 403 <c>application/problem+json</c> responses for OpenAPI.
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint convention builder type.</typeparam>
     /// <param name="builder">The endpoint or group.</param>
@@ -25,11 +27,16 @@ public static class AuthenticationEndpointConventionBuilderExtensions
         {
             EnsureRegistered(endpoint);
             endpoint.Metadata.Add(metadata);
+            ProblemResponses.Add(endpoint, ProblemResponses.Unauthorized);
+            ProblemResponses.Add(endpoint, ProblemResponses.Forbidden);
         });
         return builder;
     }
 
-    /// <summary>Requires an authenticated caller (401 otherwise). Same as <see cref="RequireAuthenticatedCallerAttribute"/>.</summary>
+    /// <summary>
+    /// Requires an authenticated caller (401 otherwise). Same as <see cref="RequireAuthenticatedCallerAttribute"/>; the
+    /// convention also declares the 401 <c>application/problem+json</c> response for OpenAPI.
+    /// </summary>
     /// <typeparam name="TBuilder">The endpoint convention builder type.</typeparam>
     /// <param name="builder">The endpoint or group.</param>
     /// <returns>The builder.</returns>
@@ -41,6 +48,7 @@ public static class AuthenticationEndpointConventionBuilderExtensions
         {
             EnsureRegistered(endpoint);
             endpoint.Metadata.Add(RequireAuthenticatedCallerAttribute.Instance);
+            ProblemResponses.Add(endpoint, ProblemResponses.Unauthorized);
         });
         return builder;
     }

@@ -1,4 +1,5 @@
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Internal;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -29,7 +30,8 @@ public static class CachingEndpointConventionBuilderExtensions
     /// <summary>
     /// Honours the <c>Idempotency-Key</c> header on the endpoint's POST and PATCH requests: a retry with the same key
     /// and payload replays the first response; the same key with another payload is refused with 422; a retry while
-    /// the first still runs with 409.
+    /// the first still runs with 409. The endpoints declare these 409 and 422 <c>application/problem+json</c> responses
+    /// for OpenAPI (and 400 when a key is required).
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint convention builder.</typeparam>
     /// <param name="builder">The endpoint or group.</param>
@@ -40,7 +42,17 @@ public static class CachingEndpointConventionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var metadata = required ? RequiredIdempotency : OptionalIdempotency;
-        builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        builder.Add(endpoint =>
+        {
+            endpoint.Metadata.Add(metadata);
+            if (metadata.Required)
+            {
+                ProblemResponses.Add(endpoint, ProblemResponses.BadRequest);
+            }
+
+            ProblemResponses.Add(endpoint, ProblemResponses.Conflict);
+            ProblemResponses.Add(endpoint, ProblemResponses.UnprocessableEntity);
+        });
         return builder;
     }
 }

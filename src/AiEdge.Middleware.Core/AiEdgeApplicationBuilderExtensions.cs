@@ -13,6 +13,10 @@ public static class AiEdgeApplicationBuilderExtensions
     private const string AppliedKey = "AiEdge.Middleware.Applied";
     private const string EndpointRouteBuilderKey = "__EndpointRouteBuilder";
 
+    // The keys app.UseAuthentication() and app.UseAuthorization() set on the application builder.
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+    private const string AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
+
     /// <summary>
     /// Inserts every concern registered with <c>AddAiEdge()</c> in the fixed order of <see cref="AiEdgeStage"/>:
     /// forwarded headers, routing, security headers, CORS, health endpoints, authentication, rate limiting, body
@@ -24,11 +28,20 @@ public static class AiEdgeApplicationBuilderExtensions
     /// endpoint is selected. So when the app registered authorization services, authorization also runs right after
     /// the <see cref="AiEdgeStage.Authentication"/> stage (where ASP.NET Core expects it: after routing and
     /// authentication, before rate limiting and caching), and <c>[Authorize]</c> and <c>RequireAuthorization()</c>
-    /// work wherever the app calls <c>UseAuthentication()</c> and <c>UseAuthorization()</c>.
+    /// work wherever the app calls <c>UseAuthentication()</c> and <c>UseAuthorization()</c>. When the app routes
+    /// itself (<c>UseRouting()</c> before <c>UseAiEdge()</c>), AiEdge authenticates and the app has not called
+    /// <c>UseAuthorization()</c> yet, authorization is added after the authentication stage too. The order that cannot
+    /// work, the app's <c>UseRouting()</c> and <c>UseAuthorization()</c> before <c>UseAiEdge()</c> with no
+    /// <c>UseAuthentication()</c> before them while AiEdge authenticates (authorization would decide before any
+    /// authentication ran), fails here, at startup, naming what to move.
     /// </remarks>
     /// <param name="app">The application builder.</param>
     /// <returns>The application builder.</returns>
-    /// <exception cref="InvalidOperationException">AiEdge services are not registered, or the method was called twice.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// AiEdge services are not registered, the method was called twice, or the app's <c>UseRouting()</c> and
+    /// <c>UseAuthorization()</c> both run before <c>UseAiEdge()</c>, with no <c>UseAuthentication()</c>, while AiEdge
+    /// authenticates callers.
+    /// </exception>
     public static IApplicationBuilder UseAiEdge(this IApplicationBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -44,6 +57,20 @@ public static class AiEdgeApplicationBuilderExtensions
         // configuration mistake of every section is reported first, together, in one exception.
         app.ApplicationServices.GetRequiredService<IOptionsFactory<ConfigurationCheck>>().Create(Options.DefaultName);
 
+        var appRouted = app.Properties.ContainsKey(EndpointRouteBuilderKey);
+        if (appRouted
+            && app.Properties.ContainsKey(AuthorizationMiddlewareSetKey)
+            && !app.Properties.ContainsKey(AuthenticationMiddlewareSetKey)
+            && Authenticates(stages))
+        {
+            throw new InvalidOperationException(
+                "app.UseAuthorization() is called after app.UseRouting() and before app.UseAiEdge(), with no "
+                + "app.UseAuthentication() before it: authorization would decide before AiEdge authenticates the caller, "
+                + "so [Authorize] and RequireAuthorization() would refuse callers AiEdge authenticates. Move "
+                + "app.UseAuthorization() after app.UseAiEdge(), or remove app.UseRouting() (UseAiEdge() then routes and "
+                + "authorizes in the right place).");
+        }
+
         var routed = false;
         var authorize = false;
         var authorized = false;
@@ -51,7 +78,7 @@ public static class AiEdgeApplicationBuilderExtensions
         {
             if (!routed && stage.Stage > AiEdgeStage.Routing)
             {
-                authorize = EnsureRouting(app);
+                authorize = EnsureRouting(app, stages);
                 routed = true;
             }
 
@@ -66,7 +93,7 @@ public static class AiEdgeApplicationBuilderExtensions
 
         if (!routed)
         {
-            authorize = EnsureRouting(app);
+            authorize = EnsureRouting(app, stages);
         }
 
         if (authorize && !authorized)
@@ -77,16 +104,34 @@ public static class AiEdgeApplicationBuilderExtensions
         return app;
     }
 
-    /// <summary>Adds routing unless the app already routes; returns whether it did.</summary>
-    private static bool EnsureRouting(IApplicationBuilder app)
+    /// <summary>
+    /// Adds routing unless the app already routes; returns whether authorization must follow the authentication
+    /// stage: when UseAiEdge routes (an earlier UseAuthorization() of the app saw no endpoint), or when the app routes,
+    /// AiEdge authenticates and the app has not authorized yet (WebApplication's implicit authorization would run
+    /// before the app's routing).
+    /// </summary>
+    private static bool EnsureRouting(IApplicationBuilder app, AiEdgeStageRegistry stages)
     {
         if (app.Properties.ContainsKey(EndpointRouteBuilderKey))
         {
-            return false;
+            return !app.Properties.ContainsKey(AuthorizationMiddlewareSetKey) && Authenticates(stages);
         }
 
         app.UseRouting();
         return true;
+    }
+
+    private static bool Authenticates(AiEdgeStageRegistry stages)
+    {
+        foreach (var stage in stages.Ordered())
+        {
+            if (stage.Stage == AiEdgeStage.Authentication)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -7,7 +8,9 @@ public static class RateLimitingEndpointConventionBuilderExtensions
 {
     /// <summary>
     /// Limits the endpoints by the tier <paramref name="tier"/> (configured under <c>AiEdge:RateLimiting:Tiers</c>).
-    /// Call it again to add further tiers; a request must pass every one. An unknown name fails at startup.
+    /// Call it again to add further tiers; a request must pass every one. An unknown name fails at startup. The
+    /// endpoints declare a 429 <c>application/problem+json</c> response for OpenAPI (as <c>ProducesProblem(429)</c>
+    /// does), unless they declare one themselves.
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint convention builder.</typeparam>
     /// <param name="builder">The endpoint or group.</param>
@@ -19,7 +22,11 @@ public static class RateLimitingEndpointConventionBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(tier);
         var metadata = new RateLimitTierAttribute(tier);
-        builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        builder.Add(endpoint =>
+        {
+            endpoint.Metadata.Add(metadata);
+            ProblemResponses.Add(endpoint, ProblemResponses.TooManyRequests);
+        });
         return builder;
     }
 

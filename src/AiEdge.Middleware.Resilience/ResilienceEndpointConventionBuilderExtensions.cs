@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Resilience;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -9,7 +10,8 @@ public static class ResilienceEndpointConventionBuilderExtensions
     /// Protects the endpoints with the circuit breaker <paramref name="breakerName"/> (an entry of
     /// <c>AiEdge:Resilience:Breakers</c>): while it is open, requests are answered 503 with <c>Retry-After</c> at
     /// once; failures of the handler (an exception or a 5xx status) are counted; a handler exceeding the breaker's
-    /// <c>AttemptTimeout</c> is answered 504. An unknown name fails at startup.
+    /// <c>AttemptTimeout</c> is answered 504. An unknown name fails at startup. The endpoints declare the 503
+    /// <c>application/problem+json</c> response for OpenAPI.
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint convention builder type.</typeparam>
     /// <param name="builder">The endpoint or group.</param>
@@ -21,7 +23,11 @@ public static class ResilienceEndpointConventionBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(breakerName);
         var metadata = new CircuitBreakerAttribute(breakerName);
-        builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        builder.Add(endpoint =>
+        {
+            endpoint.Metadata.Add(metadata);
+            ProblemResponses.Add(endpoint, ProblemResponses.ServiceUnavailable);
+        });
         return builder;
     }
 }

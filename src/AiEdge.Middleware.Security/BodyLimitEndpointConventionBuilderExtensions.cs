@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Security;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -8,7 +9,8 @@ public static class BodyLimitEndpointConventionBuilderExtensions
     /// <summary>
     /// Limits the endpoints' request bodies to <paramref name="size"/>, written as NGINX writes sizes
     /// (<c>"1m"</c>, <c>"512k"</c>, <c>"100m"</c>, bytes). Larger bodies are answered <c>413</c> problem details:
-    /// before reading when <c>Content-Length</c> says so, else as soon as the body crosses the limit.
+    /// before reading when <c>Content-Length</c> says so, else as soon as the body crosses the limit. A limit
+    /// declares the 413 <c>application/problem+json</c> response for OpenAPI.
     /// </summary>
     /// <typeparam name="TBuilder">The endpoint convention builder.</typeparam>
     /// <param name="builder">The endpoints.</param>
@@ -20,7 +22,14 @@ public static class BodyLimitEndpointConventionBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var metadata = new BodyLimitAttribute(size);
-        builder.Add(endpoint => endpoint.Metadata.Add(metadata));
+        builder.Add(endpoint =>
+        {
+            endpoint.Metadata.Add(metadata);
+            if (metadata.MaxRequestBodySize is not null)
+            {
+                ProblemResponses.Add(endpoint, ProblemResponses.PayloadTooLarge);
+            }
+        });
         return builder;
     }
 

@@ -102,6 +102,30 @@ public sealed class CoexistenceIntegrationTests : IAsyncLifetime
         Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("authenticated").GetBoolean());
     }
 
+    // Authorization after the app's routing but before AiEdge's authentication cannot see AiEdge's callers: refused at
+    // startup (when UseAiEdge() builds the pipeline), naming what to move, instead of a 401 on every API-key caller.
+    [Fact]
+    public async Task RoutingAndAuthorizationBeforeUseAiEdge_FailsAtStartup_NamingWhatToMove()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => WebApiTestHost.StartAsync(_idp, AppRoutedOrder.RoutingAndAuthorizationBeforeUseAiEdge, defaultScheme: true));
+
+        Assert.Contains("Move app.UseAuthorization() after app.UseAiEdge()", error.Message, StringComparison.Ordinal);
+    }
+
+    // With its own UseAuthentication() before, the app authorizes with its own scheme where it placed authorization.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RoutingAuthenticationAndAuthorizationBeforeUseAiEdge_ServesAppTokens(bool defaultScheme)
+    {
+        await using var app = await WebApiTestHost.StartAsync(_idp, AppRoutedOrder.AllBeforeUseAiEdge, defaultScheme);
+
+        using var response = await app.Client.SendAsync(Get("/weatherforecast", bearer: _idp.Token(WebApiTestHost.AppAudience))).WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
     // Found: a JwtBearer user with scope=predict got 401 from .RequireScopes("predict").
     [Theory]
     [InlineData("scope", "predict generate")]

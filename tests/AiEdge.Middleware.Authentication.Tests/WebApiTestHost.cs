@@ -22,6 +22,22 @@ public enum TemplateOrder
 
     /// <summary><c>UseAiEdge();</c> only: WebApplication's implicit middleware.</summary>
     Implicit,
+
+    /// <summary><c>UseRouting(); UseAiEdge();</c>: the app routes, AiEdge authorizes after its authentication.</summary>
+    RoutingBeforeUseAiEdge,
+
+    /// <summary><c>UseRouting(); UseAuthentication(); UseAiEdge(); UseAuthorization();</c>.</summary>
+    RoutingBeforeUseAiEdgeAuthorizationAfter,
+}
+
+/// <summary>Orders outside <see cref="TemplateOrder"/>'s every-case theories.</summary>
+public static class AppRoutedOrder
+{
+    /// <summary><c>UseRouting(); UseAuthorization(); UseAiEdge();</c>: authorization before any authentication, refused at startup.</summary>
+    public const TemplateOrder RoutingAndAuthorizationBeforeUseAiEdge = (TemplateOrder)100;
+
+    /// <summary><c>UseRouting(); UseAuthentication(); UseAuthorization(); UseAiEdge();</c>: the app authorizes with its own scheme.</summary>
+    public const TemplateOrder AllBeforeUseAiEdge = (TemplateOrder)101;
 }
 
 /// <summary>
@@ -70,6 +86,27 @@ internal static class WebApiTestHost
                         app.UseAiEdge();
                         app.UseAuthentication();
                         app.UseAuthorization();
+                        break;
+                    case TemplateOrder.RoutingBeforeUseAiEdge:
+                        app.UseRouting();
+                        app.UseAiEdge();
+                        break;
+                    case TemplateOrder.RoutingBeforeUseAiEdgeAuthorizationAfter:
+                        app.UseRouting();
+                        app.UseAuthentication();
+                        app.UseAiEdge();
+                        app.UseAuthorization();
+                        break;
+                    case AppRoutedOrder.AllBeforeUseAiEdge:
+                        app.UseRouting();
+                        app.UseAuthentication();
+                        app.UseAuthorization();
+                        app.UseAiEdge();
+                        break;
+                    case AppRoutedOrder.RoutingAndAuthorizationBeforeUseAiEdge:
+                        app.UseRouting();
+                        app.UseAuthorization();
+                        app.UseAiEdge();
                         break;
                     default:
                         app.UseAiEdge();

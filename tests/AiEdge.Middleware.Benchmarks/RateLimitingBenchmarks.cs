@@ -6,6 +6,7 @@ using AiEdge.Middleware.Testing;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -81,6 +82,7 @@ public class RateLimitingBenchmarks
     private static DefaultHttpContext CreateContext(IServiceProvider services, IPAddress address, object metadata)
     {
         var context = new DefaultHttpContext { RequestServices = services };
+        context.Features.Set<IHttpResponseFeature>(new ServerResponseFeature());
         context.Connection.RemoteIpAddress = address;
         context.SetEndpoint(new Endpoint(static _ => Task.CompletedTask, new EndpointMetadataCollection(metadata), "bench"));
         return context;
@@ -93,6 +95,7 @@ public class RateLimitingBenchmarks
     public Task AiEdgeTier()
     {
         _time.SetUtcNow(_time.GetUtcNow().AddMilliseconds(1));
+        ((ServerResponseFeature)_aiEdgeContext.Features.Get<IHttpResponseFeature>()!).Reset();
         return _aiEdge(_aiEdgeContext);
     }
 
@@ -102,4 +105,17 @@ public class RateLimitingBenchmarks
         _aiEdgeServices.Dispose();
         _aspNetServices.Dispose();
     }
+}
+
+/// <summary>
+/// A response feature that keeps OnStarting callbacks as Kestrel does (one stack per connection, cleared between its
+/// requests), so a middleware's callback registration is counted; DefaultHttpContext's own feature drops them.
+/// </summary>
+internal sealed class ServerResponseFeature : HttpResponseFeature
+{
+    private readonly Stack<KeyValuePair<Func<object, Task>, object>> _onStarting = new();
+
+    public override void OnStarting(Func<object, Task> callback, object state) => _onStarting.Push(new(callback, state));
+
+    public void Reset() => _onStarting.Clear();
 }

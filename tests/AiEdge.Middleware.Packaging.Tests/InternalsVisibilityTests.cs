@@ -2,6 +2,8 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 
+using AiEdge.Middleware.Testing;
+
 namespace AiEdge.Middleware.Packaging.Tests;
 
 /// <summary>

@@ -2,6 +2,8 @@ using System.Net;
 using System.Reflection;
 using System.Text;
 
+using AiEdge.Middleware.Testing;
+
 namespace AiEdge.Middleware.Packaging.Tests;
 
 /// <summary>

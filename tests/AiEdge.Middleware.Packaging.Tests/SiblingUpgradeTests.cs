@@ -6,6 +6,8 @@ using System.Reflection.PortableExecutable;
 using System.Text;
 using System.Text.RegularExpressions;
 
+using AiEdge.Middleware.Testing;
+
 namespace AiEdge.Middleware.Packaging.Tests;
 
 /// <summary>
@@ -17,7 +19,7 @@ namespace AiEdge.Middleware.Packaging.Tests;
 /// (TypeLoadException, MissingMethodException, MethodAccessException) instead of in a user's app. See
 /// docs/versioning.md.
 /// </summary>
-public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.SuiteFeed>
+public sealed class SiblingUpgradeTests : IClassFixture<PackedSuite>
 {
 
     private static readonly string[] LoadFailures =
@@ -27,9 +29,9 @@ public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.Suit
         "EntryPointNotFoundException", "FileLoadException",
     ];
 
-    private readonly SuiteFeed _suite;
+    private readonly PackedSuite _suite;
 
-    public SiblingUpgradeTests(SuiteFeed suite) => _suite = suite;
+    public SiblingUpgradeTests(PackedSuite suite) => _suite = suite;
 
     [Theory]
     [InlineData("AiEdge.Middleware.Core")]
@@ -100,52 +102,6 @@ public sealed class SiblingUpgradeTests : IClassFixture<SiblingUpgradeTests.Suit
         finally
         {
             work.Delete(recursive: true);
-        }
-    }
-
-    /// <summary>Packs the suite once, at one version, into a local feed that every case starts from.</summary>
-    public sealed class SuiteFeed : IAsyncLifetime
-    {
-        private DirectoryInfo? _work;
-
-        /// <summary>The repository root.</summary>
-        public string Root { get; } = Commands.RepositoryRoot();
-
-        /// <summary>The version every package of the suite is packed at.</summary>
-        public string Version { get; } = "0.0.1-upgrade." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
-
-        /// <summary>The folder feed holding the suite.</summary>
-        public string Feed { get; private set; } = "";
-
-        /// <inheritdoc />
-        public async Task InitializeAsync()
-        {
-            _work = Directory.CreateTempSubdirectory("aiedge-suite-");
-            Feed = Directory.CreateDirectory(Path.Combine(_work.FullName, "feed")).FullName;
-            var configuration = typeof(SiblingUpgradeTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-
-            // The build of this test project built the suite; validation against the baseline is the release pack's job.
-            await Commands.RunAsync("dotnet", ["pack", Path.Combine(Root, "src", "AiEdge.Middleware", "AiEdge.Middleware.csproj"), "-c", configuration, "--no-build", "-o", Feed, $"-p:PackageVersion={Version}", "-p:EnablePackageValidation=false", "-p:IncludeSymbols=false"], Root, isolated: false);
-            foreach (var project in ProjectReferences(Path.Combine(Root, "src", "AiEdge.Middleware", "AiEdge.Middleware.csproj")))
-            {
-                await Commands.RunAsync("dotnet", ["pack", project, "-c", configuration, "--no-build", "-o", Feed, $"-p:PackageVersion={Version}", "-p:EnablePackageValidation=false", "-p:IncludeSymbols=false"], Root, isolated: false);
-            }
-        }
-
-        /// <inheritdoc />
-        public Task DisposeAsync()
-        {
-            _work?.Delete(recursive: true);
-            return Task.CompletedTask;
-        }
-
-        private static IEnumerable<string> ProjectReferences(string project)
-        {
-            var directory = Path.GetDirectoryName(project)!;
-            foreach (Match match in Regex.Matches(File.ReadAllText(project), "<ProjectReference\\s+Include=\"([^\"]+)\""))
-            {
-                yield return Path.GetFullPath(Path.Combine(directory, match.Groups[1].Value.Replace('\\', Path.DirectorySeparatorChar)));
-            }
         }
     }
 

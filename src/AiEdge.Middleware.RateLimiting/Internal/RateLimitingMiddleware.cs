@@ -2,6 +2,7 @@ using System.Globalization;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
@@ -35,6 +36,7 @@ internal sealed partial class RateLimitingMiddleware
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ObjectPool<RateLimitBatch> _batches = new DefaultObjectPool<RateLimitBatch>(new BatchPolicy(), 256);
+    private readonly Func<object, Task> _dropFieldsOfOtherRejections;
 
     // "Partition table full" is logged at most once per TableFullLogIntervalMs, with the refusals since the last line.
     private long _tableFullLoggedAtMs = long.MinValue;
@@ -55,6 +57,7 @@ internal sealed partial class RateLimitingMiddleware
         _metrics = metrics;
         _time = time;
         _logger = logger;
+        _dropFieldsOfOtherRejections = DropFieldsOfOtherRejections;
 
         // Every endpoint known now is checked, so an unknown tier name fails at startup rather than on first use.
         var snapshot = tiers.Current;
@@ -89,7 +92,9 @@ internal sealed partial class RateLimitingMiddleware
     private static EndpointLimits Resolve(TierSnapshot snapshot, Endpoint endpoint)
     {
         var metadata = endpoint.Metadata.GetOrderedMetadata<IRateLimitTierMetadata>();
-        if (metadata.Count == 0 || endpoint.Metadata.GetMetadata<IDisableRateLimitingMetadata>() is not null)
+        if (metadata.Count == 0
+            || endpoint.Metadata.GetMetadata<IDisableRateLimitingMetadata>() is not null
+            || endpoint.Metadata.GetMetadata<DisableRateLimitingAttribute>() is not null)
         {
             return EndpointLimits.None;
         }
@@ -179,6 +184,10 @@ internal sealed partial class RateLimitingMiddleware
         if (limits.EmitHeaders)
         {
             WriteHeaders(context, tiers, batch, afterDryRun: limits.DryRun.Length > 0);
+
+            // Something after the edge (ASP.NET Core's UseRateLimiter, say) may still refuse the request; the fields
+            // then describe AiEdge's admission, not that refusal, and go. One cached delegate, the context as state.
+            context.Response.OnStarting(_dropFieldsOfOtherRejections, context);
         }
 
         if (delayMs > 0)
@@ -187,6 +196,22 @@ internal sealed partial class RateLimitingMiddleware
         }
 
         return delayMs;
+    }
+
+    /// <summary>
+    /// Removes the RateLimit fields of an admitted request from a response that another part of the app refused with
+    /// 429 (or AiEdge's rejection status): they would claim requests remain on a refusal AiEdge did not make.
+    /// </summary>
+    private Task DropFieldsOfOtherRejections(object state)
+    {
+        var response = ((HttpContext)state).Response;
+        if (response.StatusCode == StatusCodes.Status429TooManyRequests || response.StatusCode == _tiers.Current.RejectionStatusCode)
+        {
+            response.Headers.Remove(PolicyHeader);
+            response.Headers.Remove(RateLimitHeader);
+        }
+
+        return Task.CompletedTask;
     }
 
     private async Task DelayThenNextAsync(HttpContext context, long delayMs)

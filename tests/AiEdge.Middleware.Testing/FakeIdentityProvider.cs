@@ -1,18 +1,17 @@
 using System.Security.Cryptography;
-using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
-namespace AiEdge.Middleware.Authentication.Tests;
+namespace AiEdge.Middleware.Testing;
 
 /// <summary>
 /// An identity provider on a loopback Kestrel port: an OpenID Connect discovery document and a JWKS holding its
 /// current RSA signing key, which <see cref="Rotate"/> replaces. Tokens it issues are valid at the real time, as
 /// the app's own JwtBearer checks them against the system clock.
 /// </summary>
-internal sealed class FakeIdentityProvider : IAsyncDisposable
+public sealed class FakeIdentityProvider : IAsyncDisposable
 {
     private readonly TestApp _app;
     private volatile SigningKey _key = SigningKey.Create(1);
@@ -26,6 +25,8 @@ internal sealed class FakeIdentityProvider : IAsyncDisposable
     /// <summary>How often the JWKS was fetched.</summary>
     public int JwksFetches => Volatile.Read(ref _jwksFetches);
 
+    /// <summary>Starts the provider on a free loopback port.</summary>
+    /// <returns>The running provider.</returns>
     public static async Task<FakeIdentityProvider> StartAsync()
     {
         FakeIdentityProvider? provider = null;
@@ -53,6 +54,11 @@ internal sealed class FakeIdentityProvider : IAsyncDisposable
     public void Rotate() => _key = SigningKey.Create(_key.Generation + 1);
 
     /// <summary>A token signed by the current key, for <paramref name="audience"/>, valid for an hour from now (or until <paramref name="expires"/>).</summary>
+    /// <param name="audience">The token's <c>aud</c>.</param>
+    /// <param name="claims">Further claims of the payload.</param>
+    /// <param name="subject">The token's <c>sub</c>.</param>
+    /// <param name="expires">When the token expires.</param>
+    /// <returns>The signed compact token.</returns>
     public string Token(string audience, IDictionary<string, object>? claims = null, string subject = "alice", DateTime? expires = null)
     {
         var payload = new Dictionary<string, object> { ["sub"] = subject };
@@ -81,6 +87,8 @@ internal sealed class FakeIdentityProvider : IAsyncDisposable
     /// <summary>The current key's public JWK, for attacks that sign with the public key.</summary>
     public RSAParameters PublicKey => _key.Rsa.ExportParameters(false);
 
+    /// <summary>Stops the provider.</summary>
+    /// <returns>A task that completes when the host has stopped.</returns>
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     private sealed class SigningKey(int generation, RSA rsa)

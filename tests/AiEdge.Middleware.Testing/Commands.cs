@@ -4,10 +4,12 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 
-namespace AiEdge.Middleware.Packaging.Tests;
+using Xunit;
 
-/// <summary>What the packaging tests share: the repository root, `dotnet` commands, and a consumer app run on a free port.</summary>
-internal static class Commands
+namespace AiEdge.Middleware.Testing;
+
+/// <summary>What the packaging and consumer-app tests share: the repository root, <c>dotnet</c> commands, and a consumer app run on a free port.</summary>
+public static class Commands
 {
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(5);
 
