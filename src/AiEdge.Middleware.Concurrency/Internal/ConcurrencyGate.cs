@@ -203,7 +203,8 @@ internal sealed class ConcurrencyGate
             return null;
         }
 
-        for (var level = _levels.Length - 1; level > 0; level--)
+        // Of the levels whose head starves, the highest goes first.
+        for (var level = 1; level < _levels.Length; level++)
         {
             if (_levels[level].First is { } starving && _skipped[level] >= _tier.StarvationLimit)
             {
