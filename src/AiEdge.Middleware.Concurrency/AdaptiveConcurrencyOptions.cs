@@ -23,7 +23,7 @@ public sealed class AdaptiveConcurrencyOptions
     /// Gets or sets how much slower than the uncongested latency (the least latency of recent windows) a window's
     /// average may be before the limit shrinks by <see cref="BackoffRatio"/>.
     /// </summary>
-    /// <value>Defaults to 1.5. Configuration key: <c>...:Adaptive:Tolerance</c>.</value>
+    /// <value>Defaults to 1.25. Configuration key: <c>...:Adaptive:Tolerance</c>.</value>
     public double Tolerance { get; set; } = ConcurrencyDefaults.Tolerance;
 
     /// <summary>Gets or sets the factor the limit is multiplied by on congestion (between 0 and 1).</summary>

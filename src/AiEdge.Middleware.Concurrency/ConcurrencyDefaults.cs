@@ -25,7 +25,7 @@ public static class ConcurrencyDefaults
     public const string PartitionProblemType = "https://iana.org/assignments/http-problem-types#quota-exceeded";
 
     /// <summary>The ratio of a window's latency to the uncongested latency above which an adaptive limit shrinks.</summary>
-    public const double Tolerance = 1.5;
+    public const double Tolerance = 1.25;
 
     /// <summary>The factor an adaptive limit is multiplied by when latency exceeds the tolerance.</summary>
     public const double BackoffRatio = 0.9;

@@ -3,21 +3,27 @@ namespace AiEdge.Middleware.Concurrency.Internal;
 /// <summary>
 /// An AIMD concurrency limit driven by latency: requests complete with their service time; every window of samples
 /// (at least <see cref="MinWindow"/>, at least the current limit) is averaged and compared with the uncongested
-/// latency, the least window average seen.
+/// latency.
 /// </summary>
 /// <remarks>
 /// <para>Window average &gt; <c>Tolerance</c> × uncongested: the limit is multiplied by <c>BackoffRatio</c> (never below
 /// the floor). Otherwise, if the window saw the limit in use (a request completed with the limit reached), it grows by
-/// one (never above the ceiling); an idle limit does not grow.</para>
-/// <para>The uncongested latency drifts up by 10 % every 256 windows, so a backend that became slower for good is
-/// followed after a while instead of being throttled to the floor. Pure arithmetic under one lock; time comes only
-/// from the samples.</para>
+/// one (never above the ceiling); an idle limit does not grow. The window after a change decides nothing: its requests
+/// were admitted under the old limit.</para>
+/// <para>The uncongested latency is the least window average seen, measured again every <see cref="ProbeEvery"/>
+/// windows as Envoy's adaptive concurrency filter does: the limit drops to the floor for two windows (one to drain,
+/// one to measure), the measured average becomes the uncongested latency, and the limit returns to where it was. So a
+/// backend that became slower for good is followed, and a limit never ratchets up by comparing congestion with
+/// congestion. Pure arithmetic under one lock; time comes only from the samples.</para>
 /// </remarks>
 internal sealed class AdaptiveLimit
 {
     internal const int MinWindow = 8;
-    private const int DriftWindows = 256;
-    private const double Drift = 1.1;
+    internal const int ProbeEvery = 256;
+
+    private const int Running = 0;
+    private const int Draining = 1;
+    private const int Measuring = 2;
 
     private readonly object _lock = new();
     private readonly double _tolerance;
@@ -28,6 +34,8 @@ internal sealed class AdaptiveLimit
     private bool _windowSaturated;
     private double _uncongested;
     private int _windows;
+    private int _phase;
+    private bool _settling;
     private int _current;
 
     public AdaptiveLimit(int initial, int min, int max, double tolerance, double backoff)
@@ -79,9 +87,23 @@ internal sealed class AdaptiveLimit
             _windowSum = 0;
             _windowCount = 0;
             _windowSaturated = false;
-            if (++_windows % DriftWindows == 0)
+            var previous = _current;
+            if (_settling)
             {
-                _uncongested *= Drift;
+                // The window after a change mixes requests admitted under the old limit: it decides nothing.
+                _settling = false;
+                return 0;
+            }
+
+            switch (_phase)
+            {
+                case Draining:
+                    _phase = Measuring;
+                    return 0;
+                case Measuring:
+                    _phase = Running;
+                    _uncongested = average;
+                    return Publish((int)_limit, previous);
             }
 
             if (_uncongested <= 0 || average < _uncongested)
@@ -98,10 +120,20 @@ internal sealed class AdaptiveLimit
                 _limit = Math.Min(Max, _limit + 1);
             }
 
-            var previous = _current;
-            var next = Math.Max(Min, (int)_limit);
-            Volatile.Write(ref _current, next);
-            return next - previous;
+            if (++_windows % ProbeEvery == 0 && (int)_limit > Min)
+            {
+                _phase = Draining;
+                return Publish(Min, previous);
+            }
+
+            return Publish(Math.Max(Min, (int)_limit), previous);
         }
+    }
+
+    private int Publish(int next, int previous)
+    {
+        _settling = next != previous;
+        Volatile.Write(ref _current, next);
+        return next - previous;
     }
 }
