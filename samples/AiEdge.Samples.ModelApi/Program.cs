@@ -11,7 +11,8 @@ builder.Services.AddHealthChecks();
 
 // The whole edge: every concern reads its settings from the "AiEdge" section of appsettings.json.
 // AddRedis() shares limits, cache and idempotency across replicas when AiEdge:Redis:Configuration is set; no-op when empty.
-builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddChatPage().AddCors().AddBodyLimits().AddRateLimiting().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency().AddRedis());
+// AddConcurrency() caps the chat completions in flight (tier "generate"): pro callers are served first from its queue.
+builder.Services.AddAiEdge(edge => edge.AddSampleAuthentication().AddChatPage().AddCors().AddBodyLimits().AddRateLimiting().AddConcurrency().AddSampleModelBackend().AddStreaming().AddPredictionCache().AddIdempotency().AddRedis());
 
 // OpenTelemetry: metrics and traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, and a Prometheus scrape
 // endpoint when Sample:PrometheusEndpoint is true (see SampleTelemetry.cs).
@@ -76,7 +77,7 @@ app.MapPost("/v1/chat/completions", async (HttpContext context, ChatGenerator ge
 
     // Streamed: chat.completion.chunk events flushed as produced, the usage chunk, then "data: [DONE]".
     return EventStreamResults.Data(ChatPayloads.Chunks(id, created, request.Model, promptTokens, tokens), json, completion: "[DONE]");
-}).WithStreaming().WithRateLimitTier("generate");
+}).WithStreaming().WithRateLimitTier("generate").WithConcurrencyTier("generate");
 
 // GET and HEAD: MapGet alone would answer HEAD with 405 (see docs/health.md, "HEAD").
 // Serialized first so a HEAD states the Content-Length the GET sends.

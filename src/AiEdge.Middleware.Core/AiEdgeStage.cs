@@ -46,6 +46,13 @@ public enum AiEdgeStage
     /// <summary>Prediction caching and Idempotency-Key handling.</summary>
     Caching = 800,
 
+    /// <summary>
+    /// Concurrency tiers (load shedding, NGINX <c>limit_conn</c>): after authentication and rate limiting (a refused or
+    /// unknown caller never waits for a slot) and after the prediction cache (a cache hit or a request coalesced onto an
+    /// identical one in flight never takes a slot); before streaming, so a streamed response holds its slot to its end.
+    /// </summary>
+    Concurrency = 850,
+
     /// <summary>Buffering control for event streams.</summary>
     Streaming = 900,
 

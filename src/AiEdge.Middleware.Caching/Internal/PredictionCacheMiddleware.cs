@@ -175,12 +175,19 @@ internal sealed class PredictionCacheMiddleware
         }
 
         CachedResponse? stored = null;
+        var lifetime = context.Features.Get<IHttpRequestLifetimeFeature>();
+        var run = _coalescer.BeginRun(key, admission, context);
         try
         {
             stored = await RunAsync(context, policy, key, admission.Stale, revalidate);
         }
         finally
         {
+            if (run is not null)
+            {
+                _coalescer.EndRun(key, run, context, lifetime!);
+            }
+
             await _coalescer.CompleteAsync(key, admission, stored);
         }
     }

@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
 using AiEdge.Middleware.Internal;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace AiEdge.Middleware.Caching.Internal;
@@ -8,9 +11,40 @@ namespace AiEdge.Middleware.Caching.Internal;
 /// lock runs, the others wait for its release and look again, and one that waited past the timeout runs on its own.
 /// With a second level, the entry is read in the same call as the lock (<see cref="IPredictionCacheStore.GetOrAcquireAsync"/>)
 /// and written in the same call as the release (<see cref="IPredictionCacheStore.SetAndReleaseAsync"/>), entry first.
+/// The holder's run is shared with the requests of this process waiting for it (<see cref="SharedRun"/>): it is
+/// cancelled only when the last client waiting for it has gone.
 /// </summary>
 internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore store, bool coalescing, TimeSpan timeout, TimeProvider time, CachingMetrics metrics, ILogger logger)
 {
+    private readonly ConcurrentDictionary<PredictionCacheKey, SharedRun> _runs = new();
+
+    /// <summary>
+    /// The lock holder runs the endpoint for every waiter of this process: from here to <see cref="EndRun"/> the
+    /// request's <see cref="HttpContext.RequestAborted"/> is the shared run's, cancelled when the holder's client and
+    /// every waiter have gone. Returns <see langword="null"/> when the caller does not hold the lock.
+    /// </summary>
+    public SharedRun? BeginRun(CacheKey key, Admission admission, HttpContext context)
+    {
+        if (!admission.Holding || context.Features.Get<IHttpRequestLifetimeFeature>() is not { } lifetime)
+        {
+            return null;
+        }
+
+        var run = new SharedRun(lifetime);
+        _runs[key.ToStoreKey()] = run;
+        run.Start(lifetime.RequestAborted);
+        context.Features.Set<IHttpRequestLifetimeFeature>(run);
+        return run;
+    }
+
+    /// <summary>Ends a run <see cref="BeginRun"/> began: the request gets its own lifetime back.</summary>
+    public void EndRun(CacheKey key, SharedRun run, HttpContext context, IHttpRequestLifetimeFeature lifetime)
+    {
+        _runs.TryRemove(new KeyValuePair<PredictionCacheKey, SharedRun>(key.ToStoreKey(), run));
+        run.Complete();
+        context.Features.Set(lifetime);
+    }
+
     /// <summary>
     /// Looks the entry up and, on a miss, decides who runs: returns a fresh entry to serve, or tells the caller to run
     /// the endpoint (holding the lock or not, with a stale entry to fall back on or not).
@@ -129,7 +163,16 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
                     PredictionCacheLog.Coalesced(logger);
                 }
 
-                released = await store.WaitAsync(storeKey, timeout, aborted);
+                // Waiting for a run of this process counts as a client of it, so the run goes on while anyone waits.
+                var run = _runs.TryGetValue(storeKey, out var shared) && shared.Join() ? shared : null;
+                try
+                {
+                    released = await store.WaitAsync(storeKey, timeout, aborted);
+                }
+                finally
+                {
+                    run?.Leave();
+                }
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
