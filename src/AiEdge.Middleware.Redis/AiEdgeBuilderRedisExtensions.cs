@@ -46,13 +46,15 @@ public static class AiEdgeBuilderRedisExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RedisMetrics>();
 
-        // Socket timeouts and reconnect backoff measure real I/O: they run on the system clock even when the app's
-        // TimeProvider is a test clock.
-        services.TryAddSingleton(static sp => new RedisConnection(
-            sp.GetRequiredService<IOptions<RedisOptions>>().Value,
-            TimeProvider.System,
-            sp.GetService<RedisMetrics>(),
-            sp.GetRequiredService<ILogger<RedisConnection>>()));
+        // The multiplexer: the keyed one AiEdge:Redis:ConnectionServiceKey names, else one made from
+        // AiEdge:Redis:Configuration (private to the suite, never registered as the app's IConnectionMultiplexer, and
+        // disposed with the container), else the app's own. Timeouts and backoff measure real I/O: they run on the
+        // system clock even when the app's TimeProvider is a test clock.
+        services.TryAddSingleton(static sp =>
+        {
+            var redis = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+            return new RedisConnection(redis, RedisConnectionSource.From(redis, sp), sp.GetService<RedisMetrics>(), sp.GetRequiredService<ILogger<RedisConnection>>());
+        });
         services.TryAddSingleton<IRedisConnection>(static sp => sp.GetRequiredService<RedisConnection>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionStarter>());
 
@@ -70,9 +72,9 @@ public static class AiEdgeBuilderRedisExtensions
 
         // The "redis" readiness entry exists only when Redis is configured.
         services.AddHealthChecks();
-        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<RedisOptions>>(static (health, redis) =>
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IRedisConnection>(static (health, redis) =>
         {
-            if (!string.IsNullOrWhiteSpace(redis.Value.Configuration))
+            if (redis.State != RedisConnectionState.NotConfigured)
             {
                 health.Registrations.Add(new HealthCheckRegistration(
                     "redis",

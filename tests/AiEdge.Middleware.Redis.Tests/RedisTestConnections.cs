@@ -1,9 +1,10 @@
 using AiEdge.Middleware.Redis.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Tests;
 
-/// <summary>Opens connections of the built-in client to a test server.</summary>
+/// <summary>Opens the suite's connections (over StackExchange.Redis) to a test server.</summary>
 internal static class RedisTestConnections
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
@@ -19,6 +20,20 @@ internal static class RedisTestConnections
     {
         var options = new RedisOptions { Configuration = configuration, MaxReconnectDelay = TimeSpan.FromMilliseconds(200) };
         configure?.Invoke(options);
-        return new RedisConnection(options, TimeProvider.System, null, NullLogger<RedisConnection>.Instance);
+        var source = string.IsNullOrWhiteSpace(configuration) ? RedisConnectionSource.None : RedisConnectionSource.Owned(options);
+        return new RedisConnection(options, source, null, NullLogger<RedisConnection>.Instance);
+    }
+}
+
+/// <summary>Reads replies in the tests' terms.</summary>
+internal static class RedisResultExtensions
+{
+    extension(RedisResult reply)
+    {
+        public long Integer => (long)reply;
+
+        public byte[]? Bytes => (byte[]?)reply;
+
+        public RedisResult[]? Items => (RedisResult[]?)reply;
     }
 }

@@ -2,6 +2,7 @@ using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -63,6 +64,9 @@ internal sealed class RedisDistributedCache : IDistributedCache
         return 1
         """);
 
+    private static readonly RedisValue One = "1";
+    private static readonly RedisValue Zero = "0";
+
     /// <summary>What follows the key prefix in every entry's key.</summary>
     internal const string KeySegment = "dc:";
 
@@ -102,8 +106,8 @@ internal sealed class RedisDistributedCache : IDistributedCache
 
         try
         {
-            var reply = await _connection.EvaluateAsync(GetScript, 1, [_prefix + key, "1"]).WaitAsync(token).ConfigureAwait(false);
-            return reply.Type == RespType.BulkString ? reply.Bytes : null;
+            var reply = await _connection.EvaluateAsync(GetScript, [_prefix + key], [One]).WaitAsync(token).ConfigureAwait(false);
+            return reply.Resp2Type == ResultType.BulkString ? (byte[]?)reply : null;
         }
         catch (RedisConnectionException)
         {
@@ -142,7 +146,7 @@ internal sealed class RedisDistributedCache : IDistributedCache
         var absoluteMs = absolute is { } abs ? Math.Max(1, (long)abs.TotalMilliseconds) : 0;
         try
         {
-            await _connection.EvaluateAsync(SetScript, 1, [_prefix + key, value, sliding, absoluteMs]).WaitAsync(token).ConfigureAwait(false);
+            await _connection.EvaluateAsync(SetScript, [_prefix + key], [value, sliding, absoluteMs]).WaitAsync(token).ConfigureAwait(false);
         }
         catch (RedisConnectionException)
         {
@@ -168,7 +172,7 @@ internal sealed class RedisDistributedCache : IDistributedCache
 
         try
         {
-            await _connection.EvaluateAsync(GetScript, 1, [_prefix + key, "0"]).WaitAsync(token).ConfigureAwait(false);
+            await _connection.EvaluateAsync(GetScript, [_prefix + key], [Zero]).WaitAsync(token).ConfigureAwait(false);
         }
         catch (RedisConnectionException)
         {
@@ -194,7 +198,7 @@ internal sealed class RedisDistributedCache : IDistributedCache
 
         try
         {
-            await _connection.ExecuteAsync("DEL", _prefix + key).WaitAsync(token).ConfigureAwait(false);
+            await _connection.RunAsync(_connection.Database.KeyDeleteAsync(_prefix + key), "DEL").WaitAsync(token).ConfigureAwait(false);
         }
         catch (RedisConnectionException)
         {

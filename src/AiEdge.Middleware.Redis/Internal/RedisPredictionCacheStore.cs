@@ -1,5 +1,6 @@
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Internal;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -38,6 +39,7 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
     /// <summary>The key of an entry after the Redis key prefix: the distributed-cache segment and the prediction cache's own prefix.</summary>
     internal const string EntrySegment = RedisDistributedCache.KeySegment + "aiedge:cache:{";
 
+    private static readonly RedisValue ReturnData = "1";
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(50);
     private const string Concern = "cache-lock";
@@ -59,11 +61,8 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(RedisDistributedCache.GetScript, 1, [EntryKey(key), "1"]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return reply.Type == RespType.BulkString ? reply.Bytes : null;
-                }
+                var reply = await redis.EvaluateAsync(RedisDistributedCache.GetScript, [EntryKey(key)], [ReturnData]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                return reply.Resp2Type == ResultType.BulkString ? (byte[]?)reply : null;
             }
             catch (RedisConnectionException)
             {
@@ -86,11 +85,8 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(RedisDistributedCache.SetScript, 1, [EntryKey(key), value, 0L, Milliseconds(timeToLive)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return;
-                }
+                await redis.EvaluateAsync(RedisDistributedCache.SetScript, [EntryKey(key)], [value, 0L, Milliseconds(timeToLive)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                return;
             }
             catch (RedisConnectionException)
             {
@@ -107,11 +103,7 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.ExecuteAsync("SET", LockKey(key), Owner(owner), "NX", "PX", Milliseconds(lease)).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return !reply.IsNull;
-                }
+                return await redis.RunAsync(redis.Database.StringSetAsync(LockKey(key), Owner(owner), lease, When.NotExists), "SET").WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (RedisConnectionException)
             {
@@ -129,10 +121,11 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(GetOrAcquireScript, 2, [EntryKey(key), LockKey(key), Owner(owner), Milliseconds(lease)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (reply is { Type: RespType.Array, Items: [var entry, { Type: RespType.Integer } acquired] })
+                var reply = await redis.EvaluateAsync(GetOrAcquireScript, [EntryKey(key), LockKey(key)], [Owner(owner), Milliseconds(lease)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (reply is { Resp2Type: ResultType.Array, Length: 2 } && reply[1].Resp2Type == ResultType.Integer)
                 {
-                    return new PredictionCacheLookup(entry.Type == RespType.BulkString ? entry.Bytes : null, acquired.Integer == 1);
+                    var entry = reply[0];
+                    return new PredictionCacheLookup(entry.Resp2Type == ResultType.BulkString ? (byte[]?)entry : null, (long)reply[1] == 1);
                 }
             }
             catch (RedisConnectionException)
@@ -160,11 +153,8 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(SetAndReleaseScript, 2, [EntryKey(key), LockKey(key), value, 0L, Milliseconds(timeToLive), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return;
-                }
+                await redis.EvaluateAsync(SetAndReleaseScript, [EntryKey(key), LockKey(key)], [value, 0L, Milliseconds(timeToLive), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                return;
             }
             catch (RedisConnectionException)
             {
@@ -183,7 +173,7 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                await redis.EvaluateAsync(ReleaseScript, 1, [LockKey(key), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await redis.EvaluateAsync(ReleaseScript, [LockKey(key)], [Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (RedisConnectionException)
             {
@@ -208,8 +198,7 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.ExecuteAsync("EXISTS", redisKey).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (reply.Type == RespType.Integer && reply.Integer == 0)
+                if (!await redis.RunAsync(redis.Database.KeyExistsAsync(redisKey), "EXISTS").WaitAsync(cancellationToken).ConfigureAwait(false))
                 {
                     return true;
                 }
