@@ -70,6 +70,16 @@ public sealed class RedisOptions
     public bool CoalesceRateLimitDecisions { get; set; } = true;
 
     /// <summary>
+    /// Gets or sets whether the prediction cache keeps its shared entries in the <c>IDistributedCache</c> the app
+    /// registered (for example <c>AddStackExchangeRedisCache</c>, or the one under <c>HybridCache</c>), when there is
+    /// one, instead of in AiEdge's own keys. The cross-replica coalescing lock stays in AiEdge's keys either way. An
+    /// in-process <c>IDistributedCache</c> (<c>AddDistributedMemoryCache</c>) is not shared between replicas: turn
+    /// this off when that is what the app registered.
+    /// </summary>
+    /// <value><see langword="true"/>.</value>
+    public bool UseAppDistributedCache { get; set; } = true;
+
+    /// <summary>
     /// Gets or sets a validator of the server certificate when <c>ssl=true</c> (e.g. to trust a private CA), for
     /// the connection the suite makes.
     /// </summary>

@@ -97,7 +97,7 @@ public sealed class RedisConnectionAuthTests : IAsyncLifetime
     [Fact]
     public async Task Connect_WithWrongPassword_StaysDisconnectedAndSaysWhy()
     {
-        await using var connection = RedisTestConnections.Create(_redis.Configuration + ",password=wrong");
+        await using var connection = RedisTestConnections.Create(_redis.Configuration + ",password=wrong", static o => o.ConnectTimeout = TimeSpan.FromMilliseconds(500));
         connection.Start();
 
         var connected = connection.WhenConnectedAsync();
@@ -105,7 +105,7 @@ public sealed class RedisConnectionAuthTests : IAsyncLifetime
 
         Assert.NotNull(timeout);
         Assert.False(connection.IsConnected);
-        Assert.Contains("AUTH", connection.LastError);
+        Assert.Contains("AUTH", await RedisTestConnections.LastErrorAsync(connection));
     }
 }
 

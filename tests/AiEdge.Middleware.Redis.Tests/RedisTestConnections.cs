@@ -16,6 +16,18 @@ internal static class RedisTestConnections
         return connection;
     }
 
+    /// <summary>Waits (bounded) until the connection has given up its first attempt and says why.</summary>
+    public static async Task<string?> LastErrorAsync(RedisConnection connection)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (connection.LastError is null or "connecting" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        return connection.LastError;
+    }
+
     public static RedisConnection Create(string configuration, Action<RedisOptions>? configure = null)
     {
         var options = new RedisOptions { Configuration = configuration, MaxReconnectDelay = TimeSpan.FromMilliseconds(200) };
