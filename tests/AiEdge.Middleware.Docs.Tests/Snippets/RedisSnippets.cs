@@ -13,7 +13,7 @@ public static class RedisSnippets
             .AddRateLimiting()
             .AddPredictionCache()
             .AddIdempotency()
-            .AddRedis());            // reads AiEdge:Redis; a no-op while AiEdge:Redis:Configuration is empty
+            .AddRedis());            // reads AiEdge:Redis; a no-op without a Redis connection to use
         #endregion
     }
 }
