@@ -16,12 +16,16 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class AiEdgeBuilderRedisExtensions
 {
     /// <summary>
-    /// Connects every replica to one Redis, configured by <c>AiEdge:Redis</c> (<c>Configuration</c> is
-    /// <c>host:port[,password=...][,user=...][,ssl=true][,db=N]</c>). Registers an <see cref="IDistributedCache"/>
-    /// over it (the prediction cache's second level), a <c>redis</c> health check for <c>/readyz</c> (when configured), and moves the
-    /// rate-limit and idempotency state and the prediction cache (an <see cref="IPredictionCacheStore"/>: its entries and its cross-replica coalescing lock) of the AiEdge concerns to Redis. With an empty configuration
-    /// it changes nothing: each replica keeps its state in memory and <see cref="IDistributedCache"/> stays what the
-    /// app registered before this call, so an app can call it unconditionally. Calling it again has no further effect.
+    /// Connects every replica to one Redis through StackExchange.Redis, configured by <c>AiEdge:Redis</c>: the keyed
+    /// <c>IConnectionMultiplexer</c> named by <c>ConnectionServiceKey</c>, else one made (and owned) from
+    /// <c>Configuration</c> (a StackExchange.Redis configuration string), else the app's registered
+    /// <c>IConnectionMultiplexer</c>. Moves the rate-limit and idempotency state and the prediction cache (an
+    /// <see cref="IPredictionCacheStore"/>: its cross-replica coalescing lock, and its entries, kept in the app's
+    /// <see cref="IDistributedCache"/> when it registered one and in AiEdge's own keys otherwise) of the AiEdge concerns
+    /// to Redis, and adds a <c>redis</c> health check for <c>/readyz</c>. It never registers or replaces the app's
+    /// <see cref="IDistributedCache"/> or <c>IConnectionMultiplexer</c>. Without any of the three connections it changes
+    /// nothing: each replica keeps its state in memory, so an app can call it unconditionally. Calling it again has no
+    /// further effect.
     /// </summary>
     /// <param name="edge">The AiEdge builder.</param>
     /// <param name="configure">Adjusts the options after configuration binding.</param>
@@ -47,33 +51,23 @@ public static class AiEdgeBuilderRedisExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RedisMetrics>();
 
-        // Socket timeouts and reconnect backoff measure real I/O: they run on the system clock even when the app's
-        // TimeProvider is a test clock.
-        services.TryAddSingleton(static sp => new RedisConnection(
-            sp.GetRequiredService<IOptions<RedisOptions>>().Value,
-            TimeProvider.System,
-            sp.GetService<RedisMetrics>(),
-            sp.GetRequiredService<ILogger<RedisConnection>>()));
+        // The multiplexer: the keyed one AiEdge:Redis:ConnectionServiceKey names, else one made from
+        // AiEdge:Redis:Configuration (private to the suite, never registered as the app's IConnectionMultiplexer, and
+        // disposed with the container), else the app's own. Timeouts and backoff measure real I/O: they run on the
+        // system clock even when the app's TimeProvider is a test clock.
+        services.TryAddSingleton(static sp =>
+        {
+            var redis = sp.GetRequiredService<IOptions<RedisOptions>>().Value;
+            return new RedisConnection(redis, RedisConnectionSource.From(redis, sp), sp.GetService<RedisMetrics>(), sp.GetRequiredService<ILogger<RedisConnection>>());
+        });
         services.TryAddSingleton<IRedisConnection>(static sp => sp.GetRequiredService<RedisConnection>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionStarter>());
 
-        // Without a configuration, IDistributedCache stays what the app registered (or absent, so the prediction
-        // cache does not keep a second in-memory copy of its entries).
-        var previous = services.LastOrDefault(static d => d.ServiceType == typeof(IDistributedCache) && !d.IsKeyedService);
-        services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp =>
-            sp.GetRequiredService<IRedisConnection>().State == RedisConnectionState.NotConfigured
-                ? Resolve<IDistributedCache>(previous, sp)!
-                : new RedisDistributedCache(
-                    sp.GetRequiredService<IRedisConnection>(),
-                    sp.GetRequiredService<IOptions<RedisOptions>>(),
-                    sp.GetRequiredService<TimeProvider>(),
-                    sp.GetService<RedisMetrics>())));
-
         // The "redis" readiness entry exists only when Redis is configured.
         services.AddHealthChecks();
-        services.AddOptions<HealthCheckServiceOptions>().Configure<IOptions<RedisOptions>>(static (health, redis) =>
+        services.AddOptions<HealthCheckServiceOptions>().Configure<IRedisConnection>(static (health, redis) =>
         {
-            if (!string.IsNullOrWhiteSpace(redis.Value.Configuration))
+            if (redis.State != RedisConnectionState.NotConfigured)
             {
                 health.Registrations.Add(new HealthCheckRegistration(
                     "redis",

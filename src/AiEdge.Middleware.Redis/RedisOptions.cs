@@ -1,4 +1,5 @@
 using System.Net.Security;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis;
 
@@ -9,19 +10,40 @@ namespace AiEdge.Middleware.Redis;
 public sealed class RedisOptions
 {
     /// <summary>
-    /// Gets or sets the endpoint: <c>host:port[,password=...][,user=...][,ssl=true][,db=N]</c>.
+    /// Gets or sets the StackExchange.Redis configuration string of the connection the suite makes and owns, e.g.
+    /// <c>redis1:6379,redis2:6379,password=...,ssl=true,abortConnect=false</c> or, for Sentinel,
+    /// <c>sentinel1:26379,sentinel2:26379,serviceName=mymaster</c> (<see cref="ConfigurationOptions.Parse(string)"/> syntax).
     /// </summary>
-    /// <value>Empty: Redis is not used. Port 6379 when omitted.</value>
+    /// <value>
+    /// Empty: the suite uses the app's registered <see cref="IConnectionMultiplexer"/> if there is one (or the keyed
+    /// one <see cref="ConnectionServiceKey"/> names), and otherwise does not use Redis.
+    /// </value>
     public string Configuration { get; set; } = string.Empty;
 
-    /// <summary>Gets or sets how long one connection attempt (TCP, TLS, AUTH, SELECT) may take.</summary>
+    /// <summary>
+    /// Gets or sets the key of a keyed <see cref="IConnectionMultiplexer"/> service the app registered, for the suite
+    /// to use instead of making its own. The suite never disposes a multiplexer it did not make.
+    /// </summary>
+    /// <value><see langword="null"/>: <see cref="Configuration"/>, else the app's unkeyed <see cref="IConnectionMultiplexer"/>.</value>
+    public string? ConnectionServiceKey { get; set; }
+
+    /// <summary>
+    /// Gets or sets a last adjustment of the <see cref="ConfigurationOptions"/> the suite makes from
+    /// <see cref="Configuration"/> (client certificates through <see cref="ConfigurationOptions.CertificateSelection"/>,
+    /// a custom <see cref="ConfigurationOptions.SocketManager"/>, ...). Not used for an app's multiplexer.
+    /// </summary>
+    /// <value><see langword="null"/>.</value>
+    public Action<ConfigurationOptions>? ConfigureConnection { get; set; }
+
+    /// <summary>Gets or sets how long one connection attempt (TCP, TLS, AUTH, SELECT) may take, unless
+    /// <see cref="Configuration"/> sets <c>connectTimeout</c>.</summary>
     /// <value>5 seconds.</value>
     public TimeSpan ConnectTimeout { get; set; } = RedisDefaults.ConnectTimeout;
 
     /// <summary>
-    /// Gets or sets how long a command may wait for its reply. A reply that is late means the connection is
-    /// broken: it is dropped, every waiting command fails over to the local decision, and a new connection is
-    /// made in the background.
+    /// Gets or sets how long a command may wait for its reply. A reply that is late means Redis is not answering:
+    /// the command follows <see cref="FailureMode"/>, and every request decides locally without trying Redis
+    /// until a background <c>PING</c> answers again.
     /// </summary>
     /// <value>1 second.</value>
     public TimeSpan CommandTimeout { get; set; } = RedisDefaults.CommandTimeout;
@@ -41,14 +63,25 @@ public sealed class RedisOptions
     /// <summary>
     /// Gets or sets whether rate-limit decisions of concurrent requests share script calls: decisions that arrive
     /// while one call is on its way go together in the next one, each still all-or-nothing and in arrival order.
-    /// A lone request is sent at once, so this adds no latency. Turn it off behind a Redis Cluster proxy, where one
-    /// script call must stay within one hash slot.
+    /// A lone request is sent at once, so this adds no latency. Every rate-limit key shares one hash slot, so this
+    /// holds on a Redis Cluster too.
     /// </summary>
     /// <value><see langword="true"/>.</value>
     public bool CoalesceRateLimitDecisions { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets a validator of the server certificate when <c>ssl=true</c> (e.g. to trust a private CA).
+    /// Gets or sets whether the prediction cache keeps its shared entries in the <c>IDistributedCache</c> the app
+    /// registered (for example <c>AddStackExchangeRedisCache</c>, or the one under <c>HybridCache</c>), when there is
+    /// one, instead of in AiEdge's own keys. The cross-replica coalescing lock stays in AiEdge's keys either way. An
+    /// in-process <c>IDistributedCache</c> (<c>AddDistributedMemoryCache</c>) is not shared between replicas: turn
+    /// this off when that is what the app registered.
+    /// </summary>
+    /// <value><see langword="true"/>.</value>
+    public bool UseAppDistributedCache { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a validator of the server certificate when <c>ssl=true</c> (e.g. to trust a private CA), for
+    /// the connection the suite makes.
     /// </summary>
     /// <value><see langword="null"/>: the platform's certificate validation.</value>
     public RemoteCertificateValidationCallback? RemoteCertificateValidation { get; set; }

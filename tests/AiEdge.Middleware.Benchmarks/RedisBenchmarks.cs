@@ -50,7 +50,7 @@ public class RedisBenchmarks
         _shared = StartApp(settings, redis: true);
 
         var options = new RedisOptions { Configuration = _redis.Configuration };
-        _connection = new RedisConnection(options, TimeProvider.System, null, NullLogger<RedisConnection>.Instance);
+        _connection = new RedisConnection(options, RedisConnectionSource.Owned(options), null, NullLogger<RedisConnection>.Instance);
         _connection.WhenConnectedAsync().WaitAsync(TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
         _memoryStore = new InMemoryRateLimitStore(Options.Create(new RateLimitingOptions()), TimeProvider.System);
         _redisStore = new RedisRateLimitStore(_connection, _memoryStore, options, null);

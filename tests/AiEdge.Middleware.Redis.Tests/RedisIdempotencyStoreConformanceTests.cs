@@ -19,8 +19,10 @@ public sealed class RedisIdempotencyStoreConformanceTests(RedisServerFixture red
 
     public async Task InitializeAsync()
     {
-        _a = await RedisTestConnections.ConnectAsync(redis.Configuration);
-        _b = await RedisTestConnections.ConnectAsync(redis.Configuration);
+        // A generous command timeout: a busy machine must not send a claim to the local fallback and pass that off as
+        // the store's answer.
+        _a = await RedisTestConnections.ConnectAsync(redis.Configuration, static o => o.CommandTimeout = RedisTestConnections.Timeout);
+        _b = await RedisTestConnections.ConnectAsync(redis.Configuration, static o => o.CommandTimeout = RedisTestConnections.Timeout);
     }
 
     public async Task DisposeAsync()

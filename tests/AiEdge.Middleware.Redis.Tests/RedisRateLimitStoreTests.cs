@@ -277,7 +277,7 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
 
         var ttl = (await connection.ExecuteAsync("PTTL", key).WaitAsync(Timeout)).Integer;
         var hash = await connection.ExecuteAsync("HMGET", key, "e", "l").WaitAsync(Timeout);
-        var state = new BucketState { ExcessMilli = long.Parse(hash.Items![0].ToString()!), LastMs = long.Parse(hash.Items[1].ToString()!), Exists = true };
+        var state = new BucketState { ExcessMilli = long.Parse(hash.Items![0].ToString()!), LastMs = long.Parse(hash.Items![1].ToString()!), Exists = true };
         var drainMs = LeakyBucket.IdleAtMs(rule, state) - Now;
 
         Assert.Equal([.. Enumerable.Repeat(true, requests - 1), false], decisions);
@@ -336,7 +336,7 @@ public sealed class RedisRateLimitStoreTests(RedisServerFixture redis) : IClassF
         var ttl = await connection.ExecuteAsync("PTTL", key).WaitAsync(Timeout);
 
         Assert.True(batch.Admitted);
-        Assert.Equal("aiedge:rl:expiry:{id:" + partition.Text + "}", key);
+        Assert.Equal("aiedge:{rl}:expiry:id:" + partition.Text, key);
         Assert.InRange(ttl.Integer, 1, 2001);
     }
 

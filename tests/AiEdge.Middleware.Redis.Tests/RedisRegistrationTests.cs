@@ -37,7 +37,8 @@ public sealed class RedisRegistrationTests
             ["AiEdge:Redis:Configuration"] = "localhost:6379,password=hunter2,sll=true",
         }).WaitAsync(Timeout));
 
-        Assert.Contains("AiEdge:Redis:Configuration has an unknown option 'sll'", failure.Message);
+        Assert.Contains("AiEdge:Redis:Configuration is not valid", failure.Message);
+        Assert.Contains("'sll'", failure.Message);
         Assert.DoesNotContain("hunter2", failure.Message);
     }
 

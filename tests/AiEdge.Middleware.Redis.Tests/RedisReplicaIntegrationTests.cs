@@ -99,7 +99,7 @@ public sealed class RedisReplicaIntegrationTests : IAsyncLifetime
     {
         await using var a = await StartReplicaAsync();
         await using var b = await StartReplicaAsync();
-        await using var admin = await RedisTestConnections.ConnectAsync(_redis.Configuration);
+        await using var admin = await RedisTestConnections.ConnectAsync(_redis.Configuration + ",allowAdmin=true");
         await admin.ExecuteAsync("CONFIG", "RESETSTAT").WaitAsync(Timeout);
 
         using var miss = await a.Client.PostAsync("/predict", new StringContent("{\"input\":\"counted\"}", Encoding.UTF8, "application/json")).WaitAsync(Timeout);

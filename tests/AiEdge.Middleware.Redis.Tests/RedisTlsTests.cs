@@ -69,6 +69,6 @@ public sealed class RedisTlsTests : IAsyncLifetime
         await Assert.ThrowsAsync<TimeoutException>(() => connection.WhenConnectedAsync().WaitAsync(TimeSpan.FromSeconds(1)));
 
         Assert.False(connection.IsConnected);
-        Assert.NotNull(connection.LastError);
+        Assert.NotNull(await RedisTestConnections.LastErrorAsync(connection));
     }
 }

@@ -1,4 +1,4 @@
-using System.Buffers;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -16,8 +16,9 @@ internal enum RedisConnectionState
 }
 
 /// <summary>
-/// The suite's only view of Redis: one multiplexed connection. The built-in RESP client implements it; an adapter
-/// over another client (StackExchange.Redis's IConnectionMultiplexer) could replace it without touching the stores.
+/// The suite's only view of Redis: a StackExchange.Redis <see cref="IConnectionMultiplexer"/> (the app's own or one
+/// made from <c>AiEdge:Redis:Configuration</c>) with the suite's command timeout, breaker, topology-error reporting,
+/// metrics and spans around every call.
 /// </summary>
 internal interface IRedisConnection
 {
@@ -34,35 +35,19 @@ internal interface IRedisConnection
     /// <summary>Gets the last connection error, for health reports.</summary>
     string? LastError { get; }
 
-    /// <summary>Sends a command. Error replies are returned as values; a lost, timed-out or absent connection
-    /// faults the task with <see cref="RedisConnectionException"/>.</summary>
-    Task<RedisValue> ExecuteAsync(string command, params ReadOnlySpan<RedisArg> args);
+    /// <summary>Gets the description of the last topology error (<c>MOVED</c> not followed, <c>CROSSSLOT</c>,
+    /// <c>CLUSTERDOWN</c>, <c>READONLY</c>) seen recently, or <see langword="null"/>.</summary>
+    string? RecentTopologyError { get; }
 
-    /// <summary>Runs a Lua script by its SHA1 (<c>EVALSHA</c>), sending it whole with <c>EVAL</c> (which caches it) on its
-    /// first use on a socket and when the server answers <c>NOSCRIPT</c>. Calls made one after another run in that order
-    /// (unless the server drops its scripts while connected, e.g. <c>SCRIPT FLUSH</c>: the retried calls may then run later).</summary>
-    Task<RedisValue> EvaluateAsync(RedisScript script, int keyCount, RedisArg[] keysAndArgs);
-
-    /// <summary>Runs a Lua script as <see cref="EvaluateAsync(RedisScript, int, RedisArg[])"/> does, with keys and
-    /// arguments that encode themselves straight into the connection's buffer.</summary>
-    Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments);
-}
-
-/// <summary>
-/// The keys and arguments of one script call, already encoded or encoded on demand: a caller with many small
-/// arguments (the rate-limit decisions of many requests) writes them without a <see cref="RedisArg"/> per value.
-/// </summary>
-internal interface IRedisScriptArguments
-{
-    /// <summary>Gets the number of keys (written first).</summary>
-    int KeyCount { get; }
-
-    /// <summary>Gets the number of keys and arguments together.</summary>
-    int Count { get; }
+    /// <summary>Gets the database commands go to; throws <see cref="RedisConnectionException"/> when there is none yet.</summary>
+    IDatabaseAsync Database { get; }
 
     /// <summary>
-    /// Writes every key, then every argument, each as a RESP bulk string. Called under the connection's write lock,
-    /// once, or twice when the server answers <c>NOSCRIPT</c>; must write the same bytes each time and never throw.
+    /// Awaits <paramref name="command"/> for at most the command timeout. Every failure (no connection, timeout,
+    /// error reply, topology error) faults the task with <see cref="RedisConnectionException"/>.
     /// </summary>
-    void WriteTo(IBufferWriter<byte> writer);
+    Task<T> RunAsync<T>(Task<T> command, string operation);
+
+    /// <summary>Runs a Lua script as <c>EVALSHA</c>, and with <c>EVAL</c> (which caches it) when the server answers <c>NOSCRIPT</c>.</summary>
+    Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args);
 }

@@ -1,233 +1,425 @@
-using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Pipelines;
-using System.Net.Security;
-using System.Net.Sockets;
+using System.Net;
 using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>
-/// The built-in RESP2 client: one multiplexed, pipelined connection to one endpoint. Commands from every request
-/// are written, in order, into one outbound pipe that a writer loop copies to the socket (so concurrent commands
-/// leave in shared packets); a reader loop parses replies and completes the waiting commands first in, first out.
-/// A reply that is later than the command timeout means the connection is broken: it is dropped and every waiting
-/// command fails at once; while disconnected, <see cref="IsConnected"/> is false (callers decide locally without
-/// trying), and a background loop reconnects with exponential backoff.
+/// The suite's connection to Redis over StackExchange.Redis: the app's <see cref="IConnectionMultiplexer"/> (given
+/// by <see cref="RedisConnectionSource"/>), or one this class makes from <c>AiEdge:Redis:Configuration</c>, owns and
+/// disposes. Every call is awaited for at most the command timeout; a call that times out trips a breaker (every
+/// request decides locally without trying Redis) until a background <c>PING</c> answers again, so a hung Redis
+/// costs each request at most one timeout and then nothing. Topology errors (<c>MOVED</c> or <c>ASK</c> the client
+/// did not follow, <c>CROSSSLOT</c>, <c>CLUSTERDOWN</c>, <c>READONLY</c>) are logged, counted and reported to
+/// readiness for a while.
 /// </summary>
 internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposable
 {
-    private static readonly Task<RedisValue> NotConnectedTask = Task.FromException<RedisValue>(new RedisConnectionException("Redis is not connected."));
+    /// <summary>How long a topology error keeps readiness Degraded after it was last seen.</summary>
+    internal static readonly TimeSpan TopologyErrorWindow = TimeSpan.FromSeconds(30);
 
-    private readonly RedisEndpoint? _endpoint;
+    private static readonly ActivitySource Spans = new(AiEdgeDiagnostics.ActivitySourceName);
+
     private readonly RedisOptions _options;
-    private readonly TimeProvider _time;
+    private readonly RedisConnectionSource _source;
     private readonly RedisMetrics? _metrics;
     private readonly ILogger _logger;
+    private readonly Lock _lock = new();
     private readonly CancellationTokenSource _disposed = new();
-    private readonly object _lock = new();
-    private PhysicalConnection? _current;
-    private Task? _connectLoop;
+    private readonly TimeSpan _commandTimeout;
+    private IConnectionMultiplexer? _multiplexer;
+    private IDatabase? _database;
+    private Task? _starting;
     private TaskCompletionSource _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile bool _connected;
+    private volatile bool _tripped;
+    private int _probing;
     private volatile string? _lastError;
+    private volatile string? _topologyError;
+    private long _topologyErrorAt;
 
-    public RedisConnection(RedisOptions options, TimeProvider time, RedisMetrics? metrics, ILogger<RedisConnection> logger)
+    public RedisConnection(RedisOptions options, RedisConnectionSource source, RedisMetrics? metrics, ILogger<RedisConnection> logger)
     {
         _options = options;
-        _time = time;
+        _source = source;
         _metrics = metrics;
         _logger = logger;
+        _commandTimeout = options.CommandTimeout;
         KeyPrefix = options.KeyPrefix;
-        if (!string.IsNullOrWhiteSpace(options.Configuration))
-        {
-            if (!RedisEndpoint.TryParse(options.Configuration, out _endpoint, out var error))
-            {
-                throw new InvalidOperationException($"AiEdge:Redis:Configuration {error}.");
-            }
-        }
     }
 
-    public RedisConnectionState State => _endpoint is null ? RedisConnectionState.NotConfigured
-        : _connected ? RedisConnectionState.Connected
+    public RedisConnectionState State => _source.Kind == RedisConnectionSourceKind.None ? RedisConnectionState.NotConfigured
+        : IsConnected ? RedisConnectionState.Connected
         : RedisConnectionState.Disconnected;
 
-    public bool IsConnected => _connected;
+    public bool IsConnected => !_tripped && _multiplexer is { IsConnected: true };
 
     public string KeyPrefix { get; }
 
     public string? LastError => _lastError;
 
-    internal RedisEndpoint? Endpoint => _endpoint;
+    public string? RecentTopologyError
+        => _topologyError is { } error && TimeProvider.System.GetElapsedTime(Volatile.Read(ref _topologyErrorAt)) < TopologyErrorWindow ? error : null;
 
-    /// <summary>Starts connecting in the background (idempotent) and returns a task that completes once connected.</summary>
+    /// <summary>Gets the multiplexer in use, once started (tests and the health check).</summary>
+    internal IConnectionMultiplexer? Multiplexer => _multiplexer;
+
+    public IDatabaseAsync Database => _database ?? throw new RedisConnectionException("Redis is not connected.");
+
+    /// <summary>Starts connecting (idempotent) and returns a task that completes once connected.</summary>
     public Task WhenConnectedAsync()
     {
-        if (_endpoint is null)
+        if (_source.Kind == RedisConnectionSourceKind.None)
         {
             return Task.FromException(new InvalidOperationException("AiEdge:Redis:Configuration is empty."));
         }
 
         lock (_lock)
         {
-            EnsureConnecting_NeedsLock();
-            return _connected ? Task.CompletedTask : _connectedSignal.Task;
+            _starting ??= Task.Run(StartAsync);
+            return IsConnected ? Task.CompletedTask : _connectedSignal.Task;
         }
     }
 
-    /// <summary>Starts the background connection loop when no connection exists.</summary>
-    public void Start()
+    /// <summary>The first line of the client's connection log that says why it failed (authentication, TLS, refused).</summary>
+    private static string? FirstFailure(string log)
     {
-        if (_endpoint is null)
+        foreach (var line in log.Split('\n'))
+        {
+            if (line.Contains("AUTH", StringComparison.Ordinal) || line.Contains("fail", StringComparison.OrdinalIgnoreCase)
+                || line.Contains("error", StringComparison.OrdinalIgnoreCase) || line.Contains("exception", StringComparison.OrdinalIgnoreCase))
+            {
+                return line.Trim();
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Starts connecting in the background (idempotent).</summary>
+    public void Start() => _ = WhenConnectedAsync();
+
+    /// <summary>Sends any command (tests and administration; the stores use typed calls and scripts).</summary>
+    internal Task<RedisResult> ExecuteAsync(string command, params object[] args)
+    {
+        var database = _database;
+        return database is null || _tripped
+            ? Task.FromException<RedisResult>(new RedisConnectionException("Redis is not connected."))
+            : RunAsync(database.ExecuteAsync(command, args), command);
+    }
+
+    private async Task StartAsync()
+    {
+        IConnectionMultiplexer multiplexer;
+        using var connectLog = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            if (_source.Kind == RedisConnectionSourceKind.Owned)
+            {
+                var configuration = RedisConnectionSource.CreateConfiguration(_options);
+                multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration, connectLog).ConfigureAwait(false);
+            }
+            else
+            {
+                multiplexer = _source.Resolve!();
+            }
+        }
+        catch (Exception ex) when (!_disposed.IsCancellationRequested)
+        {
+            // ConnectAsync fails only for an invalid configuration (abortConnect is off unless asked for).
+            _lastError = ex.Message;
+            Log.ConnectFailed(_logger, _source.Description, ex.Message);
+            lock (_lock)
+            {
+                _connectedSignal.TrySetException(new RedisConnectionException("Connecting to Redis failed: " + ex.Message, ex));
+            }
+
+            return;
+        }
+
+        multiplexer.ConnectionFailed += OnConnectionFailed;
+        multiplexer.ConnectionRestored += OnConnectionRestored;
+        lock (_lock)
+        {
+            _multiplexer = multiplexer;
+            _database = multiplexer.GetDatabase();
+        }
+
+        if (multiplexer.IsConnected)
+        {
+            Log.Connected(_logger, _source.Description);
+            SignalConnected();
+        }
+        else
+        {
+            _lastError ??= FirstFailure(connectLog.ToString()) ?? "connecting";
+            Log.ConnectFailed(_logger, _source.Description, _lastError);
+        }
+    }
+
+    public Task<RedisResult> EvaluateAsync(RedisScript script, RedisKey[] keys, RedisValue[] args)
+    {
+        var database = _database;
+        if (database is null || _tripped)
+        {
+            return Task.FromException<RedisResult>(new RedisConnectionException("Redis is not connected."));
+        }
+
+        return EvaluateCoreAsync(database, script, keys, args);
+    }
+
+    private async Task<RedisResult> EvaluateCoreAsync(IDatabase database, RedisScript script, RedisKey[] keys, RedisValue[] args)
+    {
+        // By its text: the client remembers, per server, which scripts it loaded, and sends SCRIPT LOAD ahead of the
+        // first call on a server in the same pipeline, then EVALSHA; calls made one after another run in that order
+        // even on a fresh connection or a newly promoted primary.
+        try
+        {
+            return await RunAsync(database.ScriptEvaluateAsync(script.Text, keys, args), "EVALSHA").ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex) when (ex.InnerException is RedisServerException server && server.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // The server dropped its scripts while connected (SCRIPT FLUSH): send it whole, which caches it again.
+            return await RunAsync(database.ExecuteAsync("EVAL", EvalArguments(script, keys, args)), "EVAL").ConfigureAwait(false);
+        }
+    }
+
+    private static object[] EvalArguments(RedisScript script, RedisKey[] keys, RedisValue[] args)
+    {
+        var all = new object[2 + keys.Length + args.Length];
+        all[0] = script.Text;
+        all[1] = keys.Length;
+        keys.CopyTo(all, 2);
+        for (var i = 0; i < args.Length; i++)
+        {
+            all[2 + keys.Length + i] = args[i];
+        }
+
+        return all;
+    }
+
+    public async Task<T> RunAsync<T>(Task<T> command, string operation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var span = Spans.HasListeners() ? StartSpan(operation) : null;
+        try
+        {
+            var result = await command.WaitAsync(_commandTimeout).ConfigureAwait(false);
+            _metrics?.RedisCommand(operation, Stopwatch.GetElapsedTime(started).TotalSeconds, "ok");
+            span?.Dispose();
+            return result;
+        }
+        catch (Exception ex)
+        {
+            throw Failed(command, operation, started, span, ex);
+        }
+    }
+
+    private RedisConnectionException Failed(Task command, string operation, long started, Activity? span, Exception error)
+    {
+        var outcome = "failure";
+        string message;
+        switch (error)
+        {
+            case TimeoutException:
+                // The command may still complete later; nobody waits for it any more.
+                _ = command.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                message = $"Redis did not answer {operation} within {_commandTimeout}.";
+                Trip(message);
+                break;
+            case RedisServerException server when TopologyErrorKind(server.Message) is { } kind:
+                outcome = "error";
+                message = server.Message;
+                TopologyError(operation, kind, server.Message);
+                break;
+            case RedisCommandException command2 when command2.Message.Contains("slot", StringComparison.OrdinalIgnoreCase):
+                // The client refuses a multi-key call across hash slots before sending it.
+                outcome = "error";
+                message = command2.Message;
+                TopologyError(operation, "CROSSSLOT", command2.Message);
+                break;
+            case RedisServerException server:
+                outcome = "error";
+                message = server.Message;
+                break;
+            default:
+                message = error.Message;
+                break;
+        }
+
+        _metrics?.RedisCommand(operation, Stopwatch.GetElapsedTime(started).TotalSeconds, outcome);
+        if (span is not null)
+        {
+            span.SetStatus(ActivityStatusCode.Error, message);
+            span.SetTag("error.type", error is RedisServerException s ? FirstWord(s.Message) : error.GetType().FullName);
+            span.Dispose();
+        }
+
+        return error as RedisConnectionException ?? new RedisConnectionException(message, error);
+    }
+
+    /// <summary>The error code of a reply that means the topology or key layout is wrong, or <see langword="null"/>.</summary>
+    internal static string? TopologyErrorKind(string message)
+        => FirstWord(message) switch
+        {
+            "MOVED" => "MOVED",
+            "ASK" => "ASK",
+            "CROSSSLOT" => "CROSSSLOT",
+            "CLUSTERDOWN" => "CLUSTERDOWN",
+            "READONLY" => "READONLY",
+            "TRYAGAIN" => "TRYAGAIN",
+            _ => null,
+        };
+
+    private static string FirstWord(string message)
+    {
+        var end = message.IndexOf(' ', StringComparison.Ordinal);
+        return end < 0 ? message : message[..end];
+    }
+
+    private void TopologyError(string operation, string kind, string message)
+    {
+        _topologyError = kind + ": " + message;
+        Volatile.Write(ref _topologyErrorAt, TimeProvider.System.GetTimestamp());
+        _metrics?.TopologyError(kind);
+        Log.TopologyError(_logger, operation, kind, message);
+    }
+
+    private Activity? StartSpan(string operation)
+    {
+        var span = Spans.StartActivity(operation, ActivityKind.Client);
+        if (span is null)
+        {
+            return null;
+        }
+
+        span.SetTag("db.system.name", "redis");
+        span.SetTag("db.operation.name", operation);
+        if (_multiplexer is { } multiplexer && multiplexer.GetEndPoints() is [var endpoint, ..])
+        {
+            switch (endpoint)
+            {
+                case DnsEndPoint dns:
+                    span.SetTag("server.address", dns.Host);
+                    span.SetTag("server.port", dns.Port);
+                    break;
+                case IPEndPoint ip:
+                    span.SetTag("server.address", ip.Address.ToString());
+                    span.SetTag("server.port", ip.Port);
+                    break;
+            }
+        }
+
+        return span;
+    }
+
+    /// <summary>A command timed out: decide locally until a PING answers within the timeout again.</summary>
+    private void Trip(string reason)
+    {
+        _lastError = reason;
+        if (_tripped)
         {
             return;
         }
 
+        _tripped = true;
         lock (_lock)
         {
-            EnsureConnecting_NeedsLock();
+            if (_connectedSignal.Task.IsCompleted)
+            {
+                _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
         }
-    }
 
-    public Task<RedisValue> ExecuteAsync(string command, params ReadOnlySpan<RedisArg> args)
-    {
-        var connection = _current;
-        if (!_connected || connection is null)
+        Log.ConnectionLost(_logger, _source.Description, reason);
+        if (Interlocked.Exchange(ref _probing, 1) == 0)
         {
-            return NotConnected();
-        }
-
-        return connection.Send(command, args);
-    }
-
-    public Task<RedisValue> EvaluateAsync(RedisScript script, int keyCount, RedisArg[] keysAndArgs)
-        => EvaluateCoreAsync(script, new ArgumentArray(keyCount, keysAndArgs));
-
-    public Task<RedisValue> EvaluateAsync(RedisScript script, IRedisScriptArguments arguments)
-        => EvaluateCoreAsync(script, arguments);
-
-    private async Task<RedisValue> EvaluateCoreAsync<TArguments>(RedisScript script, TArguments arguments)
-        where TArguments : IRedisScriptArguments
-    {
-        var connection = _current;
-        if (!_connected || connection is null)
-        {
-            return await NotConnected().ConfigureAwait(false);
-        }
-
-        var reply = await connection.SendScript(script, reload: false, arguments).ConfigureAwait(false);
-        if (reply.IsErrorWithPrefix("NOSCRIPT"u8))
-        {
-            // The server lost the script while connected (SCRIPT FLUSH), or refused its first EVAL before caching it:
-            // EVAL sends it and caches it again.
-            reply = await connection.SendScript(script, reload: true, arguments).ConfigureAwait(false);
-        }
-
-        return reply;
-    }
-
-    /// <summary>Keys and arguments given as an array of <see cref="RedisArg"/>, the keys first.</summary>
-    private readonly struct ArgumentArray(int keyCount, RedisArg[] keysAndArgs) : IRedisScriptArguments
-    {
-        public int KeyCount => keyCount;
-
-        public int Count => keysAndArgs.Length;
-
-        public void WriteTo(IBufferWriter<byte> writer) => RespWriter.WriteArgs(writer, keysAndArgs);
-    }
-
-    private Task<RedisValue> NotConnected()
-    {
-        if (_endpoint is not null && _connectLoop is null)
-        {
-            Start();
-        }
-
-        return NotConnectedTask;
-    }
-
-    private void EnsureConnecting_NeedsLock()
-    {
-        if (_connectLoop is null && !_connected && !_disposed.IsCancellationRequested)
-        {
-            _connectLoop = Task.Run(ConnectLoopAsync);
+            _ = Task.Run(ProbeAsync);
         }
     }
 
-    private async Task ConnectLoopAsync()
+    private async Task ProbeAsync()
     {
         var delay = RedisDefaults.MinReconnectDelay;
-        var attempt = 0;
         while (!_disposed.IsCancellationRequested)
         {
-            attempt++;
             try
             {
-                var connection = await PhysicalConnection.ConnectAsync(this, _endpoint!, _disposed.Token).ConfigureAwait(false);
-                lock (_lock)
+                await Task.Delay(delay, TimeProvider.System, _disposed.Token).ConfigureAwait(false);
+                var database = _database;
+                if (database is not null)
                 {
-                    _current = connection;
-                    _connected = true;
-                    _lastError = null;
-                    _connectLoop = null;
-                    _connectedSignal.TrySetResult();
-                }
+                    await database.PingAsync().WaitAsync(_commandTimeout, _disposed.Token).ConfigureAwait(false);
+                    _tripped = false;
+                    Volatile.Write(ref _probing, 0);
+                    if (IsConnected)
+                    {
+                        Log.Connected(_logger, _source.Description);
+                        SignalConnected();
+                    }
 
-                Log.Connected(_logger, _endpoint!.ToString(), attempt);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+            {
                 return;
             }
-            catch (Exception ex) when (!_disposed.IsCancellationRequested)
+            catch (Exception ex)
             {
                 _lastError = ex.Message;
-                Log.ConnectFailed(_logger, _endpoint!.ToString(), attempt, ex.Message);
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            try
-            {
-                await Task.Delay(delay, _time, _disposed.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
         }
     }
 
-    private void OnConnectionFailed(PhysicalConnection connection, Exception error)
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
+        if (e.ConnectionType != ConnectionType.Interactive)
+        {
+            return;
+        }
+
+        _lastError = e.Exception?.Message ?? e.FailureType.ToString();
         lock (_lock)
         {
-            if (!ReferenceEquals(_current, connection))
-            {
-                return;
-            }
-
-            _current = null;
-            _connected = false;
-            _lastError = error.Message;
-            if (_connectedSignal.Task.IsCompleted)
+            if (_connectedSignal.Task.IsCompleted && !IsConnected)
             {
                 _connectedSignal = new(TaskCreationOptions.RunContinuationsAsynchronously);
             }
-
-            EnsureConnecting_NeedsLock();
         }
 
-        Log.ConnectionLost(_logger, _endpoint!.ToString(), error.Message);
+        Log.ConnectionLost(_logger, e.EndPoint?.ToString() ?? _source.Description, _lastError);
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType != ConnectionType.Interactive)
+        {
+            return;
+        }
+
+        Log.Connected(_logger, e.EndPoint?.ToString() ?? _source.Description);
+        if (IsConnected)
+        {
+            _lastError = null;
+            SignalConnected();
+        }
+    }
+
+    private void SignalConnected()
+    {
+        lock (_lock)
+        {
+            _connectedSignal.TrySetResult();
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        PhysicalConnection? connection;
-        Task? loop;
+        IConnectionMultiplexer? multiplexer;
         lock (_lock)
         {
             if (_disposed.IsCancellationRequested)
@@ -236,346 +428,42 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             }
 
             _disposed.Cancel();
-            connection = _current;
-            _current = null;
-            _connected = false;
-            loop = _connectLoop;
+            multiplexer = _multiplexer;
+            _multiplexer = null;
+            _database = null;
         }
 
-        connection?.Fail(new RedisConnectionException("The Redis connection was disposed."), notify: false);
-        if (loop is not null)
+        if (_starting is { } starting)
         {
-            try
-            {
-                await loop.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // The loop reports its own failures.
-            }
+            await starting.ConfigureAwait(false);
+            multiplexer ??= _multiplexer;
         }
 
-        _disposed.Dispose();
-    }
-
-    /// <summary>A command waiting for its reply.</summary>
-    private sealed class PendingCommand(string command, long started) : TaskCompletionSource<RedisValue>(TaskCreationOptions.RunContinuationsAsynchronously)
-    {
-        public string Command { get; } = command;
-
-        public long Started { get; } = started;
-    }
-
-    /// <summary>One socket: its outbound pipe, its FIFO of pending commands, and its reader and writer loops.</summary>
-    private sealed class PhysicalConnection
-    {
-        private readonly RedisConnection _owner;
-        private readonly Socket _socket;
-        private readonly Stream _stream;
-        private readonly PipeReader _input;
-        private readonly Pipe _outbound = new(new PipeOptions(pauseWriterThreshold: 0, resumeWriterThreshold: 0, useSynchronizationContext: false));
-        private readonly ConcurrentQueue<PendingCommand> _pending = new();
-        private readonly object _writeLock = new();
-        private readonly HashSet<RedisScript> _loadedScripts = [];
-        private readonly long _timeoutTicks;
-        private ITimer? _timeoutTimer;
-        private bool _failed;
-
-        private PhysicalConnection(RedisConnection owner, Socket socket, Stream stream)
+        if (multiplexer is not null)
         {
-            _owner = owner;
-            _socket = socket;
-            _stream = stream;
-            _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
-            _timeoutTicks = (long)(owner._options.CommandTimeout.TotalSeconds * owner._time.TimestampFrequency);
-        }
+            multiplexer.ConnectionFailed -= OnConnectionFailed;
+            multiplexer.ConnectionRestored -= OnConnectionRestored;
 
-        public static async Task<PhysicalConnection> ConnectAsync(RedisConnection owner, RedisEndpoint endpoint, CancellationToken cancellation)
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            timeout.CancelAfter(owner._options.ConnectTimeout);
-            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            PhysicalConnection? connection = null;
-            try
+            // Only the multiplexer this class made is closed: the app's stays the app's.
+            if (_source.Kind == RedisConnectionSourceKind.Owned)
             {
-                try
-                {
-                    await socket.ConnectAsync(endpoint.Host, endpoint.Port, timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
-                {
-                    throw new RedisConnectionException($"Connecting to {endpoint} timed out after {owner._options.ConnectTimeout}.");
-                }
-
-                Stream stream = new NetworkStream(socket, ownsSocket: false);
-                if (endpoint.Ssl)
-                {
-                    var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                    await ssl.AuthenticateAsClientAsync(
-                        new SslClientAuthenticationOptions
-                        {
-                            TargetHost = endpoint.Host,
-                            RemoteCertificateValidationCallback = owner._options.RemoteCertificateValidation,
-                        },
-                        timeout.Token).ConfigureAwait(false);
-                    stream = ssl;
-                }
-
-                connection = new PhysicalConnection(owner, socket, stream);
-                connection.StartLoops();
-
-                if (endpoint.Password is not null)
-                {
-                    var auth = endpoint.User is null
-                        ? connection.Send("AUTH", [endpoint.Password])
-                        : connection.Send("AUTH", [endpoint.User, endpoint.Password]);
-                    var reply = await auth.WaitAsync(timeout.Token).ConfigureAwait(false);
-                    if (reply.IsError)
-                    {
-                        throw new RedisConnectionException("Redis refused AUTH: " + reply);
-                    }
-                }
-
-                if (endpoint.Database != 0)
-                {
-                    var reply = await connection.Send("SELECT", [(long)endpoint.Database]).WaitAsync(timeout.Token).ConfigureAwait(false);
-                    if (reply.IsError)
-                    {
-                        throw new RedisConnectionException("Redis refused SELECT: " + reply);
-                    }
-                }
-
-                var pong = await connection.Send("PING", []).WaitAsync(timeout.Token).ConfigureAwait(false);
-                if (pong.IsError)
-                {
-                    throw new RedisConnectionException("Redis refused PING: " + pong);
-                }
-
-                return connection;
-            }
-            catch (Exception ex)
-            {
-                if (connection is not null)
-                {
-                    connection.Fail(ex, notify: false);
-                }
-                else
-                {
-                    socket.Dispose();
-                }
-
-                if (ex is OperationCanceledException && !cancellation.IsCancellationRequested)
-                {
-                    throw new RedisConnectionException($"Connecting to {endpoint} timed out after {owner._options.ConnectTimeout}.", ex);
-                }
-
-                throw;
-            }
-        }
-
-        private void StartLoops()
-        {
-            var period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond * 10, _owner._options.CommandTimeout.Ticks / 5));
-            _timeoutTimer = _owner._time.CreateTimer(static state => ((PhysicalConnection)state!).CheckTimeout(), this, period, period);
-            _ = Task.Run(ReadLoopAsync);
-            _ = Task.Run(WriteLoopAsync);
-        }
-
-        public Task<RedisValue> Send(string command, ReadOnlySpan<RedisArg> args)
-        {
-            var pending = new PendingCommand(command, _owner._time.GetTimestamp());
-            lock (_writeLock)
-            {
-                if (_failed)
-                {
-                    return NotConnectedTask;
-                }
-
-                RespWriter.WriteCommand(_outbound.Writer, command, args);
-                _pending.Enqueue(pending);
-
-                // The outbound pipe has no back-pressure, so the flush completes synchronously.
-                _ = _outbound.Writer.FlushAsync();
-            }
-
-            return pending.Task;
-        }
-
-        public Task<RedisValue> SendScript<TArguments>(RedisScript script, bool reload, TArguments arguments)
-            where TArguments : IRedisScriptArguments
-        {
-            lock (_writeLock)
-            {
-                if (_failed)
-                {
-                    return NotConnectedTask;
-                }
-
-                var pending = StartScript_NeedsLock(script, reload, out var command, out var scriptOrSha);
-                RespWriter.WriteScriptHeader(_outbound.Writer, command, scriptOrSha, arguments.KeyCount, arguments.Count);
-                arguments.WriteTo(_outbound.Writer);
-                _pending.Enqueue(pending);
-                _ = _outbound.Writer.FlushAsync();
-                return pending.Task;
-            }
-        }
-
-        /// <summary>
-        /// Chooses <c>EVAL</c> for the first use of <paramref name="script"/> on this socket (or a reload after
-        /// <c>NOSCRIPT</c>) and <c>EVALSHA</c> afterwards. Redis runs a socket's commands in the order they were
-        /// written, and the <c>EVAL</c> caches the script before anything written after it runs, so a fresh
-        /// connection never answers <c>NOSCRIPT</c>: calls that follow each other are never retried out of order.
-        /// </summary>
-        private PendingCommand StartScript_NeedsLock(RedisScript script, bool reload, out string command, out string scriptOrSha)
-        {
-            if (!reload && _loadedScripts.Contains(script))
-            {
-                command = "EVALSHA";
-                scriptOrSha = script.Sha1;
-            }
-            else
-            {
-                _loadedScripts.Add(script);
-                command = "EVAL";
-                scriptOrSha = script.Text;
-            }
-
-            return new PendingCommand(command, _owner._time.GetTimestamp());
-        }
-
-        private void CheckTimeout()
-        {
-            if (_pending.TryPeek(out var oldest) && _owner._time.GetTimestamp() - oldest.Started > _timeoutTicks)
-            {
-                Fail(new RedisConnectionException($"Redis did not answer {oldest.Command} within {_owner._options.CommandTimeout}."), notify: true);
-            }
-        }
-
-        private async Task WriteLoopAsync()
-        {
-            var reader = _outbound.Reader;
-            try
-            {
-                while (true)
-                {
-                    var result = await reader.ReadAsync().ConfigureAwait(false);
-                    var buffer = result.Buffer;
-                    foreach (var segment in buffer)
-                    {
-                        await _stream.WriteAsync(segment).ConfigureAwait(false);
-                    }
-
-                    await _stream.FlushAsync().ConfigureAwait(false);
-                    reader.AdvanceTo(buffer.End);
-                    if (result.IsCompleted || result.IsCanceled)
-                    {
-                        return;
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                Fail(ex, notify: true);
-            }
-        }
-
-        private async Task ReadLoopAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    var result = await _input.ReadAsync().ConfigureAwait(false);
-                    var buffer = result.Buffer;
-                    var consumed = ProcessReplies(buffer);
-                    _input.AdvanceTo(consumed, buffer.End);
-                    if (result.IsCompleted || result.IsCanceled)
-                    {
-                        throw new RedisConnectionException("Redis closed the connection.");
-                    }
-                }
-            }
-            catch (Exception ex)
-            {
-                Fail(ex, notify: true);
-            }
-        }
-
-        private SequencePosition ProcessReplies(in ReadOnlySequence<byte> buffer)
-        {
-            var reader = new SequenceReader<byte>(buffer);
-            var metrics = _owner._metrics;
-            while (true)
-            {
-                var start = reader.Position;
-                if (!RespParser.TryRead(ref reader, out var value))
-                {
-                    return start;
-                }
-
-                if (!_pending.TryDequeue(out var pending))
-                {
-                    throw new InvalidDataException("Redis sent a reply no command was waiting for.");
-                }
-
-                if (metrics is not null)
-                {
-                    var seconds = (double)(_owner._time.GetTimestamp() - pending.Started) / _owner._time.TimestampFrequency;
-                    metrics.RedisCommand(pending.Command, seconds, value.IsError ? "error" : "ok");
-                }
-
-                pending.TrySetResult(value);
-            }
-        }
-
-        public void Fail(Exception error, bool notify)
-        {
-            lock (_writeLock)
-            {
-                if (_failed)
-                {
-                    return;
-                }
-
-                _failed = true;
-            }
-
-            _timeoutTimer?.Dispose();
-            _outbound.Writer.Complete();
-            try
-            {
-                _socket.Shutdown(SocketShutdown.Both);
-            }
-            catch (Exception)
-            {
-                // Already closed.
-            }
-
-            _socket.Dispose();
-            _stream.Dispose();
-            var failure = error as RedisConnectionException ?? new RedisConnectionException("The Redis connection failed: " + error.Message, error);
-            while (_pending.TryDequeue(out var pending))
-            {
-                _owner._metrics?.RedisCommand(pending.Command, 0, "failure");
-                pending.TrySetException(failure);
-            }
-
-            if (notify)
-            {
-                _owner.OnConnectionFailed(this, failure);
+                await multiplexer.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(1801, LogLevel.Information, "Connected to Redis at {Endpoint} (attempt {Attempt}).", EventName = "RedisConnected")]
-        public static partial void Connected(ILogger logger, string endpoint, int attempt);
+        [LoggerMessage(1801, LogLevel.Information, "Connected to Redis at {Endpoint}.", EventName = "RedisConnected")]
+        public static partial void Connected(ILogger logger, string endpoint);
 
-        [LoggerMessage(1802, LogLevel.Warning, "Connecting to Redis at {Endpoint} failed (attempt {Attempt}): {Error}", EventName = "RedisConnectFailed")]
-        public static partial void ConnectFailed(ILogger logger, string endpoint, int attempt, string error);
+        [LoggerMessage(1802, LogLevel.Warning, "Connecting to Redis at {Endpoint} failed: {Error}", EventName = "RedisConnectFailed")]
+        public static partial void ConnectFailed(ILogger logger, string endpoint, string error);
 
         [LoggerMessage(1803, LogLevel.Warning, "The connection to Redis at {Endpoint} was lost: {Error}. Decisions are taken locally until it returns.", EventName = "RedisConnectionLost")]
         public static partial void ConnectionLost(ILogger logger, string endpoint, string error);
+
+        [LoggerMessage(1804, LogLevel.Error, "Redis answered {Operation} with a topology error ({Kind}): {Error}. The decision was taken locally; check the cluster's state and the key layout.", EventName = "RedisTopologyError")]
+        public static partial void TopologyError(ILogger logger, string operation, string kind, string error);
     }
 }

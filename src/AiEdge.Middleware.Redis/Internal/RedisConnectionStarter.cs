@@ -4,7 +4,7 @@ namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>
 /// Connects to Redis while the host starts, waiting at most the connect timeout: a Redis that is down never blocks
-/// startup (the connection keeps trying in the background and the concerns decide locally meanwhile).
+/// startup (the multiplexer keeps trying in the background and the concerns decide locally meanwhile).
 /// </summary>
 internal sealed class RedisConnectionStarter(RedisConnection connection, Microsoft.Extensions.Options.IOptions<RedisOptions> options) : IHostedService
 {

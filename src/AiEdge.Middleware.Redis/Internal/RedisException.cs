@@ -1,7 +1,4 @@
 namespace AiEdge.Middleware.Redis.Internal;
 
-/// <summary>Redis could not answer: not connected, connection lost, timed out, or a protocol violation.</summary>
+/// <summary>Redis could not answer: not connected, connection lost, timed out, an error reply or a topology error.</summary>
 internal sealed class RedisConnectionException(string message, Exception? inner = null) : Exception(message, inner);
-
-/// <summary>Redis answered a command with an error reply.</summary>
-internal sealed class RedisServerException(string message) : Exception(message);

@@ -7,6 +7,8 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// The <c>redis</c> readiness entry: healthy when Redis answers PING (or is not configured); while it is
 /// unreachable, degraded under <see cref="RedisFailureMode.FailOpen"/> (the replica still serves, with local
 /// limits) and unhealthy under <see cref="RedisFailureMode.FailClosed"/> (the replica refuses shared-state work).
+/// A topology error seen recently (<c>MOVED</c>, <c>CROSSSLOT</c>, <c>CLUSTERDOWN</c>, <c>READONLY</c>) makes it
+/// degraded even while PING answers: some decisions were taken locally.
 /// </summary>
 internal sealed class RedisHealthCheck(IRedisConnection connection, IOptions<RedisOptions> options) : IHealthCheck
 {
@@ -19,15 +21,14 @@ internal sealed class RedisHealthCheck(IRedisConnection connection, IOptions<Red
             case RedisConnectionState.Connected:
                 try
                 {
-                    var started = TimeProvider.System.GetTimestamp();
-                    var reply = await connection.ExecuteAsync("PING").WaitAsync(cancellationToken).ConfigureAwait(false);
-                    if (!reply.IsError)
+                    var latency = await connection.RunAsync(connection.Database.PingAsync(), "PING").WaitAsync(cancellationToken).ConfigureAwait(false);
+                    var data = new Dictionary<string, object> { ["latency_ms"] = latency.TotalMilliseconds };
+                    if (connection.RecentTopologyError is { } topology)
                     {
-                        var data = new Dictionary<string, object> { ["latency_ms"] = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds };
-                        return HealthCheckResult.Healthy("Redis answers.", data);
+                        return HealthCheckResult.Degraded("Redis answers, but reported a topology error recently (" + topology + "); those decisions were taken locally.", data: data);
                     }
 
-                    return Unavailable("Redis answered PING with an error: " + reply);
+                    return HealthCheckResult.Healthy("Redis answers.", data);
                 }
                 catch (RedisConnectionException ex)
                 {

@@ -1,5 +1,6 @@
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Internal;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -40,6 +41,8 @@ internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotency
         """);
 
     private const string Concern = "idempotency";
+    private static readonly RedisValue[] StateAndRecord = ["s", "r"];
+    private static readonly RedisValue Done = "d";
     private readonly string _prefix = options.KeyPrefix + "idem:{";
     private readonly bool _failClosed = options.FailureMode == RedisFailureMode.FailClosed;
 
@@ -51,16 +54,16 @@ internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotency
         {
             try
             {
-                var reply = await redis.EvaluateAsync(ClaimScript, 1, [Key(key), token, fingerprint, Milliseconds(lease)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (reply.Type == RespType.Array && reply.Items!.Length > 0)
+                var reply = await redis.EvaluateAsync(ClaimScript, [Key(key)], [token, fingerprint, Milliseconds(lease)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (reply is { Resp2Type: ResultType.Array, Length: > 0 })
                 {
-                    switch (reply.Items[0].Integer)
+                    switch ((long)reply[0])
                     {
                         case 0:
                             return IdempotencyClaim.Claimed;
                         case 1:
-                            return IdempotencyClaim.InProgress(reply.Items[1].Bytes);
-                        case 2 when reply.Items[1].Bytes is { } data && IdempotencyRecord.TryDeserialize(data, out var record):
+                            return IdempotencyClaim.InProgress((byte[]?)reply[1]);
+                        case 2 when (byte[]?)reply[1] is { } data && IdempotencyRecord.TryDeserialize(data, out var record):
                             return IdempotencyClaim.Completed(record);
                     }
                 }
@@ -86,10 +89,10 @@ internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotency
         {
             try
             {
-                var reply = await redis.EvaluateAsync(CompleteScript, 1, [Key(key), token, record.Serialize(), Milliseconds(retention)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (reply.Type == RespType.Integer)
+                var reply = await redis.EvaluateAsync(CompleteScript, [Key(key)], [token, record.Serialize(), Milliseconds(retention)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (reply.Resp2Type == ResultType.Integer)
                 {
-                    return reply.Integer == 1;
+                    return (long)reply == 1;
                 }
 
                 throw new RedisConnectionException("Unexpected reply to the idempotency complete script: " + reply);
@@ -113,7 +116,7 @@ internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotency
         {
             try
             {
-                await redis.EvaluateAsync(ReleaseScript, 1, [Key(key), token]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await redis.EvaluateAsync(ReleaseScript, [Key(key)], [token]).WaitAsync(cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (RedisConnectionException ex)
@@ -135,10 +138,10 @@ internal sealed class RedisIdempotencyStore(IRedisConnection redis, IIdempotency
         {
             try
             {
-                var reply = await redis.ExecuteAsync("HMGET", Key(key), "s", "r").WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (reply.Type == RespType.Array && reply.Items!.Length == 2)
+                var reply = await redis.RunAsync(redis.Database.HashGetAsync(Key(key), StateAndRecord), "HMGET").WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (reply.Length == 2)
                 {
-                    return reply.Items[0].ToString() == "d" && reply.Items[1].Bytes is { } data && IdempotencyRecord.TryDeserialize(data, out var record)
+                    return reply[0] == Done && (byte[]?)reply[1] is { } data && IdempotencyRecord.TryDeserialize(data, out var record)
                         ? record
                         : null;
                 }

@@ -10,9 +10,9 @@ internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
     public ValidateOptionsResult Validate(string? name, RedisOptions options)
     {
         List<string>? failures = null;
-        if (!string.IsNullOrWhiteSpace(options.Configuration) && !RedisEndpoint.TryParse(options.Configuration, out _, out var error))
+        if (!string.IsNullOrWhiteSpace(options.Configuration) && !RedisConnectionSource.TryValidate(options.Configuration, out var error))
         {
-            Add(ref failures, $"{Section}:Configuration {error}; it must look like \"{RedisEndpoint.Syntax}\".");
+            Add(ref failures, $"{Section}:Configuration {error}; it must be a StackExchange.Redis configuration string such as \"host1:6379,host2:6379,password=...,ssl=true\".");
         }
 
         if (options.ConnectTimeout <= TimeSpan.Zero || options.ConnectTimeout > TimeSpan.FromMinutes(5))

@@ -1,16 +1,17 @@
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Internal;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>
-/// The prediction cache's <see cref="IPredictionCacheStore"/> in Redis. Entries are hashes written and read exactly as
-/// <see cref="RedisDistributedCache"/> keeps them (under <c>{prefix}dc:aiedge:cache:{{key}}</c>, expiring on Redis's
-/// clock); the lock is <c>SET {prefix}lock:{{key}} owner NX PX lease</c>, released by a script only for its owner;
-/// waiters poll its existence with a short backoff (5 ms doubling to 50 ms) until it is gone or their timeout passes.
-/// The braces make the key a Redis Cluster hash tag, so an entry and its lock share a slot and one script reads the
-/// entry and takes the lock, another writes the entry and releases the lock: a shared miss costs two round trips.
-/// While Redis is unreachable reads miss, writes are dropped and the replica coalesces on its own (the in-process store).
+/// The prediction cache's <see cref="IPredictionCacheStore"/> in Redis. An entry is a string under
+/// <c>{prefix}cache:{{key}}</c> expiring on Redis's clock; the lock is <c>SET {prefix}lock:{{key}} owner NX PX lease</c>,
+/// released by a script only for its owner; waiters poll its existence with a short backoff (5 ms doubling to 50 ms)
+/// until it is gone or their timeout passes. The braces make the key a Redis Cluster hash tag, so an entry and its
+/// lock share a slot and one script reads the entry and takes the lock, another writes the entry and releases the
+/// lock: a shared miss costs two round trips. While Redis is unreachable reads miss, writes are dropped and the
+/// replica coalesces on its own (the in-process store).
 /// </summary>
 internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredictionCacheStore local, RedisOptions options, RedisMetrics? metrics) : IPredictionCacheStore
 {
@@ -19,24 +20,25 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         return 0
         """);
 
-    // KEYS[1] entry (as RedisDistributedCache keeps it), KEYS[2] lock; ARGV[1] owner, ARGV[2] lease ms. Returns
-    // {data, 0} when there is an entry (sliding its expiry as RedisDistributedCache's read does), else {false, 1}
-    // when the lock was taken and {false, 0} when someone else holds it.
-    internal static readonly RedisScript GetOrAcquireScript = new("cache-get-or-lock", RedisDistributedCache.ReadEntryLua + """
-        if v[1] then return {v[1], 0} end
+    // KEYS[1] entry, KEYS[2] lock; ARGV[1] owner, ARGV[2] lease ms. Returns {data, 0} when there is an entry, else
+    // {false, 1} when the lock was taken and {false, 0} when someone else holds it.
+    internal static readonly RedisScript GetOrAcquireScript = new("cache-get-or-lock", """
+        local v = redis.call('GET', KEYS[1])
+        if v then return {v, 0} end
         if redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return {false, 1} end
         return {false, 0}
         """);
 
-    // KEYS[1] entry, KEYS[2] lock; ARGV[1..3] as RedisDistributedCache.WriteEntryLua, ARGV[4] owner. Writes the entry
-    // exactly as RedisDistributedCache does, then deletes the lock if the owner still holds it.
-    internal static readonly RedisScript SetAndReleaseScript = new("cache-set-and-unlock", RedisDistributedCache.WriteEntryLua + """
-        if redis.call('GET', KEYS[2]) == ARGV[4] then redis.call('DEL', KEYS[2]) end
+    // KEYS[1] entry, KEYS[2] lock; ARGV[1] data, ARGV[2] time to live ms, ARGV[3] owner. Writes the entry, then
+    // deletes the lock if the owner still holds it.
+    internal static readonly RedisScript SetAndReleaseScript = new("cache-set-and-unlock", """
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
         return 1
         """);
 
-    /// <summary>The key of an entry after the Redis key prefix: the distributed-cache segment and the prediction cache's own prefix.</summary>
-    internal const string EntrySegment = RedisDistributedCache.KeySegment + "aiedge:cache:{";
+    /// <summary>The key of an entry after the Redis key prefix.</summary>
+    internal const string EntrySegment = "cache:{";
 
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LastPoll = TimeSpan.FromMilliseconds(50);
@@ -59,11 +61,8 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(RedisDistributedCache.GetScript, 1, [EntryKey(key), "1"]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return reply.Type == RespType.BulkString ? reply.Bytes : null;
-                }
+                var entry = await redis.RunAsync(redis.Database.StringGetAsync(EntryKey(key)), "GET").WaitAsync(cancellationToken).ConfigureAwait(false);
+                return (byte[]?)entry;
             }
             catch (RedisConnectionException)
             {
@@ -86,11 +85,8 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(RedisDistributedCache.SetScript, 1, [EntryKey(key), value, 0L, Milliseconds(timeToLive)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return;
-                }
+                await redis.RunAsync(redis.Database.StringSetAsync(EntryKey(key), value, TimeSpan.FromMilliseconds(Milliseconds(timeToLive))), "SET").WaitAsync(cancellationToken).ConfigureAwait(false);
+                return;
             }
             catch (RedisConnectionException)
             {
@@ -107,11 +103,7 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.ExecuteAsync("SET", LockKey(key), Owner(owner), "NX", "PX", Milliseconds(lease)).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return !reply.IsNull;
-                }
+                return await redis.RunAsync(redis.Database.StringSetAsync(LockKey(key), Owner(owner), lease, When.NotExists), "SET").WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (RedisConnectionException)
             {
@@ -129,10 +121,11 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(GetOrAcquireScript, 2, [EntryKey(key), LockKey(key), Owner(owner), Milliseconds(lease)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (reply is { Type: RespType.Array, Items: [var entry, { Type: RespType.Integer } acquired] })
+                var reply = await redis.EvaluateAsync(GetOrAcquireScript, [EntryKey(key), LockKey(key)], [Owner(owner), Milliseconds(lease)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                if (reply is { Resp2Type: ResultType.Array, Length: 2 } && reply[1].Resp2Type == ResultType.Integer)
                 {
-                    return new PredictionCacheLookup(entry.Type == RespType.BulkString ? entry.Bytes : null, acquired.Integer == 1);
+                    var entry = reply[0];
+                    return new PredictionCacheLookup(entry.Resp2Type == ResultType.BulkString ? (byte[]?)entry : null, (long)reply[1] == 1);
                 }
             }
             catch (RedisConnectionException)
@@ -160,11 +153,8 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.EvaluateAsync(SetAndReleaseScript, 2, [EntryKey(key), LockKey(key), value, 0L, Milliseconds(timeToLive), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (!reply.IsError)
-                {
-                    return;
-                }
+                await redis.EvaluateAsync(SetAndReleaseScript, [EntryKey(key), LockKey(key)], [value, Milliseconds(timeToLive), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                return;
             }
             catch (RedisConnectionException)
             {
@@ -183,7 +173,7 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                await redis.EvaluateAsync(ReleaseScript, 1, [LockKey(key), Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await redis.EvaluateAsync(ReleaseScript, [LockKey(key)], [Owner(owner)]).WaitAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (RedisConnectionException)
             {
@@ -208,8 +198,7 @@ internal sealed class RedisPredictionCacheStore(IRedisConnection redis, IPredict
         {
             try
             {
-                var reply = await redis.ExecuteAsync("EXISTS", redisKey).WaitAsync(cancellationToken).ConfigureAwait(false);
-                if (reply.Type == RespType.Integer && reply.Integer == 0)
+                if (!await redis.RunAsync(redis.Database.KeyExistsAsync(redisKey), "EXISTS").WaitAsync(cancellationToken).ConfigureAwait(false))
                 {
                     return true;
                 }

@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using AiEdge.Middleware.RateLimiting;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -10,15 +10,15 @@ internal sealed partial class RedisRateLimitStore
     /// <summary>
     /// One script call deciding several requests. <see cref="Prepare"/> lists the call's distinct buckets (a hot
     /// bucket many requests share is one key) and distinct rules, and encodes each item as (key index, rule index,
-    /// cost); <see cref="WriteTo"/> copies the keys the requests encoded and those arguments into the connection's
-    /// buffer; the reply hands each decision its part. Reused by the sender between calls.
+    /// cost) into the call's <see cref="Keys"/> and <see cref="Arguments"/>; the reply hands each decision its part.
+    /// Reused by the sender between calls; the key and argument arrays are new for each call, since a call that
+    /// timed out may still be written by the client after the sender moved on.
     /// </summary>
-    private sealed class DecisionCall(int capacity) : IRedisScriptArguments
+    private sealed class DecisionCall(int capacity)
     {
         private const int PackedItemLength = 12;
 
         private readonly PendingDecision[] _decisions = new PendingDecision[capacity];
-        private readonly ArrayBufferWriter<byte> _arguments = new(1024);
         private (PendingDecision Decision, int Item)[] _keys = new (PendingDecision, int)[64];
         private int[] _slots = new int[128];
         private int[] _itemKeys = new int[64];
@@ -26,7 +26,6 @@ internal sealed partial class RedisRateLimitStore
         private RateLimitRule[] _rules = new RateLimitRule[8];
         private int _keyCount;
         private int _ruleCount;
-        private int _argumentCount;
 
         /// <summary>Gets the number of decisions in the call.</summary>
         public int DecisionCount { get; private set; }
@@ -34,9 +33,11 @@ internal sealed partial class RedisRateLimitStore
         /// <summary>Gets the number of items (rules) of every decision together.</summary>
         public int ItemCount { get; private set; }
 
-        int IRedisScriptArguments.KeyCount => _keyCount;
+        /// <summary>Gets the call's distinct keys, set by <see cref="Prepare"/>.</summary>
+        public RedisKey[] Keys { get; private set; } = [];
 
-        int IRedisScriptArguments.Count => _keyCount + _argumentCount;
+        /// <summary>Gets the call's arguments, set by <see cref="Prepare"/>.</summary>
+        public RedisValue[] Arguments { get; private set; } = [];
 
         public void Add(PendingDecision decision)
         {
@@ -98,81 +99,66 @@ internal sealed partial class RedisRateLimitStore
                 }
             }
 
-            var writer = _arguments;
-            writer.ResetWrittenCount();
-            if (fixedNowMs is { } now)
+            var keys = new RedisKey[_keyCount];
+            for (var k = 0; k < _keyCount; k++)
             {
-                RespWriter.WriteBulkInteger(writer, now);
-            }
-            else
-            {
-                RespWriter.WriteEmpty(writer);
+                var (decision, item) = _keys[k];
+                keys[k] = decision.Key(item).ToArray();
             }
 
-            RespWriter.WriteBulkInteger(writer, DecisionCount);
-            RespWriter.WriteBulkInteger(writer, _ruleCount);
+            var arguments = new RedisValue[4 + _ruleCount * 5];
+            arguments[0] = fixedNowMs is { } now ? now : RedisValue.EmptyString;
+            arguments[1] = DecisionCount;
+            arguments[2] = _ruleCount;
+            var at = 3;
             for (var r = 0; r < _ruleCount; r++)
             {
                 var rule = _rules[r];
-                RespWriter.WriteBulkInteger(writer, rule.Unit == RateLimitUnit.Requests ? 0 : 1);
-                RespWriter.WriteBulkInteger(writer, rule.RateNumerator);
-                RespWriter.WriteBulkInteger(writer, rule.RateDenominator);
-                RespWriter.WriteBulkInteger(writer, rule.CapacityMilli);
-                RespWriter.WriteBulkInteger(writer, rule.NoDelay ? -1 : rule.DelayMilli);
+                arguments[at++] = rule.Unit == RateLimitUnit.Requests ? 0 : 1;
+                arguments[at++] = rule.RateNumerator;
+                arguments[at++] = rule.RateDenominator;
+                arguments[at++] = rule.CapacityMilli;
+                arguments[at++] = rule.NoDelay ? -1 : rule.DelayMilli;
             }
 
-            // The batches, packed into one bulk string (the script's struct.unpack layout): per batch its item count,
+            // The batches, packed into one argument (the script's struct.unpack layout): per batch its item count,
             // per item its key index, rule index (from 1) and cost. Indexes fit 16 bits: a call holds at most
             // MaxItemsPerCall items unless one request's own rules are more.
-            var length = DecisionCount * 2 + ItemCount * PackedItemLength;
-            RespWriter.WriteHeader(writer, (byte)'$', length);
-            var packed = writer.GetSpan(length + 2);
-            var at = 0;
+            var packed = new byte[DecisionCount * 2 + ItemCount * PackedItemLength];
+            var offset = 0;
             index = 0;
             for (var d = 0; d < DecisionCount; d++)
             {
                 var decision = _decisions[d];
-                BinaryPrimitives.WriteUInt16LittleEndian(packed[at..], checked((ushort)decision.ItemCount));
-                at += 2;
+                BinaryPrimitives.WriteUInt16LittleEndian(packed.AsSpan(offset), checked((ushort)decision.ItemCount));
+                offset += 2;
                 for (var i = 0; i < decision.ItemCount; i++)
                 {
-                    BinaryPrimitives.WriteUInt16LittleEndian(packed[at..], checked((ushort)(_itemKeys[index] + 1)));
-                    BinaryPrimitives.WriteUInt16LittleEndian(packed[(at + 2)..], checked((ushort)(_itemRules[index] + 1)));
-                    BinaryPrimitives.WriteInt64LittleEndian(packed[(at + 4)..], decision.Cost(i));
-                    at += PackedItemLength;
+                    BinaryPrimitives.WriteUInt16LittleEndian(packed.AsSpan(offset), checked((ushort)(_itemKeys[index] + 1)));
+                    BinaryPrimitives.WriteUInt16LittleEndian(packed.AsSpan(offset + 2), checked((ushort)(_itemRules[index] + 1)));
+                    BinaryPrimitives.WriteInt64LittleEndian(packed.AsSpan(offset + 4), decision.Cost(i));
+                    offset += PackedItemLength;
                     index++;
                 }
             }
 
-            packed[at] = (byte)'\r';
-            packed[at + 1] = (byte)'\n';
-            writer.Advance(length + 2);
-            _argumentCount = 4 + _ruleCount * 5;
-        }
-
-        public void WriteTo(IBufferWriter<byte> writer)
-        {
-            for (var k = 0; k < _keyCount; k++)
-            {
-                var (decision, item) = _keys[k];
-                writer.Write(decision.Key(item));
-            }
-
-            writer.Write(_arguments.WrittenSpan);
+            arguments[at] = packed;
+            Keys = keys;
+            Arguments = arguments;
         }
 
         /// <summary>Settles every decision from the script's reply; <see langword="false"/> (nothing settled) when the reply is malformed.</summary>
-        public bool TryComplete(RedisValue reply)
+        public bool TryComplete(RedisResult reply)
         {
-            if (reply.Type != RespType.Array || reply.Items!.Length != ItemCount * 3)
+            if (reply.Resp2Type != ResultType.Array || reply.Length != ItemCount * 3)
             {
                 return false;
             }
 
-            var items = reply.Items;
+            var items = (RedisResult[])reply!;
             foreach (var item in items)
             {
-                if (item.Type != RespType.Integer)
+                if (item.Resp2Type != ResultType.Integer)
                 {
                     return false;
                 }
@@ -251,6 +237,8 @@ internal sealed partial class RedisRateLimitStore
             Array.Clear(_decisions, 0, DecisionCount);
             Array.Clear(_keys, 0, _keyCount);
             Array.Clear(_rules, 0, _ruleCount);
+            Keys = [];
+            Arguments = [];
             DecisionCount = 0;
             ItemCount = 0;
             _keyCount = 0;

@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using System.Threading.Tasks.Sources;
 using AiEdge.Middleware.RateLimiting;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -82,7 +83,7 @@ internal sealed partial class RedisRateLimitStore
             return task;
         }
 
-        /// <summary>Gets the key of item <paramref name="item"/>, as a RESP bulk string.</summary>
+        /// <summary>Gets the key of item <paramref name="item"/>, UTF-8.</summary>
         public ReadOnlySpan<byte> Key(int item) => _keys.WrittenSpan[(item == 0 ? 0 : _keyEnds[item - 1]).._keyEnds[item]];
 
         /// <summary>Gets a hash of <see cref="Key"/>.</summary>
@@ -95,7 +96,7 @@ internal sealed partial class RedisRateLimitStore
         public long Cost(int item) => _costs[item];
 
         /// <summary>Takes the results of this decision from the reply at <paramref name="offset"/>; returns the offset after them.</summary>
-        public int Complete(RedisValue[] items, int offset)
+        public int Complete(RedisResult[] items, int offset)
         {
             var next = offset + ItemCount * 3;
             if (!TrySettle())
@@ -108,13 +109,13 @@ internal sealed partial class RedisRateLimitStore
             for (var i = 0; i < ItemCount; i++)
             {
                 var o = offset + i * 3;
-                var decided = items[o].Integer;
+                var decided = (long)items[o];
                 ref var result = ref batch.Results[i];
                 result.Admitted = decided >= 0;
                 result.DelayMs = Math.Max(decided, 0);
                 result.RetryAfterMs = Math.Max(-decided, 0);
-                result.Remaining = items[o + 1].Integer;
-                result.NextMs = items[o + 2].Integer;
+                result.Remaining = (long)items[o + 1];
+                result.NextMs = (long)items[o + 2];
                 admitted &= decided >= 0;
             }
 
@@ -218,35 +219,31 @@ internal sealed partial class RedisRateLimitStore
             }
         }
 
-        /// <summary>Writes <c>{prefix}rl:{storeKey}:{{partition}}</c> as a bulk string, exactly as <see cref="Key"/> spells it.</summary>
+        /// <summary>Writes <c>{prefix}{rl}:{storeKey}:{partition}</c>, exactly as <see cref="Key"/> spells it.</summary>
         private void WriteKey(string storeKey, in PartitionKey partition)
         {
             var prefix = store._prefixBytes;
             var text = partition.Text;
             Span<byte> address = stackalloc byte[64];
             var partitionLength = text is null ? FormatAddress(partition.Address, address) : 3 + Encoding.UTF8.GetByteCount(text);
-            var length = prefix.Length + Encoding.UTF8.GetByteCount(storeKey) + 2 + partitionLength + 1;
-            RespWriter.WriteHeader(_keys, (byte)'$', length);
-            var span = _keys.GetSpan(length + 2);
+            var length = prefix.Length + Encoding.UTF8.GetByteCount(storeKey) + 1 + partitionLength;
+            var span = _keys.GetSpan(length);
             prefix.CopyTo(span);
             var at = prefix.Length;
             at += Encoding.UTF8.GetBytes(storeKey, span[at..]);
-            ":{"u8.CopyTo(span[at..]);
-            at += 2;
+            span[at++] = (byte)':';
             if (text is null)
             {
                 address[..partitionLength].CopyTo(span[at..]);
-                at += partitionLength;
             }
             else
             {
                 "id:"u8.CopyTo(span[at..]);
                 at += 3;
-                at += Encoding.UTF8.GetBytes(text, span[at..]);
+                Encoding.UTF8.GetBytes(text, span[at..]);
             }
 
-            "}\r\n"u8.CopyTo(span[at..]);
-            _keys.Advance(length + 2);
+            _keys.Advance(length);
         }
 
         /// <summary>Writes <c>ip:</c> and the address as <see cref="PartitionKey.ToString"/> does; returns the length.</summary>

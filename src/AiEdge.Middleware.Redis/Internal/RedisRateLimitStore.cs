@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Redis.Internal;
 
@@ -9,8 +10,11 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// The rate-limit state of every replica in Redis: one Lua script decides requests' batches atomically on Redis's own
 /// clock (<c>TIME</c>), with exactly <see cref="LeakyBucket"/>'s integer arithmetic, and commits a batch only when
 /// every rule admits. Each bucket is a hash <c>{e: excess milli-units, l: last ms}</c> under
-/// <c>{prefix}rl:{StoreKey}:{{partition}}</c> (the partition is the Cluster hash tag, so every rule of one
-/// partition lives in one slot) and expires once idle. While Redis is unreachable the decision is taken by the
+/// <c>{prefix}{rl}:{StoreKey}:{partition}</c> and expires once idle. Every bucket carries the same Redis Cluster
+/// hash tag <c>{rl}</c>, so all of them live in one slot: one script can decide any request's rules together (a
+/// request's rules may partition by different keys, say the client IP and the API key, and a bucket is shared by
+/// requests in any combination), and any set of concurrent requests can share a call. That keeps every limit exact
+/// and every decision all-or-nothing on a cluster, at the price of one primary holding all rate-limit state. While Redis is unreachable the decision is taken by the
 /// replica's own in-memory store (fail-open) or the call throws (fail-closed).
 /// </summary>
 /// <remarks>
@@ -185,6 +189,9 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
 
     private const string Concern = "ratelimit";
 
+    /// <summary>The Redis Cluster hash tag every rate-limit key carries (one slot for all buckets).</summary>
+    internal const string HashTag = "{rl}";
+
     // One call carries at most this many requests' batches, and at most this many items (unless one batch alone has
     // more), so a call stays a few KiB and Redis is never busy with one script for long.
     private const int MaxRequestsPerCall = 64;
@@ -214,7 +221,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         _local = local;
         _metrics = metrics;
         _failClosed = options.FailureMode == RedisFailureMode.FailClosed;
-        _prefix = options.KeyPrefix + "rl:";
+        _prefix = options.KeyPrefix + HashTag + ":";
         _prefixBytes = Encoding.UTF8.GetBytes(_prefix);
         _coalesce = options.CoalesceRateLimitDecisions;
         _queuedCall = new DecisionCall(MaxRequestsPerCall);
@@ -226,8 +233,8 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     /// <summary>Gets or sets a fixed Redis-side clock (ms) for tests; <see langword="null"/> uses Redis <c>TIME</c>.</summary>
     internal long? FixedNowMs { get; set; }
 
-    /// <summary>Builds the key of a bucket: the partition is the hash tag.</summary>
-    internal string Key(RateLimitRule rule, PartitionKey partition) => string.Concat(_prefix, rule.StoreKey, ":{", partition.ToString(), "}");
+    /// <summary>Builds the key of a bucket: <c>{prefix}{rl}:{StoreKey}:{partition}</c>.</summary>
+    internal string Key(RateLimitRule rule, PartitionKey partition) => string.Concat(_prefix, rule.StoreKey, ":", partition.ToString());
 
     public ValueTask AcquireAsync(RateLimitBatch batch, CancellationToken cancellationToken)
     {
@@ -318,7 +325,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
 
             call.Prepare(FixedNowMs);
             Interlocked.Increment(ref _scriptCalls);
-            var reply = await _redis.EvaluateAsync(AcquireScript, call).ConfigureAwait(false);
+            var reply = await _redis.EvaluateAsync(AcquireScript, call.Keys, call.Arguments).ConfigureAwait(false);
             if (call.TryComplete(reply))
             {
                 return;
@@ -350,13 +357,13 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
 
     private async ValueTask<long> ReconcileRemoteAsync(RateLimitRule rule, PartitionKey partition, long deltaMilli, long nowMs, CancellationToken cancellationToken)
     {
-        RedisArg now = FixedNowMs is { } fixedNow ? fixedNow : string.Empty;
+        var now = FixedNowMs is { } fixedNow ? fixedNow : RedisValue.EmptyString;
         try
         {
-            var reply = await _redis.EvaluateAsync(ReconcileScript, 1, [Key(rule, partition), now, rule.RateNumerator, rule.RateDenominator, rule.CapacityMilli, deltaMilli]).ConfigureAwait(false);
-            if (reply.Type == RespType.Integer)
+            var reply = await _redis.EvaluateAsync(ReconcileScript, [Key(rule, partition)], [now, rule.RateNumerator, rule.RateDenominator, rule.CapacityMilli, deltaMilli]).ConfigureAwait(false);
+            if (reply.Resp2Type == ResultType.Integer)
             {
-                return reply.Integer;
+                return (long)reply;
             }
 
             return await ReconcileFallback(rule, partition, deltaMilli, nowMs, cancellationToken, new RedisConnectionException("Unexpected reply to the reconcile script: " + reply)).ConfigureAwait(false);

@@ -11,8 +11,9 @@ internal sealed class RedisScript
         Name = name;
         Text = text;
 #pragma warning disable CA5350 // SHA1 is what Redis names scripts by; not used for security.
-        Sha1 = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(text)));
+        Hash = SHA1.HashData(Encoding.UTF8.GetBytes(text));
 #pragma warning restore CA5350
+        Sha1 = Convert.ToHexStringLower(Hash);
     }
 
     /// <summary>Gets a short name for logs and metrics.</summary>
@@ -20,6 +21,9 @@ internal sealed class RedisScript
 
     /// <summary>Gets the Lua source.</summary>
     public string Text { get; }
+
+    /// <summary>Gets the SHA1 of <see cref="Text"/> (20 bytes), as <c>ScriptEvaluateAsync</c> takes it for <c>EVALSHA</c>.</summary>
+    public byte[] Hash { get; }
 
     /// <summary>Gets the lowercase hex SHA1 of <see cref="Text"/>.</summary>
     public string Sha1 { get; }

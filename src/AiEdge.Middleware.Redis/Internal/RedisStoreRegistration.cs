@@ -3,6 +3,8 @@ using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace AiEdge.Middleware.Redis.Internal;
@@ -32,16 +34,38 @@ internal static class RedisStoreRegistration
             : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
     }
 
-    /// <summary>The prediction cache's store in Redis, over the in-process store it falls back to; <see langword="null"/> (the cache's own default) when Redis is not configured.</summary>
+    /// <summary>
+    /// The prediction cache's store in Redis, over the in-process store it falls back to; <see langword="null"/> (the
+    /// cache's own default) when Redis is not configured. Its entries go to the app's <see cref="IDistributedCache"/>
+    /// when the app registered one and <see cref="RedisOptions.UseAppDistributedCache"/> is on.
+    /// </summary>
     public static IPredictionCacheStore? PredictionCacheStore(IServiceProvider services)
     {
         var redis = services.GetRequiredService<IRedisConnection>();
-        return redis.State == RedisConnectionState.NotConfigured
-            ? null
-            : new RedisPredictionCacheStore(
-                redis,
-                new InMemoryPredictionCacheStore(services.GetRequiredService<TimeProvider>()),
-                services.GetRequiredService<IOptions<RedisOptions>>().Value,
-                services.GetService<RedisMetrics>());
+        if (redis.State == RedisConnectionState.NotConfigured)
+        {
+            return null;
+        }
+
+        var options = services.GetRequiredService<IOptions<RedisOptions>>().Value;
+        var metrics = services.GetService<RedisMetrics>();
+        var store = new RedisPredictionCacheStore(redis, new InMemoryPredictionCacheStore(services.GetRequiredService<TimeProvider>()), options, metrics);
+
+        // AddRedis registers no IDistributedCache: one that is registered is the app's.
+        var appCache = options.UseAppDistributedCache ? services.GetService<IDistributedCache>() : null;
+        if (appCache is null)
+        {
+            return store;
+        }
+
+        RedisLog.EntriesInAppCache(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(RedisStoreRegistration)), appCache.GetType().FullName ?? appCache.GetType().Name);
+        return new AppCachePredictionCacheStore(appCache, store, options, metrics);
     }
+}
+
+/// <summary>Startup events of the Redis registration.</summary>
+internal static partial class RedisLog
+{
+    [LoggerMessage(1805, LogLevel.Information, "The prediction cache keeps its shared entries in the app's IDistributedCache ({CacheType}); the coalescing lock stays in Redis. Set AiEdge:Redis:UseAppDistributedCache to false to keep them in AiEdge's own keys.", EventName = "RedisEntriesInAppCache")]
+    public static partial void EntriesInAppCache(ILogger logger, string cacheType);
 }

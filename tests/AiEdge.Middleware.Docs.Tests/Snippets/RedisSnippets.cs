@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace AiEdge.Middleware.Docs.Tests.Snippets;
 
@@ -13,7 +15,16 @@ public static class RedisSnippets
             .AddRateLimiting()
             .AddPredictionCache()
             .AddIdempotency()
-            .AddRedis());            // reads AiEdge:Redis; a no-op while AiEdge:Redis:Configuration is empty
+            .AddRedis());            // reads AiEdge:Redis; a no-op without a Redis connection to use
+        #endregion
+    }
+
+    public static async Task ReuseAsync(WebApplicationBuilder builder)
+    {
+        #region redis-2
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(builder.Configuration.GetConnectionString("redis")!);
+        builder.Services.AddSingleton<IConnectionMultiplexer>(multiplexer);     // the app's, reused by AiEdge
+        builder.Services.AddAiEdge(edge => edge.AddRateLimiting().AddRedis());
         #endregion
     }
 }
