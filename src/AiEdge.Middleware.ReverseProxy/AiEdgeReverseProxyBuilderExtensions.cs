@@ -18,12 +18,19 @@ public static class AiEdgeReverseProxyBuilderExtensions
     public const string BreakerPolicyName = BreakerPassiveHealthPolicy.PolicyName;
 
     /// <summary>
+    /// The name of the load-balancing policy that honours each destination's <c>Metadata:Weight</c> (NGINX's
+    /// <c>weight=</c>) by smooth weighted round-robin; a destination without a weight counts as 1.
+    /// </summary>
+    public const string WeightedRoundRobinPolicyName = WeightedRoundRobinPolicy.PolicyName;
+
+    /// <summary>
     /// Adds AiEdge's part of the proxy, bound from <c>AiEdge:ReverseProxy</c> and validated at startup: a circuit
     /// breaker per destination, fed by every proxied call (YARP passive health policy <c>AiEdgeBreaker</c>, set on
     /// every cluster that configures no passive health of its own), so a destination whose breaker is open is not
     /// chosen; a backend's 429 or 503 with <c>Retry-After</c> keeps its destination out that long; a backend's 5xx
     /// becomes a 502, 503 or 504 problem answer; <c>Set-Cookie</c>, <c>Server</c>, <c>X-Powered-By</c> and
-    /// internal headers are not relayed; and the readiness entry <c>reverse-proxy</c> lists every cluster and
+    /// internal headers are not relayed; the caller's credentials are not forwarded; the load-balancing policy
+    /// <c>WeightedRoundRobin</c> is available; and the readiness entry <c>reverse-proxy</c> lists every cluster and
     /// destination. Idempotent. Map the proxy with <c>app.MapAiEdgeReverseProxy()</c>.
     /// </summary>
     /// <param name="builder">The builder returned by <c>services.AddReverseProxy()</c>.</param>
@@ -48,6 +55,9 @@ public static class AiEdgeReverseProxyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiEdgeReverseProxyOptions>, AiEdgeReverseProxyOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DestinationBreakers>();
+        services.TryAddSingleton<ProxyMetrics>();
+        services.AddMetrics();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, WeightedRoundRobinPolicy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPassiveHealthCheckPolicy, BreakerPassiveHealthPolicy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProxyConfigFilter, AiEdgeProxyConfigFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, BackendResponseGuard>());

@@ -24,6 +24,13 @@ public sealed class AiEdgeReverseProxyOptions
     /// <value>Empty by default. Configuration key: <c>AiEdge:ReverseProxy:AllowedResponseHeaders</c>.</value>
     public IList<string> AllowedResponseHeaders { get; } = [];
 
+    /// <summary>
+    /// Gets the request headers never forwarded to a backend: the caller's credentials, which the edge consumed (the
+    /// backend trusts the gateway, not the caller's key). Clear the list to forward them.
+    /// </summary>
+    /// <value><c>Authorization</c>, <c>X-API-Key</c> and <c>Cookie</c> by default. Configuration key: <c>AiEdge:ReverseProxy:RemovedRequestHeaders</c>.</value>
+    public IList<string> RemovedRequestHeaders { get; } = ["Authorization", "X-API-Key", "Cookie"];
+
     /// <summary>Gets the prefixes of a backend's internal response headers, never relayed unless allowed.</summary>
     /// <value><c>X-Internal-</c> by default. Configuration key: <c>AiEdge:ReverseProxy:InternalHeaderPrefixes</c>.</value>
     public IList<string> InternalHeaderPrefixes { get; } = ["X-Internal-"];

@@ -12,7 +12,7 @@ namespace AiEdge.Middleware.ReverseProxy.Internal;
 /// <summary>
 /// A response transform on every route: a backend's 5xx becomes AiEdge's problem answer (502; 503 with
 /// <c>Retry-After</c>; 504) instead of being relayed; a 429 or 503 with <c>Retry-After</c> cools the destination
-/// down for that long; <c>Set-Cookie</c>, <c>Server</c>, <c>X-Powered-By</c>, internal headers and the headers the
+/// down for that long; the caller's credentials are not forwarded; <c>Set-Cookie</c>, <c>Server</c>, <c>X-Powered-By</c>, internal headers and the headers the
 /// backend's <c>Connection</c> names are not relayed unless allowed.
 /// </summary>
 internal sealed partial class BackendResponseGuard : ITransformProvider
@@ -23,6 +23,8 @@ internal sealed partial class BackendResponseGuard : ITransformProvider
     private readonly FrozenSet<string> _allowed;
     private readonly string[] _internalPrefixes;
     private readonly Func<ResponseTransformContext, ValueTask> _transform;
+    private readonly Func<RequestTransformContext, ValueTask> _requestTransform;
+    private readonly string[] _removedRequestHeaders;
 
     public BackendResponseGuard(IOptions<AiEdgeReverseProxyOptions> options, DestinationBreakers breakers, ILogger<BackendResponseGuard> logger)
     {
@@ -30,7 +32,9 @@ internal sealed partial class BackendResponseGuard : ITransformProvider
         _logger = logger;
         _allowed = options.Value.AllowedResponseHeaders.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         _internalPrefixes = [.. options.Value.InternalHeaderPrefixes];
+        _removedRequestHeaders = [.. options.Value.RemovedRequestHeaders];
         _transform = TransformAsync;
+        _requestTransform = RemoveCredentials;
     }
 
     public void ValidateRoute(TransformRouteValidationContext context)
@@ -41,7 +45,26 @@ internal sealed partial class BackendResponseGuard : ITransformProvider
     {
     }
 
-    public void Apply(TransformBuilderContext context) => context.AddResponseTransform(_transform);
+    public void Apply(TransformBuilderContext context)
+    {
+        if (_removedRequestHeaders.Length > 0)
+        {
+            context.AddRequestTransform(_requestTransform);
+        }
+
+        context.AddResponseTransform(_transform);
+    }
+
+    private ValueTask RemoveCredentials(RequestTransformContext context)
+    {
+        var headers = context.ProxyRequest.Headers;
+        foreach (var name in _removedRequestHeaders)
+        {
+            headers.Remove(name);
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     private ValueTask TransformAsync(ResponseTransformContext context)
     {

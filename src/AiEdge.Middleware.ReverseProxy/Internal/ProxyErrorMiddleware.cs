@@ -13,7 +13,7 @@ namespace AiEdge.Middleware.ReverseProxy.Internal;
 /// a backend that breaks a started event stream ends it with a final error event (between events) or, mid-event,
 /// aborts it. A caller that went away is no failure: nothing is written.
 /// </summary>
-internal sealed partial class ProxyErrorMiddleware(RequestDelegate next, DestinationBreakers breakers, ILogger<ProxyErrorMiddleware> logger)
+internal sealed partial class ProxyErrorMiddleware(RequestDelegate next, DestinationBreakers breakers, ProxyMetrics metrics, ILogger<ProxyErrorMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -107,6 +107,7 @@ internal sealed partial class ProxyErrorMiddleware(RequestDelegate next, Destina
 
     private async Task EndStartedResponseAsync(HttpContext context, ProxyCallGuard guard, IHttpRequestLifetimeFeature lifetime, string cluster, string destination)
     {
+        metrics.BrokenStream(cluster, destination);
         if (!guard.AbortHeld || !guard.AtEventBoundary)
         {
             Log.StreamBroken(logger, cluster, destination, guard.BytesRelayed, "aborted");
