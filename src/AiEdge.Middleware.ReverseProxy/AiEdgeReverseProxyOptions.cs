@@ -35,6 +35,16 @@ public sealed class AiEdgeReverseProxyOptions
     /// <value><c>X-Internal-</c> by default. Configuration key: <c>AiEdge:ReverseProxy:InternalHeaderPrefixes</c>.</value>
     public IList<string> InternalHeaderPrefixes { get; } = ["X-Internal-"];
 
+    /// <summary>
+    /// Gets or sets how many times a call that failed before any byte of an answer was relayed (connection refused or
+    /// reset, no response head within the activity timeout) is sent again, each time to another available destination.
+    /// Only calls that cannot double-spend are retried: <c>GET</c>, <c>HEAD</c> and <c>OPTIONS</c>, and any call
+    /// carrying an <c>Idempotency-Key</c> header (its body is buffered so it can be sent again). A backend's answer,
+    /// even a 5xx, is never retried.
+    /// </summary>
+    /// <value>Defaults to <c>1</c>; from 0 to 5. Configuration key: <c>AiEdge:ReverseProxy:MaxRetryAttempts</c>.</value>
+    public int MaxRetryAttempts { get; set; } = 1;
+
     /// <summary>Gets or sets the readiness status reported while a cluster has no available destination.</summary>
     /// <value>Defaults to <see cref="HealthStatus.Unhealthy"/>. Configuration key: <c>AiEdge:ReverseProxy:UnavailableClusterStatus</c>.</value>
     public HealthStatus UnavailableClusterStatus { get; set; } = HealthStatus.Unhealthy;

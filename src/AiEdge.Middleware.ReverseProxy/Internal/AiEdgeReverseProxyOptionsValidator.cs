@@ -35,6 +35,11 @@ internal sealed class AiEdgeReverseProxyOptionsValidator : IValidateOptions<AiEd
             }
         }
 
+        if (options.MaxRetryAttempts is < 0 or > 5)
+        {
+            errors.Add(Section + ":MaxRetryAttempts must be from 0 to 5 (was " + options.MaxRetryAttempts.ToString(CultureInfo.InvariantCulture) + ").");
+        }
+
         for (var i = 0; i < options.InternalHeaderPrefixes.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(options.InternalHeaderPrefixes[i]))

@@ -13,14 +13,29 @@ namespace AiEdge.Middleware.ReverseProxy.Internal;
 /// a backend that breaks a started event stream ends it with a final error event (between events) or, mid-event,
 /// aborts it. A caller that went away is no failure: nothing is written.
 /// </summary>
-internal sealed partial class ProxyErrorMiddleware(RequestDelegate next, DestinationBreakers breakers, ProxyMetrics metrics, ILogger<ProxyErrorMiddleware> logger)
+internal sealed partial class ProxyErrorMiddleware(
+    RequestDelegate next,
+    DestinationBreakers breakers,
+    ProxyMetrics metrics,
+    Microsoft.Extensions.Options.IOptions<AiEdgeReverseProxyOptions> options,
+    ILogger<ProxyErrorMiddleware> logger)
 {
+    private readonly int _maxRetries = options.Value.MaxRetryAttempts;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var features = context.Features;
-        if (features.Get<IReverseProxyFeature>() is { } proxy)
+        var proxy = features.Get<IReverseProxyFeature>();
+        var candidates = proxy is null ? null : breakers.Available(proxy.AvailableDestinations);
+        if (proxy is not null)
         {
-            proxy.AvailableDestinations = breakers.Available(proxy.AvailableDestinations);
+            proxy.AvailableDestinations = candidates!;
+        }
+
+        var retries = proxy is not null && _maxRetries > 0 && CannotDoubleSpend(context.Request) ? _maxRetries : 0;
+        if (retries > 0 && context.Request.ContentLength != 0 && !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            context.Request.EnableBuffering();   // sent again on a retry
         }
 
         var lifetime = features.Get<IHttpRequestLifetimeFeature>()!;
@@ -37,6 +52,20 @@ internal sealed partial class ProxyErrorMiddleware(RequestDelegate next, Destina
         try
         {
             await next(context).ConfigureAwait(false);
+            while (retries-- > 0 && ShouldRetry(context, guard) && Others(candidates!, proxy!.ProxiedDestination) is { Count: > 0 } others)
+            {
+                Log.Retrying(logger, context.GetRouteModel().Cluster?.ClusterId ?? "?", proxy.ProxiedDestination?.DestinationId ?? "-", features.Get<IForwarderErrorFeature>()!.Error.ToString());
+                features.Set<IForwarderErrorFeature>(null);
+                context.Response.Clear();
+                if (context.Request.Body.CanSeek)
+                {
+                    context.Request.Body.Position = 0;
+                }
+
+                candidates = others;
+                proxy.AvailableDestinations = others;
+                await next(context).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -60,6 +89,31 @@ internal sealed partial class ProxyErrorMiddleware(RequestDelegate next, Destina
         }
 
         await AnswerAsync(context, error, guard, lifetime).ConfigureAwait(false);
+    }
+
+    /// <summary>A call that cannot double-spend: a safe method, or any call carrying an <c>Idempotency-Key</c>.</summary>
+    private static bool CannotDoubleSpend(HttpRequest request)
+        => HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method)
+            || request.Headers.ContainsKey("Idempotency-Key");
+
+    /// <summary>Whether the attempt failed before anything reached the caller, in a way another destination may not.</summary>
+    private static bool ShouldRetry(HttpContext context, ProxyCallGuard guard)
+        => !context.Response.HasStarted && guard.BytesRelayed == 0
+            && context.Features.Get<IForwarderErrorFeature>()?.Error is ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseHeaders
+            && !context.RequestAborted.IsCancellationRequested;
+
+    private static List<DestinationState>? Others(IReadOnlyList<DestinationState> candidates, DestinationState? failed)
+    {
+        List<DestinationState>? others = null;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            if (!ReferenceEquals(candidates[i], failed))
+            {
+                (others ??= []).Add(candidates[i]);
+            }
+        }
+
+        return others;
     }
 
     private async Task AnswerAsync(HttpContext context, ForwarderError error, ProxyCallGuard guard, IHttpRequestLifetimeFeature lifetime)
@@ -135,11 +189,14 @@ internal sealed partial class ProxyErrorMiddleware(RequestDelegate next, Destina
         [LoggerMessage(2301, LogLevel.Warning, "Route {Route}: destination {Cluster}/{Destination} failed ({Error}); the caller gets a problem answer.", EventName = "DestinationFailed")]
         public static partial void DestinationFailed(ILogger logger, string route, string cluster, string destination, string error);
 
-        [LoggerMessage(2302, LogLevel.Warning, "Backend {Cluster}/{Destination} broke the response after {Bytes} bytes were relayed; the caller's stream was {Ending}.", EventName = "BackendStreamBroken")]
+        [LoggerMessage(2302, LogLevel.Warning, "Backend {Cluster}/{Destination} broke the response after {Bytes} bytes were relayed; the caller's stream was {Ending}.", EventName = "ProxyStreamBroken")]
         public static partial void StreamBroken(ILogger logger, string cluster, string destination, long bytes, string ending);
 
         [LoggerMessage(2303, LogLevel.Warning, "No destination of cluster {Cluster} is available; answered 503 with Retry-After {Seconds} s.", EventName = "NoDestinationAvailable")]
         public static partial void NoDestination(ILogger logger, string cluster, int seconds);
+
+        [LoggerMessage(2309, LogLevel.Information, "Destination {Cluster}/{Destination} failed ({Error}) before anything was relayed; the call is sent to another destination.", EventName = "ProxyRetried")]
+        public static partial void Retrying(ILogger logger, string cluster, string destination, string error);
 
         [LoggerMessage(2308, LogLevel.Debug, "The caller of {Cluster}/{Destination} went away or sent a broken body ({Error}).", EventName = "ProxyCallerGone")]
         public static partial void CallerGone(ILogger logger, string cluster, string destination, string error);
