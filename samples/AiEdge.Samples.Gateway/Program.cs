@@ -1,44 +1,37 @@
-using AiEdge.Samples.Gateway;
+using Yarp.ReverseProxy.Transforms;
 
-// An AiEdge-fronted gateway for a pool of OpenAI-compatible model servers (vLLM) and a vector database (Qdrant):
-// the in-process replacement of an NGINX `upstream vllm_service { ... }` / `upstream qdrant_service { ... }` gateway.
-// Every setting is in appsettings.json (section "AiEdge"); README.md shows the NGINX configuration it replaces.
+// An AiEdge-fronted YARP gateway for OpenAI-compatible model servers (vLLM) and a vector database (Qdrant): the
+// in-process replacement of the NGINX `upstream vllm_service { ... }` / `upstream qdrant_service { ... }` gateway.
+// YARP proxies (section "ReverseProxy": routes, clusters, destinations, balancing, active health checks); AiEdge
+// guards (section "AiEdge": API keys, tiers, token budget, body limits, breakers). README.md shows the NGINX config.
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddAiEdge(edge => edge
-    .AddAccessLog()                                  // log_format main_ext ... ua="$upstream_addr" us="$upstream_status"
+    .AddAccessLog()                                  // log_format main_ext ... + access_log
     .AddEdgeAuthentication()                         // map $http_authorization $api_key_valid + return 401
     .AddBodyLimits()                                 // client_max_body_size
     .AddStreaming()                                  // proxy_buffering off for token streams
     .AddRateLimiting()                               // limit_req_zone / limit_req, plus an LLM token budget
-    .AddRedis()                                      // shared limits across gateway replicas (AiEdge:Redis:Configuration)
-    .AddGatewayBackends());                          // upstream blocks: weighted pools, breakers, active checks
+    .AddRedis());                                    // shared limits across gateway replicas (AiEdge:Redis:Configuration)
+
+builder.Services.AddReverseProxy()                   // upstream blocks, proxy_pass, least_conn / weight, health checks
+    .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+    .AddTransforms(static transforms =>              // proxy_set_header X-Real-IP $remote_addr
+        transforms.AddRequestTransform(static context =>
+        {
+            if (context.HttpContext.Connection.RemoteIpAddress is { } client)
+            {
+                context.ProxyRequest.Headers.TryAddWithoutValidation("X-Real-IP", client.ToString());
+            }
+
+            return ValueTask.CompletedTask;
+        }))
+    .AddAiEdge();                                    // breakers per destination, problem answers, readiness
 
 var app = builder.Build();
 
 app.UseAiEdge();                                     // forwarded headers, security headers, /healthz, /readyz, ...
-
-// location /v1/ { proxy_pass http://vllm_service; }: every OpenAI-compatible route (models, embeddings, ...).
-app.Map("/v1/{**path}", (HttpContext context, GatewayBackends backends, string? path) =>
-        GatewayProxy.ForwardAsync(context, backends.Vllm, "v1/" + path))
-    .RequireAuthenticatedCaller()
-    .WithRateLimitTier("api");
-
-// Generation routes: a stricter tier with a token budget; `stream: true` answers are relayed event by event.
-app.MapPost("/v1/chat/completions", (HttpContext context, GatewayBackends backends) =>
-        GatewayProxy.ForwardAsync(context, backends.Vllm, "v1/chat/completions"))
-    .RequireAuthenticatedCaller()
-    .WithRateLimitTier("generate");
-app.MapPost("/v1/completions", (HttpContext context, GatewayBackends backends) =>
-        GatewayProxy.ForwardAsync(context, backends.Vllm, "v1/completions"))
-    .RequireAuthenticatedCaller()
-    .WithRateLimitTier("generate");
-
-// location /qdrant/ { rewrite ^/qdrant/?(.*)$ /$1 break; proxy_pass http://qdrant_service; }
-app.Map("/qdrant/{**path}", (HttpContext context, GatewayBackends backends, string? path) =>
-        GatewayProxy.ForwardAsync(context, backends.Qdrant, path ?? string.Empty))
-    .RequireScopes("vectors")
-    .WithRateLimitTier("vectors");
+app.MapAiEdgeReverseProxy();                         // only the routes of "ReverseProxy:Routes" reach a backend
 
 app.Run();
 

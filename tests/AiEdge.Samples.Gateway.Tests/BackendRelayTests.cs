@@ -33,7 +33,7 @@ public sealed class BackendRelayTests
         Assert.StartsWith(BrokenBackend.Event(0) + BrokenBackend.Event(1), body, StringComparison.Ordinal);
         Assert.EndsWith("\n\nevent: error\ndata: {\"error\":{\"message\":\"The model backend broke the stream.\",\"type\":\"server_error\",\"code\":\"backend_stream_broken\"}}\n\n", body, StringComparison.Ordinal);
         Assert.Empty(logs.AtLeast(LogLevel.Error));
-        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 1613);
+        var warning = Assert.Single(logs.Entries, e => e.EventId.Id == 2302);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.StartsWith("Backend vllm/", warning.Message, StringComparison.Ordinal);
         Assert.Equal(1, broken.Sum("aiedge.breaker.name", "vllm"));

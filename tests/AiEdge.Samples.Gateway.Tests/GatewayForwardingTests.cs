@@ -133,7 +133,7 @@ public sealed class GatewayForwardingTests(GatewayFixture fixture) : IClassFixtu
     }
 
     [Fact]
-    public async Task Health_endpoints_need_no_key_and_readiness_lists_both_pools()
+    public async Task Health_endpoints_need_no_key_and_readiness_lists_every_cluster_and_destination()
     {
         using var live = await fixture.Client.GetAsync("/healthz").WaitAsync(Timeout);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
@@ -141,8 +141,11 @@ public sealed class GatewayForwardingTests(GatewayFixture fixture) : IClassFixtu
         using var ready = await fixture.Client.GetAsync("/readyz").WaitAsync(Timeout);
         var text = await ready.Content.ReadAsStringAsync().WaitAsync(Timeout);
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Contains("backend:vllm", text, StringComparison.Ordinal);
-        Assert.Contains("backend:qdrant", text, StringComparison.Ordinal);
+        Assert.Contains("reverse-proxy", text, StringComparison.Ordinal);
+        foreach (var entry in new[] { "\"vllm\"", "\"vllm/gpu-0\"", "\"vllm/gpu-1\"", "\"vllm/gpu-2\"", "\"qdrant\"", "\"qdrant/qdrant-0\"" })
+        {
+            Assert.Contains(entry, text, StringComparison.Ordinal);
+        }
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");

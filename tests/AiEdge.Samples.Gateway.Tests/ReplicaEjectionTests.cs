@@ -21,8 +21,8 @@ public sealed class ReplicaEjectionTests
             new Dictionary<string, string?>
             {
                 // Open a replica's breaker after 2 calls with half of them failed, for longer than the test runs.
-                ["AiEdge:Resilience:Breakers:vllm:MinimumThroughput"] = "2",
-                ["AiEdge:Resilience:Breakers:vllm:BreakDuration"] = "00:10:00",
+                ["AiEdge:ReverseProxy:Breakers:vllm:MinimumThroughput"] = "2",
+                ["AiEdge:ReverseProxy:Breakers:vllm:BreakDuration"] = "00:10:00",
             });
         using var client = new HttpClient { BaseAddress = gateway.StartKestrel() };
 

@@ -1,0 +1,53 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace AiEdge.Middleware.ReverseProxy.Internal;
+
+/// <summary>Validates <see cref="AiEdgeReverseProxyOptions"/>, naming keys as configuration spells them.</summary>
+internal sealed class AiEdgeReverseProxyOptionsValidator : IValidateOptions<AiEdgeReverseProxyOptions>
+{
+    private const string Section = "AiEdge:ReverseProxy";
+
+    public ValidateOptionsResult Validate(string? name, AiEdgeReverseProxyOptions options)
+    {
+        var errors = new List<string>();
+        foreach (var (cluster, breaker) in options.Breakers)
+        {
+            var key = Section + ":Breakers:" + cluster;
+            if (breaker.FailureRatio is <= 0 or > 1)
+            {
+                errors.Add(key + ":FailureRatio must be above 0 and at most 1 (was " + breaker.FailureRatio.ToString(CultureInfo.InvariantCulture) + ").");
+            }
+
+            if (breaker.MinimumThroughput < 2)
+            {
+                errors.Add(key + ":MinimumThroughput must be at least 2.");
+            }
+
+            if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500))
+            {
+                errors.Add(key + ":SamplingDuration must be at least 00:00:00.5.");
+            }
+
+            if (breaker.BreakDuration < TimeSpan.FromMilliseconds(500))
+            {
+                errors.Add(key + ":BreakDuration must be at least 00:00:00.5.");
+            }
+        }
+
+        if (options.MaxRetryAttempts is < 0 or > 5)
+        {
+            errors.Add(Section + ":MaxRetryAttempts must be from 0 to 5 (was " + options.MaxRetryAttempts.ToString(CultureInfo.InvariantCulture) + ").");
+        }
+
+        for (var i = 0; i < options.InternalHeaderPrefixes.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(options.InternalHeaderPrefixes[i]))
+            {
+                errors.Add(Section + ":InternalHeaderPrefixes:" + i.ToString(CultureInfo.InvariantCulture) + " must not be empty.");
+            }
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
