@@ -40,18 +40,24 @@ public static class AiEdgeReverseProxyBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        var options = services.AddOptions<AiEdgeReverseProxyOptions>();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
         if (services.Any(static d => d.ServiceType == typeof(DestinationBreakers)))
         {
+            if (configure is not null)
+            {
+                services.Configure(configure);
+            }
+
             return builder;
         }
 
-        options.BindConfiguration(ConfigurationSection).ValidateOnStart();
+        // Declared like every AiEdge section: unknown keys and bad values fail at startup with the others, both
+        // duration syntaxes, reloads validated before they apply. Code configuration applies after the section.
+        services.AddAiEdgeCore().AddConfigurationSection<AiEdgeReverseProxyOptions>(ConfigurationSection);
+        if (configure is not null)
+        {
+            services.Configure(configure);
+        }
+
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiEdgeReverseProxyOptions>, AiEdgeReverseProxyOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DestinationBreakers>();
