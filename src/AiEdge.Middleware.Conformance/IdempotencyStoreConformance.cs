@@ -406,7 +406,10 @@ public static class IdempotencyStoreConformance
         var fingerprint = NewFingerprint();
         var token = NewToken();
 
-        var claimed = await CancelledAsync(() => store.TryClaimAsync(key, fingerprint, token, LongDuration, cancelled.Token), "TryClaimAsync").ConfigureAwait(false);
+        // Nullable, so a call that threw (null) is never read as the struct's default status (Claimed).
+        var claimed = await CancelledAsync(
+            async () => (IdempotencyClaim?)await store.TryClaimAsync(key, fingerprint, token, LongDuration, cancelled.Token).ConfigureAwait(false),
+            "TryClaimAsync").ConfigureAwait(false);
         var claim = await store.TryClaimAsync(key, NewFingerprint(), NewToken(), LongDuration, cancellationToken).ConfigureAwait(false);
         if (claimed is { Status: IdempotencyClaimStatus.Claimed })
         {

@@ -112,15 +112,27 @@ public class HitPathBenchmarks
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        // Settings of a package that is not added fail at startup: each composition gets its packages' settings.
+        var settings = new Dictionary<string, string?>();
+        if (composition != Composition.Floor)
         {
-            ["AiEdge:RateLimiting:Tiers:predict:Rate"] = "1000000r/s",
-            ["AiEdge:RateLimiting:Tiers:predict:Burst"] = "1000000",
-            ["AiEdge:Cors:AllowedOrigins:0"] = "http://localhost:5173",
-            ["AiEdge:Caching:Anonymous"] = "Shared",
-            ["AiEdge:Caching:ExcludedJsonFields:0"] = "user",
-            ["AiEdge:Caching:Duration"] = "01:00:00",
-        });
+            settings["AiEdge:Caching:Anonymous"] = "Shared";
+            settings["AiEdge:Caching:ExcludedJsonFields:0"] = "user";
+            settings["AiEdge:Caching:Duration"] = "01:00:00";
+        }
+
+        if (composition is not (Composition.Floor or Composition.CacheAlone))
+        {
+            settings["AiEdge:RateLimiting:Tiers:predict:Rate"] = "1000000r/s";
+            settings["AiEdge:RateLimiting:Tiers:predict:Burst"] = "1000000";
+        }
+
+        if (composition is not (Composition.Floor or Composition.CacheAlone or Composition.CacheAndRateLimiting))
+        {
+            settings["AiEdge:Cors:AllowedOrigins:0"] = "http://localhost:5173";
+        }
+
+        builder.Configuration.AddInMemoryCollection(settings);
         switch (composition)
         {
             case Composition.Floor:

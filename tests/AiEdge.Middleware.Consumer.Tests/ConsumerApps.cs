@@ -96,7 +96,7 @@ public sealed class ConsumerApps : IAsyncLifetime
         }
 
         await File.WriteAllLinesAsync(program, ours);
-        await AddAiEdgeSettingsAsync(directory);
+        await AddAiEdgeSettingsAsync(directory, caching: true);
     }
 
     /// <summary>
@@ -132,11 +132,14 @@ public sealed class ConsumerApps : IAsyncLifetime
         var source = await File.ReadAllTextAsync(controller);
         source = "using Microsoft.AspNetCore.Authorization;\n" + Replace(source, "public class WeatherForecastController", "[Authorize]\npublic class WeatherForecastController");
         await File.WriteAllTextAsync(controller, source);
-        await AddAiEdgeSettingsAsync(directory);
+        await AddAiEdgeSettingsAsync(directory, caching: false);
     }
 
-    /// <summary>Adds the <c>AiEdge</c> section to the template's appsettings.json.</summary>
-    private static async Task AddAiEdgeSettingsAsync(string directory)
+    /// <summary>
+    /// Adds the <c>AiEdge</c> section to the template's appsettings.json: only sections of the packages the app adds,
+    /// since settings of a package that is not added fail at startup.
+    /// </summary>
+    private static async Task AddAiEdgeSettingsAsync(string directory, bool caching)
     {
         var path = Path.Combine(directory, "appsettings.json");
         var settings = JsonNode.Parse(await File.ReadAllTextAsync(path))!.AsObject();
@@ -150,7 +153,6 @@ public sealed class ConsumerApps : IAsyncLifetime
                     ["wide"] = new JsonObject { ["Rate"] = "100r/s", ["Burst"] = 100 },
                 },
             },
-            ["Caching"] = new JsonObject { ["Anonymous"] = "Shared" },
             ["Authentication"] = new JsonObject
             {
                 ["ApiKeys"] = new JsonObject
@@ -162,6 +164,11 @@ public sealed class ConsumerApps : IAsyncLifetime
                 },
             },
         };
+        if (caching)
+        {
+            settings["AiEdge"]!["Caching"] = new JsonObject { ["Anonymous"] = "Shared" };
+        }
+
         await File.WriteAllTextAsync(path, settings.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
     }
 
