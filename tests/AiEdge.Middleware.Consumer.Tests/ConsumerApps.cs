@@ -34,6 +34,7 @@ public sealed class ConsumerApps : IAsyncLifetime
         ("OpenTelemetry.Extensions.Hosting", "1.20.1"),
         ("OpenTelemetry.Instrumentation.AspNetCore", "1.20.1"),
         ("OpenTelemetry.Exporter.InMemory", "1.20.1"),
+        ("Microsoft.Extensions.Caching.StackExchangeRedis", "10.0.15"),
     ];
 
     private readonly PackedSuite _suite = new();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AiEdge.Middleware.Testing;
 
 namespace AiEdge.Middleware.Consumer.Tests;
 
@@ -61,6 +62,27 @@ public sealed class WebTemplateAppTests(ConsumerApps apps)
         Assert.False(refused!.Headers.Contains("RateLimit"));
         Assert.False(refused.Headers.Contains("RateLimit-Policy"));
         refused.Dispose();
+    }
+
+    // Found: with AiEdge:Redis:Configuration set, AiEdge replaced the app's IDistributedCache registration (its
+    // InstanceName ignored), and AiEdge's keys carried its prefix twice (aiedge:dc:aiedge:cache:...).
+    [Fact]
+    public async Task AppsOwnRedisCache_StaysTheAppsAndAiEdgeKeysCarryOnePrefix()
+    {
+        await using var redis = await RedisServerFixture.StartAsync();
+        using var app = await apps.Web.StartAsync(apps.IdpArgument(), "--App:Redis=" + redis.Configuration, "--AiEdge:Redis:Configuration=" + redis.Configuration);
+
+        using var cached = await app.Client.PostAsync("/test/app-cache/app-key", content: null);
+        Assert.Equal("Microsoft.Extensions.Caching.StackExchangeRedis.RedisCacheImpl the app's value", await cached.Content.ReadAsStringAsync());
+        using var miss = await app.Client.PostAsJsonAsync("/v1/predict", new { input = "redis" });
+        using var hit = await app.Client.PostAsJsonAsync("/v1/predict", new { input = "redis" });
+        Assert.Equal("MISS", Header(miss, "X-Cache"));
+        Assert.Equal("HIT", Header(hit, "X-Cache"));
+
+        var keys = (await redis.CommandAsync("KEYS *")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains("consumer:app-key", keys);
+        Assert.Contains(keys, static key => key.StartsWith("consumer:aiedge:cache:", StringComparison.Ordinal));
+        Assert.DoesNotContain(keys, static key => key.IndexOf("aiedge", StringComparison.Ordinal) != key.LastIndexOf("aiedge", StringComparison.Ordinal));
     }
 
     // Found: AddAuthentication().AddJwtBearer() without a default scheme plus AiEdge authentication answered 500.

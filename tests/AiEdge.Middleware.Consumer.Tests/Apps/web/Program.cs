@@ -1,8 +1,10 @@
 // `dotnet new web`, then the app's own parts (JwtBearer against its identity provider, the built-in rate limiter,
-// output cache, health checks, OpenTelemetry, OpenAPI) and AiEdge, as a user adds them.
+// output cache, health checks, OpenTelemetry, OpenAPI, and its own Redis distributed cache when `App:Redis` is set)
+// and AiEdge, as a user adds them.
 using System.Diagnostics;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Trace;
 
@@ -33,11 +35,20 @@ builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing
     .AddAiEdgeInstrumentation()
     .AddInMemoryExporter(spans));
 builder.Services.AddOpenApi();
+if (builder.Configuration["App:Redis"] is { } appRedis)
+{
+    builder.Services.AddStackExchangeRedisCache(options =>
+    {
+        options.Configuration = appRedis;
+        options.InstanceName = "consumer:";
+    });
+}
 
 builder.Services.AddAiEdge(edge => edge
     .AddEdgeAuthentication()
     .AddRateLimiting()
-    .AddPredictionCache());
+    .AddPredictionCache()
+    .AddRedis());
 
 var app = builder.Build();
 
@@ -57,6 +68,17 @@ app.MapGet("/v1/scoped", () => "ok").RequireScopes("predict");
 app.MapPost("/v1/upload", () => "ok").WithBodyLimit("1k");
 var renders = 0;
 app.MapGet("/v1/app-cached", () => Interlocked.Increment(ref renders)).CacheOutput();
+app.MapPost("/test/app-cache/{key}", async (string key, HttpContext context) =>
+{
+    var cache = context.RequestServices.GetService<IDistributedCache>();
+    if (cache is null)
+    {
+        return "none";
+    }
+
+    await cache.SetStringAsync(key, "the app's value");
+    return cache.GetType().FullName + " " + await cache.GetStringAsync(key);
+});
 app.MapPost("/test/database/{healthy:bool}", (bool healthy) => database.Healthy = healthy);
 app.MapGet("/test/spans", () =>
 {
