@@ -50,7 +50,18 @@ internal static class ConcurrencyHost
             request.Headers.Add(TestCaller.PlanHeader, plan);
         }
 
-        return await app.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        var send = app.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        try
+        {
+            return await send.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // A client that leaves closes what it was sent: a response whose headers arrived just as it left would
+            // otherwise stay open, and its stream would hold the slot for ever.
+            _ = send.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
     }
 
     public static TierState Tier(this TestApp app, string name)
@@ -60,14 +71,17 @@ internal static class ConcurrencyHost
     }
 
     /// <summary>Waits (by polling, with a deadline) until <paramref name="condition"/> holds: for the host's own threads, not for time.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what)
+    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(condition, () => what);
+
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string)"/>, describing the state when the deadline passes.</summary>
+    public static async Task UntilAsync(Func<bool> condition, Func<string> what)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!condition())
         {
             if (DateTime.UtcNow > deadline)
             {
-                Assert.Fail("Timed out waiting until " + what + ".");
+                Assert.Fail("Timed out waiting until " + what() + ".");
             }
 
             await Task.Yield();

@@ -110,7 +110,9 @@ public sealed class SlotLeakPropertyTests
             }
         }
 
-        await ConcurrencyHost.UntilAsync(() => tier.Totals() == (0, 0) && tier.Shared!.Users == 0, "every slot came back");
+        await ConcurrencyHost.UntilAsync(
+            () => tier.Totals() == (0, 0) && tier.Shared!.Users == 0,
+            () => "every slot came back (in flight and queued " + tier.Totals() + ", users " + tier.Shared!.Users + ")");
         foreach (var client in clients)
         {
             client.Dispose();

@@ -33,14 +33,17 @@ public sealed class GatewayFactory : SampleAppFactory<Program>
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["ReverseProxy:Clusters:qdrant:Destinations:qdrant-0:Address"] = qdrant.ToString(),
-            ["AiEdge:RateLimiting:Tiers:api:Rate"] = "1000r/s",
-            ["AiEdge:RateLimiting:Tiers:api:Burst"] = "1000",
-            ["AiEdge:RateLimiting:Tiers:generate:Rate"] = "1000r/s",
-            ["AiEdge:RateLimiting:Tiers:generate:Burst"] = "1000",
-            ["AiEdge:RateLimiting:Tiers:generate:Plans:pro:Rate"] = "1000r/s",
-            ["AiEdge:RateLimiting:Tiers:generate:Plans:pro:Burst"] = "1000",
-            ["AiEdge:RateLimiting:Tiers:vectors:Rate"] = "1000r/s",
-            ["AiEdge:RateLimiting:Tiers:vectors:Burst"] = "1000",
+            ["AiEdge:RateLimiting:Tiers:api:Rate"] = "1000000r/s",
+            ["AiEdge:RateLimiting:Tiers:api:Burst"] = "1000000",
+            ["AiEdge:RateLimiting:Tiers:generate:Rate"] = "1000000r/s",
+            ["AiEdge:RateLimiting:Tiers:generate:Burst"] = "1000000",
+            ["AiEdge:RateLimiting:Tiers:generate:Plans:pro:Rate"] = "1000000r/s",
+            ["AiEdge:RateLimiting:Tiers:generate:Plans:pro:Burst"] = "1000000",
+
+            // Load tests send thousands of generations a minute: the sample's token budget must never be what answers.
+            ["AiEdge:RateLimiting:Tiers:generate:TokenBudget:Tokens"] = "1000000000",
+            ["AiEdge:RateLimiting:Tiers:vectors:Rate"] = "1000000r/s",
+            ["AiEdge:RateLimiting:Tiers:vectors:Burst"] = "1000000",
         };
         for (var i = 0; i < vllm.Count; i++)
         {
