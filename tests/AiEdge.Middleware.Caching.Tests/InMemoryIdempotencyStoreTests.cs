@@ -11,6 +11,8 @@ using Xunit.Abstractions;
 namespace AiEdge.Middleware.Caching.Tests;
 
 /// <summary>The in-memory Idempotency-Key store on its own: the byte bound, what it evicts and never evicts, expiry, concurrency.</summary>
+// The heap-bound test measures the process's heap: nothing else may run beside it.
+[Collection(HeapMeasurement.Collection)]
 public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
@@ -377,4 +379,12 @@ public sealed class InMemoryIdempotencyStoreTests(ITestOutputHelper output)
 
     private static async Task<bool> CompleteAsync(InMemoryIdempotencyStore store, int key)
         => await store.CompleteAsync(Key(key), Token(key), Record(100), Retention, default);
+}
+
+/// <summary>Tests that measure the whole process's heap run alone, never beside another test class.</summary>
+[CollectionDefinition(Collection, DisableParallelization = true)]
+public sealed class HeapMeasurement
+{
+    /// <summary>The collection's name.</summary>
+    public const string Collection = "heap measurement";
 }
