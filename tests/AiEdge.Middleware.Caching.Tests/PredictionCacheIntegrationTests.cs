@@ -620,6 +620,113 @@ public sealed class PredictionCacheIntegrationTests
     }
 
     [Fact]
+    public async Task Predict_LeaderFails_TheNextHolderAnswersBeforeAnotherWaiterTakesTheLock_ModelRunsOnceMore()
+    {
+        // Both waiters wake when the failed leader releases and find nothing. One takes the lock and runs; the other's
+        // next acquire waits until that run has stored its answer and released: the interleaving a busy machine
+        // produces at random.
+        var model = new Model();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var store = new SecondHolderFirstStore(new InMemoryPredictionCacheStore(TimeProvider.System));
+        model.Before = async _ =>
+        {
+            await gate.Task;
+            if (model.Runs == 1)
+            {
+                throw new InvalidOperationException("the first run fails");
+            }
+
+            await store.HoldingBack.WaitAsync(TimeSpan.FromSeconds(30));
+        };
+        await using var app = await StartAsync(
+            model,
+            options => options.UseDistributedCache = false,
+            services: s => s.AddSingleton<IPredictionCacheStore>(store));
+        using var coalesced = new CachingHost.InstrumentCounter(app.Services, "aiedge.cache.coalesced", 2);
+
+        var requests = new Task<(HttpResponseMessage Response, string Invocation, string Text)>[3];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            requests[i] = Task.Run(() => SendAsync(app, "/predict", Body));
+        }
+
+        await coalesced.Reached.WaitAsync(TimeSpan.FromSeconds(30));
+        gate.SetResult();
+        var responses = await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, model.Runs);
+        Assert.Equal(1, responses.Count(r => r.Response.StatusCode == HttpStatusCode.InternalServerError));
+        var succeeded = responses.Where(r => r.Response.StatusCode == HttpStatusCode.OK).ToArray();
+        Assert.Equal(2, succeeded.Length);
+        Assert.Single(succeeded.Select(r => r.Invocation).Distinct());
+        Assert.Equal(["HIT", "MISS"], succeeded.Select(r => CachingHost.XCache(r.Response)).Order());
+    }
+
+    /// <summary>
+    /// An in-process store whose acquires, once two have succeeded, wait for the next release: the second holder then
+    /// finishes before the last waiter's acquire goes through.
+    /// </summary>
+    private sealed class SecondHolderFirstStore(IPredictionCacheStore inner) : IPredictionCacheStore
+    {
+        private readonly Lock _lock = new();
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _holdingBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _acquired;
+
+        /// <summary>Gets a task completed when an acquire is held back.</summary>
+        public Task HoldingBack => _holdingBack.Task;
+
+        public async ValueTask<bool> TryAcquireAsync(PredictionCacheKey key, Guid owner, TimeSpan lease, CancellationToken cancellationToken)
+        {
+            bool holdBack;
+            lock (_lock)
+            {
+                holdBack = _acquired >= 2;
+                if (!holdBack && inner.TryAcquireAsync(key, owner, lease, cancellationToken).Result)
+                {
+                    _acquired++;
+                    return true;
+                }
+            }
+
+            if (!holdBack)
+            {
+                return false;
+            }
+
+            _holdingBack.TrySetResult();
+            await _released.Task.WaitAsync(cancellationToken);
+            return await inner.TryAcquireAsync(key, owner, lease, cancellationToken);
+        }
+
+        public async ValueTask ReleaseAsync(PredictionCacheKey key, Guid owner, CancellationToken cancellationToken)
+        {
+            await inner.ReleaseAsync(key, owner, cancellationToken);
+            lock (_lock)
+            {
+                if (_acquired >= 2)
+                {
+                    _released.TrySetResult();
+                }
+            }
+        }
+
+        public ValueTask<bool> WaitAsync(PredictionCacheKey key, TimeSpan timeout, CancellationToken cancellationToken)
+            => inner.WaitAsync(key, timeout, cancellationToken);
+
+        public ValueTask<byte[]?> GetAsync(PredictionCacheKey key, CancellationToken cancellationToken) => inner.GetAsync(key, cancellationToken);
+
+        public ValueTask SetAsync(PredictionCacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, CancellationToken cancellationToken)
+            => inner.SetAsync(key, value, timeToLive, cancellationToken);
+
+        public ValueTask<PredictionCacheLookup> GetOrAcquireAsync(PredictionCacheKey key, Guid owner, TimeSpan lease, CancellationToken cancellationToken)
+            => inner.GetOrAcquireAsync(key, owner, lease, cancellationToken);
+
+        public ValueTask SetAndReleaseAsync(PredictionCacheKey key, ReadOnlyMemory<byte> value, TimeSpan timeToLive, Guid owner, CancellationToken cancellationToken)
+            => inner.SetAndReleaseAsync(key, value, timeToLive, owner, cancellationToken);
+    }
+
+    [Fact]
     public async Task Predict_WaiterCancelled_LeavesPromptlyAndLeaderStillStores()
     {
         var model = new Model();

@@ -153,6 +153,20 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
                 if (acquired)
                 {
                     admission.Holding = true;
+                    if (coalesced)
+                    {
+                        // The holder it waited for may have failed, and the next one stored its answer and released
+                        // between this request's last look and its acquire: it looks once more, so a request that
+                        // waited never runs the endpoint for an entry that was just stored.
+                        var stored = await FindStoredSinceAsync(key, storeKey, admission.Owner, !(readWithLock && admission.Stale is null), aborted);
+                        if (stored is not null)
+                        {
+                            admission.Holding = false;
+                            admission.Hit = stored;
+                            admission.Now = time.GetUtcNow();
+                        }
+                    }
+
                     return admission;
                 }
 
@@ -202,6 +216,45 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
                 // proxy_cache_lock_timeout: run without the lock rather than wait forever.
                 return admission;
             }
+        }
+    }
+
+    /// <summary>
+    /// Looks for a fresh entry once the lock is taken after a wait (the first level, and the second when the lock was not
+    /// taken in the same call as its read): when there is one, releases the lock and returns it. The lock is released
+    /// too when the look is cancelled, so a request that leaves never keeps it.
+    /// </summary>
+    private async ValueTask<CachedResponse?> FindStoredSinceAsync(CacheKey key, PredictionCacheKey storeKey, Guid owner, bool shared, CancellationToken aborted)
+    {
+        CachedResponse? found;
+        try
+        {
+            found = lookup.GetLocal(key) ?? (shared && lookup.Shared ? await lookup.GetSharedAsync(key, aborted) : null);
+        }
+        catch
+        {
+            await ReleaseQuietlyAsync(storeKey, owner);
+            throw;
+        }
+
+        if (found is null || found.ExpiresAt <= time.GetUtcNow())
+        {
+            return null;
+        }
+
+        await ReleaseQuietlyAsync(storeKey, owner);
+        return found;
+    }
+
+    private async ValueTask ReleaseQuietlyAsync(PredictionCacheKey storeKey, Guid owner)
+    {
+        try
+        {
+            await store.ReleaseAsync(storeKey, owner, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            PredictionCacheLog.LockFailed(logger, exception);
         }
     }
 
