@@ -30,13 +30,8 @@ public static class Commands
             ?? throw new InvalidOperationException("AiEdge.Middleware.sln not found above the test's directory.");
     }
 
-    /// <summary>A loopback port nothing listens on.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>A loopback port nothing listens on, reserved for the rest of the test process (<see cref="LoopbackPorts"/>).</summary>
+    public static int FreePort() => LoopbackPorts.ReserveForProcess();
 
     /// <summary>
     /// Runs <paramref name="file"/> to completion within five minutes and fails with its output unless it exits with 0.

@@ -37,7 +37,7 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IAsyncDisposable
                 "--cluster-enabled", "yes",
                 "--cluster-config-file", "nodes.conf",
                 "--cluster-node-timeout", "2000",
-                "--cluster-port", FreePort().ToString(CultureInfo.InvariantCulture),
+                "--cluster-port", Commands.FreePort().ToString(CultureInfo.InvariantCulture),
                 "--dir", directory));
         }
 
@@ -175,10 +175,4 @@ public sealed class RedisClusterFixture : IAsyncLifetime, IAsyncDisposable
         return false;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

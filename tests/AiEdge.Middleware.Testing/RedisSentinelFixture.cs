@@ -38,7 +38,7 @@ public sealed class RedisSentinelFixture : IAsyncLifetime, IAsyncDisposable
         Replica = await RedisServerFixture.StartAsync("--replicaof", "127.0.0.1", Primary.Port.ToString(CultureInfo.InvariantCulture));
         for (var i = 0; i < 3; i++)
         {
-            var port = FreePort();
+            var port = Commands.FreePort();
             var file = Path.Combine(_directory, $"sentinel-{i}.conf");
             await File.WriteAllTextAsync(file, $"""
                 port {port}
@@ -147,10 +147,4 @@ public sealed class RedisSentinelFixture : IAsyncLifetime, IAsyncDisposable
         return Encoding.UTF8.GetString(buffer, 0, read);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

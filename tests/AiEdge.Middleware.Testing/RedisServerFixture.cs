@@ -7,7 +7,9 @@ using Xunit;
 namespace AiEdge.Middleware.Testing;
 
 /// <summary>
-/// A real <c>redis-server</c> on a free loopback port, without persistence, for tests of the Redis-backed concerns.
+/// A real <c>redis-server</c> on a loopback port reserved for it (<see cref="LoopbackPorts"/>) until it is disposed, so
+/// no other test's server takes the port, not even while this one is killed, without persistence, for tests of the
+/// Redis-backed concerns. It counts as started only once its own process says it accepts connections.
 /// Use it as an xUnit class fixture or start extra servers with <see cref="StartAsync"/>. When redis-server is not
 /// installed the fixture fails (it never skips): run <c>./test.sh</c>, which installs it, or <c>apt-get install redis-server</c>.
 /// </summary>
@@ -17,6 +19,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     public const string ServerPath = "/usr/bin/redis-server";
 
     private readonly string[] _extraArguments;
+    private readonly LoopbackPorts.Reservation _port;
     private Process? _process;
 
     /// <summary>Creates a fixture for a server without extra arguments (xUnit class fixture).</summary>
@@ -28,11 +31,11 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
     private RedisServerFixture(string[] extraArguments)
     {
         _extraArguments = extraArguments;
-        Port = FreePort();
+        _port = LoopbackPorts.Reserve();
     }
 
     /// <summary>Gets the loopback port the server listens on (kept across <see cref="RestartAsync"/>).</summary>
-    public int Port { get; }
+    public int Port => _port.Port;
 
     /// <summary>Gets the <c>AiEdge:Redis:Configuration</c> value that reaches the server (without credentials).</summary>
     public string Configuration => $"127.0.0.1:{Port}";
@@ -104,6 +107,7 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         Kill();
         _process?.Dispose();
         _process = null;
+        _port.Dispose();
         return Task.CompletedTask;
     }
 
@@ -129,41 +133,54 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         }
 
         var output = new StringBuilder();
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Append(object sender, DataReceivedEventArgs e)
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            // Its own word that it listens: a PING could be answered by another server on the port.
+            if (e.Data.Contains("Ready to accept connections", StringComparison.Ordinal))
+            {
+                ready.TrySetResult();
+            }
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException($"{ServerPath} did not start.");
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.OutputDataReceived += Append;
+        process.ErrorDataReceived += Append;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _process = process;
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
+        var exited = process.WaitForExitAsync();
+        var first = await Task.WhenAny(ready.Task, exited, Task.Delay(TimeSpan.FromSeconds(20)));
+        if (first != ready.Task)
         {
-            if (process.HasExited)
+            var exitedFirst = first == exited;
+            Kill();
+            string said;
+            lock (output)
             {
-                throw new InvalidOperationException($"redis-server exited with code {process.ExitCode} on port {Port}: {output}");
+                said = output.ToString();
             }
 
-            try
-            {
-                var reply = await CommandAsync("PING");
-                if (reply.StartsWith("+PONG", StringComparison.Ordinal) || reply.StartsWith("-NOAUTH", StringComparison.Ordinal))
-                {
-                    return;
-                }
-            }
-            catch (Exception) when (DateTime.UtcNow < deadline)
-            {
-                // Not listening yet.
-            }
+            throw new InvalidOperationException(exitedFirst
+                ? $"redis-server exited with code {process.ExitCode} on port {Port}: {said}"
+                : $"redis-server did not say it accepts connections on port {Port} within 20 s: {said}");
+        }
 
-            if (DateTime.UtcNow >= deadline)
-            {
-                Kill();
-                throw new InvalidOperationException($"redis-server did not answer PING on port {Port} within 20 s: {output}");
-            }
-
-            await Task.Delay(20);
+        var reply = await CommandAsync("PING");
+        if (!reply.StartsWith("+PONG", StringComparison.Ordinal) && !reply.StartsWith("-NOAUTH", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"redis-server on port {Port} answered PING with {reply}");
         }
     }
 
@@ -172,14 +189,5 @@ public sealed class RedisServerFixture : IAsyncLifetime, IAsyncDisposable
         var buffer = new byte[64 * 1024];
         var read = await stream.ReadAsync(buffer, cancellation);
         return Encoding.UTF8.GetString(buffer, 0, read);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

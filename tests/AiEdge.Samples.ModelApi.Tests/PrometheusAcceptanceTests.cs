@@ -290,7 +290,7 @@ public sealed class PrometheusAcceptanceTests
                     static_configs:
                       - targets: [{targets}]
                 """);
-            var port = FreePort();
+            var port = Commands.FreePort();
             var start = new ProcessStartInfo(PrometheusPath)
             {
                 RedirectStandardOutput = true,
@@ -358,13 +358,6 @@ public sealed class PrometheusAcceptanceTests
 
             _process.Dispose();
             Directory.Delete(_directory, recursive: true);
-        }
-
-        private static int FreePort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
         private void Append(object sender, DataReceivedEventArgs e)

@@ -36,6 +36,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
     private volatile bool _tripped;
     private int _probing;
     private volatile string? _lastError;
+    private volatile bool _authenticationFailed;
     private volatile string? _topologyError;
     private long _topologyErrorAt;
 
@@ -82,19 +83,53 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
         }
     }
 
-    /// <summary>The first line of the client's connection log that says why it failed (authentication, TLS, refused).</summary>
+    /// <summary>
+    /// The line of the client's connection log that says why it failed: an authentication refusal first (it is the
+    /// one a user must act on, and later lines only say the connection failed), else the first failure or error.
+    /// </summary>
     private static string? FirstFailure(string log)
     {
+        string? first = null;
         foreach (var line in log.Split('\n'))
         {
-            if (line.Contains("AUTH", StringComparison.Ordinal) || line.Contains("fail", StringComparison.OrdinalIgnoreCase)
-                || line.Contains("error", StringComparison.OrdinalIgnoreCase) || line.Contains("exception", StringComparison.OrdinalIgnoreCase))
+            if (IsAuthenticationFailure(line))
             {
-                return line.Trim();
+                return DescribeAuthenticationFailure(line.Trim());
+            }
+
+            if (first is null && (line.Contains("fail", StringComparison.OrdinalIgnoreCase)
+                || line.Contains("error", StringComparison.OrdinalIgnoreCase) || line.Contains("exception", StringComparison.OrdinalIgnoreCase)))
+            {
+                first = line.Trim();
             }
         }
 
-        return null;
+        return first;
+    }
+
+    private static bool IsAuthenticationFailure(string message)
+        => message.Contains("WRONGPASS", StringComparison.Ordinal) || message.Contains("NOAUTH", StringComparison.Ordinal)
+            || message.Contains("AuthenticationFailure", StringComparison.Ordinal) || message.Contains("AUTH failed", StringComparison.Ordinal)
+            || message.Contains("invalid username-password", StringComparison.OrdinalIgnoreCase);
+
+    private static string DescribeAuthenticationFailure(string message)
+        => message.Contains("AUTH", StringComparison.Ordinal) ? message : "AUTH refused (check user and password): " + message;
+
+    /// <summary>
+    /// Records why the connection is down. An authentication refusal stays the reason until a connection succeeds:
+    /// the failures that follow it only repeat that the connection failed.
+    /// </summary>
+    private void NoteFailure(string message, bool authentication)
+    {
+        if (authentication)
+        {
+            _authenticationFailed = true;
+            _lastError = DescribeAuthenticationFailure(message);
+        }
+        else if (!_authenticationFailed)
+        {
+            _lastError = message;
+        }
     }
 
     /// <summary>Starts connecting in the background (idempotent).</summary>
@@ -153,7 +188,13 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
         }
         else
         {
-            _lastError ??= FirstFailure(connectLog.ToString()) ?? "connecting";
+            var failure = FirstFailure(connectLog.ToString());
+            if (failure is not null)
+            {
+                NoteFailure(failure, IsAuthenticationFailure(failure));
+            }
+
+            _lastError ??= "connecting";
             Log.ConnectFailed(_logger, _source.Description, _lastError);
         }
     }
@@ -368,7 +409,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             }
             catch (Exception ex)
             {
-                _lastError = ex.Message;
+                NoteFailure(ex.Message, IsAuthenticationFailure(ex.Message));
             }
 
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxReconnectDelay.Ticks));
@@ -382,7 +423,8 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             return;
         }
 
-        _lastError = e.Exception?.Message ?? e.FailureType.ToString();
+        var message = e.Exception?.Message ?? e.FailureType.ToString();
+        NoteFailure(message, e.FailureType == ConnectionFailureType.AuthenticationFailure || IsAuthenticationFailure(message));
         lock (_lock)
         {
             if (_connectedSignal.Task.IsCompleted && !IsConnected)
@@ -391,7 +433,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
             }
         }
 
-        Log.ConnectionLost(_logger, e.EndPoint?.ToString() ?? _source.Description, _lastError);
+        Log.ConnectionLost(_logger, e.EndPoint?.ToString() ?? _source.Description, _lastError ?? message);
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
@@ -404,6 +446,7 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
         Log.Connected(_logger, e.EndPoint?.ToString() ?? _source.Description);
         if (IsConnected)
         {
+            _authenticationFailed = false;
             _lastError = null;
             SignalConnected();
         }
