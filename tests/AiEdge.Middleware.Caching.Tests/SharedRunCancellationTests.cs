@@ -111,6 +111,74 @@ public sealed class SharedRunCancellationTests(ITestOutputHelper output)
         Assert.Equal(1, runs);
     }
 
+    [Fact]
+    public async Task SharedRun_Reused_AfterACancelledRunAndAfterFollowersLeft_StartsUncancelledAndServesItsOwnKey()
+    {
+        // Runs are pooled: after a run whose only client left (cancelled), and after runs whose followers were answered,
+        // every later run starts with a token nobody cancelled and answers its own key.
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sawAbort = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelledAtStart = 0;
+        await using var app = await CachingHost.StartAsync(
+            a => a.MapPost("/predict/{id}", async (HttpContext context, string id) =>
+            {
+                if (context.RequestAborted.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref cancelledAtStart);
+                }
+
+                if (id == "abandoned")
+                {
+                    entered.TrySetResult();
+                    try
+                    {
+                        await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, context.RequestAborted);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        sawAbort.TrySetResult();
+                        throw;
+                    }
+                }
+
+                await Task.Yield();
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"id\":\"" + id + "\"}", context.RequestAborted);
+            }).WithPredictionCache(),
+            cache: static options => options.Anonymous = AnonymousCaching.Shared,
+            kestrel: true);
+
+        using (var gone = new CancellationTokenSource())
+        {
+            var abandoned = app.Client.SendAsync(CachingHost.Post("/predict/abandoned", Body), gone.Token);
+            await entered.Task.WaitAsync(Timeout);
+            gone.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+            await sawAbort.Task.WaitAsync(Timeout);
+        }
+
+        for (var round = 0; round < 20; round++)
+        {
+            // Four clients per key, so most runs have followers that join and leave.
+            var requests = new Task<HttpResponseMessage>[16];
+            for (var i = 0; i < requests.Length; i++)
+            {
+                var path = "/predict/r" + round + "k" + (i % 4);
+                requests[i] = Task.Run(() => app.Client.SendAsync(CachingHost.Post(path, Body)));
+            }
+
+            var answers = await Task.WhenAll(requests).WaitAsync(Timeout);
+            for (var i = 0; i < answers.Length; i++)
+            {
+                using var answer = answers[i];
+                Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+                Assert.Equal("{\"id\":\"r" + round + "k" + (i % 4) + "\"}", await answer.Content.ReadAsStringAsync());
+            }
+        }
+
+        Assert.Equal(0, cancelledAtStart);
+    }
+
     private static async Task UntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Timeout;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,7 +15,11 @@ namespace AiEdge.Middleware.Caching.Internal;
 /// </summary>
 internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore store, bool coalescing, TimeSpan timeout, TimeProvider time, CachingMetrics metrics, ILogger logger)
 {
-    private readonly ConcurrentDictionary<PredictionCacheKey, SharedRun> _runs = new();
+    // The runs of this process by key: a dictionary under a lock (its entries are inline, so a run adds nothing to the
+    // heap), where followers also join, so that none joins a run its leader has ended.
+    private readonly Dictionary<PredictionCacheKey, SharedRun> _runs = new();
+    private readonly Lock _runsLock = new();
+    private readonly SharedRun.Pool _pool = new();
 
     /// <summary>
     /// The lock holder runs the endpoint for every waiter of this process: from here to <see cref="EndRun"/> the
@@ -30,9 +33,12 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
             return null;
         }
 
-        var run = new SharedRun(lifetime);
-        _runs[key.ToStoreKey()] = run;
-        run.Start(lifetime.RequestAborted);
+        var run = _pool.Rent(lifetime);
+        lock (_runsLock)
+        {
+            _runs[key.ToStoreKey()] = run;
+        }
+
         context.Features.Set<IHttpRequestLifetimeFeature>(run);
         return run;
     }
@@ -40,9 +46,17 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
     /// <summary>Ends a run <see cref="BeginRun"/> began: the request gets its own lifetime back.</summary>
     public void EndRun(CacheKey key, SharedRun run, HttpContext context, IHttpRequestLifetimeFeature lifetime)
     {
-        _runs.TryRemove(new KeyValuePair<PredictionCacheKey, SharedRun>(key.ToStoreKey(), run));
-        run.Complete();
+        var storeKey = key.ToStoreKey();
+        lock (_runsLock)
+        {
+            if (_runs.TryGetValue(storeKey, out var current) && ReferenceEquals(current, run))
+            {
+                _runs.Remove(storeKey);
+            }
+        }
+
         context.Features.Set(lifetime);
+        run.Complete();
     }
 
     /// <summary>
@@ -178,7 +192,12 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
                 }
 
                 // Waiting for a run of this process counts as a client of it, so the run goes on while anyone waits.
-                var run = _runs.TryGetValue(storeKey, out var shared) && shared.Join() ? shared : null;
+                SharedRun? run;
+                lock (_runsLock)
+                {
+                    run = _runs.TryGetValue(storeKey, out var shared) && shared.Join() ? shared : null;
+                }
+
                 try
                 {
                     released = await store.WaitAsync(storeKey, timeout, aborted);

@@ -8,20 +8,28 @@ namespace AiEdge.Middleware.Caching.Internal;
 /// the answer any more, that is when the leader's client has gone and no follower waits (the last to leave cancels it,
 /// at once). While followers wait, the run goes on without the leader's client, and its answer is stored for them.
 /// </summary>
+/// <remarks>
+/// Runs are pooled (<see cref="Pool"/>): a miss allocates neither the run nor its cancellation source. A run goes back
+/// to its pool once the leader has ended it and every follower that joined has left, with its cancellation source
+/// reset (or replaced, when it was cancelled). As with the request's own token on a kept-alive Kestrel connection, a
+/// token taken from <see cref="RequestAborted"/> is the request's only while the request runs.
+/// </remarks>
 internal sealed class SharedRun : IHttpRequestLifetimeFeature
 {
-    private readonly object _lock = new();
-    private readonly CancellationTokenSource _cancel = new();
-    private readonly IHttpRequestLifetimeFeature _leader;
+    private readonly Lock _lock = new();
+    private readonly Pool _pool;
+    private CancellationTokenSource _cancel = new();
+    private IHttpRequestLifetimeFeature? _leader;
     private CancellationToken _token;
     private CancellationTokenRegistration _leaderWatch;
     private int _waiters;
+    private int _references;
     private bool _leaderGone;
     private bool _done;
 
-    public SharedRun(IHttpRequestLifetimeFeature leader)
+    private SharedRun(Pool pool)
     {
-        _leader = leader;
+        _pool = pool;
         _token = _cancel.Token;
     }
 
@@ -57,11 +65,7 @@ internal sealed class SharedRun : IHttpRequestLifetimeFeature
     }
 
     /// <summary>Aborts the leader's connection (what <see cref="IHttpRequestLifetimeFeature.Abort"/> does for the endpoint).</summary>
-    public void Abort() => _leader.Abort();
-
-    /// <summary>Watches the leader's own client.</summary>
-    public void Start(CancellationToken leaderAborted)
-        => _leaderWatch = leaderAborted.UnsafeRegister(static state => ((SharedRun)state!).OnLeaderGone(), this);
+    public void Abort() => _leader?.Abort();
 
     /// <summary>A follower starts waiting for the run; false when the run is over or cancelled (nothing to wait for).</summary>
     public bool Join()
@@ -74,6 +78,7 @@ internal sealed class SharedRun : IHttpRequestLifetimeFeature
             }
 
             _waiters++;
+            _references++;
             return true;
         }
     }
@@ -82,27 +87,63 @@ internal sealed class SharedRun : IHttpRequestLifetimeFeature
     public void Leave()
     {
         bool cancel;
+        bool free;
         lock (_lock)
         {
             _waiters--;
             cancel = _leaderGone && _waiters == 0 && !_done;
+            free = --_references == 0;
         }
 
         if (cancel)
         {
             _cancel.Cancel();
         }
+
+        if (free)
+        {
+            _pool.Return(this);
+        }
     }
 
-    /// <summary>The run is over: nothing is cancelled any more.</summary>
+    /// <summary>The run is over: nothing is cancelled any more, and the run is freed once its followers have left.</summary>
     public void Complete()
     {
+        bool free;
         lock (_lock)
         {
             _done = true;
+            free = --_references == 0;
         }
 
         _leaderWatch.Dispose();
+        if (free)
+        {
+            _pool.Return(this);
+        }
+    }
+
+    private void Start(IHttpRequestLifetimeFeature leader)
+    {
+        _leader = leader;
+        _references = 1;
+        _leaderWatch = leader.RequestAborted.UnsafeRegister(static state => ((SharedRun)state!).OnLeaderGone(), this);
+    }
+
+    private void Reset()
+    {
+        _leaderWatch = default;
+        _leader = null;
+        _waiters = 0;
+        _leaderGone = false;
+        _done = false;
+        if (!_cancel.TryReset())
+        {
+            _cancel.Dispose();
+            _cancel = new CancellationTokenSource();
+        }
+
+        _token = _cancel.Token;
     }
 
     private void OnLeaderGone()
@@ -117,6 +158,50 @@ internal sealed class SharedRun : IHttpRequestLifetimeFeature
         if (cancel)
         {
             _cancel.Cancel();
+        }
+    }
+
+    /// <summary>
+    /// The runs of one coalescer, kept for reuse: a bounded lock-free array (as Microsoft.Extensions.ObjectPool's
+    /// default pool keeps its objects), so taking and returning allocate nothing.
+    /// </summary>
+    internal sealed class Pool
+    {
+        private readonly SharedRun?[] _items = new SharedRun?[Math.Clamp(Environment.ProcessorCount * 2, 8, 64)];
+
+        /// <summary>Takes a run and starts it for <paramref name="leader"/>.</summary>
+        public SharedRun Rent(IHttpRequestLifetimeFeature leader)
+        {
+            var items = _items;
+            SharedRun? run = null;
+            for (var i = 0; i < items.Length; i++)
+            {
+                run = items[i];
+                if (run is not null && Interlocked.CompareExchange(ref items[i], null, run) == run)
+                {
+                    break;
+                }
+
+                run = null;
+            }
+
+            run ??= new SharedRun(this);
+            run.Start(leader);
+            return run;
+        }
+
+        /// <summary>Keeps a run nobody refers to any more; drops it when the pool is full.</summary>
+        public void Return(SharedRun run)
+        {
+            run.Reset();
+            var items = _items;
+            for (var i = 0; i < items.Length; i++)
+            {
+                if (items[i] is null && Interlocked.CompareExchange(ref items[i], run, null) is null)
+                {
+                    return;
+                }
+            }
         }
     }
 }
