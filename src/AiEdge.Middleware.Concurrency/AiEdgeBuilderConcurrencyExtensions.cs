@@ -31,6 +31,7 @@ public static class AiEdgeBuilderConcurrencyExtensions
         services.TryAddSingleton<ConcurrencyMetrics>();
         services.TryAddSingleton(static sp => new InMemoryConcurrencyStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IConcurrencyStore>(static sp => sp.GetRequiredService<InMemoryConcurrencyStore>());
+        services.TryAddSingleton(static _ => new ConcurrencySlotSignal());
         services.TryAddSingleton<ConcurrencyTierRegistry>();
         services.TryAddSingleton<LeaseRenewer>();
         services.AddHealthChecks();
