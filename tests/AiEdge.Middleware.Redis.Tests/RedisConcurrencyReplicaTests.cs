@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
 
 namespace AiEdge.Middleware.Redis.Tests;
 
@@ -15,7 +16,7 @@ namespace AiEdge.Middleware.Redis.Tests;
 /// concurrency: held streams share the cap exactly, a slot freed on one replica reaches a request queued on the
 /// other, a dead replica's slots expire, and Redis killed under load costs no server error.
 /// </summary>
-public sealed class RedisConcurrencyReplicaTests : IAsyncLifetime
+public sealed class RedisConcurrencyReplicaTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
     private RedisServerFixture _redis = null!;
@@ -77,6 +78,7 @@ public sealed class RedisConcurrencyReplicaTests : IAsyncLifetime
 
         handoffs.Sort();
         var median = handoffs[handoffs.Count / 2];
+        output.WriteLine("Hand-offs across replicas (ms): " + string.Join(", ", handoffs.Select(static h => h.TotalMilliseconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture))));
         Assert.True(median < TimeSpan.FromMilliseconds(250), "Median hand-off across replicas: " + median.TotalMilliseconds + " ms.");
     }
 
@@ -98,6 +100,7 @@ public sealed class RedisConcurrencyReplicaTests : IAsyncLifetime
         using var response = await SendAsync(b, "/one");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        output.WriteLine("Queued behind a dead replica's 2 s lease for " + clock.Elapsed.TotalMilliseconds + " ms.");
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2) + RedisConcurrencyStore.PollInterval + TimeSpan.FromSeconds(2));
     }
 
@@ -148,7 +151,26 @@ public sealed class RedisConcurrencyReplicaTests : IAsyncLifetime
         await DrainAsync(burst);
     }
 
-    private Task<TestApp> StartReplicaAsync(Valve valve, MetricsCollector? metrics = null)
+    [Fact]
+    public async Task RedisDown_FailClosed_ConcurrencyTierAnswers503ProblemWithRetryAfter()
+    {
+        var valve = new Valve();
+        valve.Open();
+        await using var a = await StartReplicaAsync(valve, failureMode: "FailClosed");
+        using var before = await SendAsync(a, "/held");
+        await before.Content.ReadAsStringAsync();
+        _redis.Kill();
+        var connection = a.Services.GetRequiredService<IRedisConnection>();
+        await UntilAsync(() => !connection.IsConnected, "the connection noticed Redis was gone");
+
+        using var during = await SendAsync(a, "/held");
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        await ProblemAssert.IsProblemAsync(during, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("1", during.Headers.GetValues("Retry-After").Single());
+    }
+
+    private Task<TestApp> StartReplicaAsync(Valve valve, MetricsCollector? metrics = null, string failureMode = "FailOpen")
         => TestApp.StartEdgeAsync(
             static edge => edge.AddConcurrency().AddRedis(),
             app =>
@@ -168,6 +190,7 @@ public sealed class RedisConcurrencyReplicaTests : IAsyncLifetime
                 {
                     ["AiEdge:Redis:Configuration"] = _redis.Configuration,
                     ["AiEdge:Redis:CommandTimeout"] = "00:00:01",
+                    ["AiEdge:Redis:FailureMode"] = failureMode,
                     ["AiEdge:Concurrency:Tiers:held:Limit"] = "5",
                     ["AiEdge:Concurrency:Tiers:held:QueueLimit"] = "0",
                     ["AiEdge:Concurrency:Tiers:one:Limit"] = "1",
