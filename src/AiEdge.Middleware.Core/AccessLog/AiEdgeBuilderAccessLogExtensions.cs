@@ -30,4 +30,30 @@ public static class AiEdgeBuilderAccessLogExtensions
         edge.AddStage<AccessLogMiddleware>(AiEdgeStage.Diagnostics);
         return edge;
     }
+
+    /// <summary>
+    /// Adds <paramref name="field"/> to every access-log line (after Core's fields) of the requests that recorded it.
+    /// A package calls it when it is added, so its decisions show in the access log with no change to Core. It is
+    /// harmless without <see cref="AddAccessLog"/> (nothing is written), and a second field of the same
+    /// <see cref="AccessLogField.Name"/> is ignored, so calling it again adds nothing.
+    /// </summary>
+    /// <param name="edge">The AiEdge builder.</param>
+    /// <param name="field">The field, e.g. <c>AccessLogField.Text("conc", "aiedge.concurrency.decision")</c>.</param>
+    /// <returns>The builder.</returns>
+    public static IAiEdgeBuilder AddAccessLogField(this IAiEdgeBuilder edge, AccessLogField field)
+    {
+        ArgumentNullException.ThrowIfNull(edge);
+        ArgumentNullException.ThrowIfNull(field);
+        foreach (var descriptor in edge.Services)
+        {
+            if (descriptor.ServiceType == typeof(AccessLogField) && descriptor.ImplementationInstance is AccessLogField existing
+                && string.Equals(existing.Name, field.Name, StringComparison.Ordinal))
+            {
+                return edge;
+            }
+        }
+
+        edge.Services.AddSingleton(field);
+        return edge;
+    }
 }
