@@ -15,7 +15,8 @@ public static class AiEdgeBuilderAccessLogExtensions
     /// <summary>
     /// Writes one structured event per request to the <see cref="AccessLogOptions.Category"/> logger at
     /// <c>Information</c>: normalized client IP, method, route pattern, status, total and backend time, bytes sent,
-    /// cache status, rate-limit decision and tier, and trace id. Runs first in the pipeline
+    /// cache status, rate-limit decision and tier, and trace id, then the fields packages added with
+    /// <see cref="AddAccessLogField"/>. Runs first in the pipeline
     /// (<see cref="AiEdgeStage.Diagnostics"/>) so it observes every outcome.
     /// </summary>
     /// <param name="edge">The AiEdge builder.</param>
