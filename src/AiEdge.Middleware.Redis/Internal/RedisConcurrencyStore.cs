@@ -20,7 +20,7 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// <para>Failures: while Redis is unreachable (or slower than the command timeout) the replica decides with its
 /// in-memory store, the limit counted per replica (fail-open), or refuses every slot (fail-closed). Slots granted
 /// locally carry negative ids and are renewed and released locally, so none is ever lost to the other store; a slot
-/// granted by Redis whose release fails ends at its expiry.</para>
+/// granted by Redis whose release cannot reach it ends at its expiry (the release itself does not fail).</para>
 /// </remarks>
 internal sealed partial class RedisConcurrencyStore : IConcurrencyStore, IDisposable
 {
@@ -187,8 +187,22 @@ internal sealed partial class RedisConcurrencyStore : IConcurrencyStore, IDispos
             return;
         }
 
-        // A release that cannot reach Redis throws; the lease then ends at its expiry.
-        await _redis.EvaluateAsync(ReleaseScript, [Leases(key)], [leaseId, _channel.ToString(), _instance + key]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // A release that cannot reach Redis is not an error of the request: the lease ends at its expiry.
+        if (!_redis.IsConnected)
+        {
+            _metrics?.RedisFallback(Concern);
+            return;
+        }
+
+        try
+        {
+            await _redis.EvaluateAsync(ReleaseScript, [Leases(key)], [leaseId, _channel.ToString(), _instance + key]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException ex)
+        {
+            _metrics?.RedisFallback(Concern);
+            Log.Failed(_logger, ex);
+        }
     }
 
     public async ValueTask<int> CountAsync(string key, CancellationToken cancellationToken)
@@ -230,9 +244,16 @@ internal sealed partial class RedisConcurrencyStore : IConcurrencyStore, IDispos
             _wakeups.TryRemove(key, out _);
         }
 
-        if (Volatile.Read(ref _subscribed) == 1 && _redis.Subscriber is { } subscriber)
+        try
         {
-            subscriber.Unsubscribe(_channel, OnReleased, CommandFlags.FireAndForget);
+            if (Volatile.Read(ref _subscribed) == 1 && _redis.Subscriber is { } subscriber)
+            {
+                subscriber.Unsubscribe(_channel, OnReleased, CommandFlags.FireAndForget);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection went first; its subscriptions went with it.
         }
     }
 
@@ -333,7 +354,7 @@ internal sealed partial class RedisConcurrencyStore : IConcurrencyStore, IDispos
 
     private static partial class Log
     {
-        [LoggerMessage(1820, LogLevel.Debug, "A concurrency slot was decided locally: Redis failed ({Message}).", EventName = "RedisConcurrencyFallback")]
+        [LoggerMessage(1820, LogLevel.Debug, "Redis failed for a concurrency slot ({Message}): the slot was decided by this replica, or its lease is left to expire.", EventName = "RedisConcurrencyFallback")]
         public static partial void Failed(ILogger logger, string message);
 
         public static void Failed(ILogger logger, Exception exception) => Failed(logger, exception.Message);
