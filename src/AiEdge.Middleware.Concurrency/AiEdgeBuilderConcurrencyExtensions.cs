@@ -15,7 +15,9 @@ public static class AiEdgeBuilderConcurrencyExtensions
     /// Adds concurrency tiers: tiers from <c>AiEdge:Concurrency</c> and <paramref name="configure"/>, applied to
     /// endpoints marked with <c>.WithConcurrencyTier(name)</c> or <see cref="ConcurrencyTierAttribute"/>, at
     /// <see cref="AiEdgeStage.Concurrency"/> (after rate limiting and the prediction cache, so cache hits and coalesced
-    /// requests never take a slot). Adds a <c>concurrency</c> entry to the health checks (<c>/readyz</c>). Invalid
+    /// requests never take a slot). Adds a <c>concurrency</c> entry to the health checks (<c>/readyz</c>) and the
+    /// fields <c>conc_tier</c>, <c>conc</c> (the decision), <c>conc_wait</c> (ms queued) and <c>conc_reason</c> (of a
+    /// rejection) to the access log's line (<see cref="AccessLogField"/>). Invalid
     /// settings and unknown tier names fail at startup. Calling it again only adds configuration.
     /// </summary>
     /// <param name="edge">The AiEdge builder.</param>
@@ -31,11 +33,18 @@ public static class AiEdgeBuilderConcurrencyExtensions
         services.TryAddSingleton<ConcurrencyMetrics>();
         services.TryAddSingleton(static sp => new InMemoryConcurrencyStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IConcurrencyStore>(static sp => sp.GetRequiredService<InMemoryConcurrencyStore>());
+        services.TryAddSingleton(static _ => new ConcurrencySlotSignal());
         services.TryAddSingleton<ConcurrencyTierRegistry>();
         services.TryAddSingleton<LeaseRenewer>();
         services.AddHealthChecks();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<HealthCheckServiceOptions>, ConcurrencyHealthCheckRegistration>());
         edge.AddStage<ConcurrencyMiddleware>(AiEdgeStage.Concurrency);
+
+        // The access log's line shows the tier, the decision, the time queued and a rejection's reason.
+        edge.AddAccessLogField(AccessLogField.Text("conc_tier", ConcurrencyMetrics.TierTag))
+            .AddAccessLogField(AccessLogField.Text("conc", ConcurrencyMetrics.DecisionTag))
+            .AddAccessLogField(AccessLogField.Milliseconds("conc_wait", ConcurrencyMetrics.QueueWait))
+            .AddAccessLogField(AccessLogField.Text("conc_reason", ConcurrencyMetrics.ReasonDecision));
         return edge;
     }
 

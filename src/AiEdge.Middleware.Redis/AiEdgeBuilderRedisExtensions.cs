@@ -80,6 +80,7 @@ public static class AiEdgeBuilderRedisExtensions
         // The concerns' state: each store falls back to (and, without a configuration, simply is) the in-memory one.
         services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.RateLimitStore));
         services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.IdempotencyStore));
+        services.Replace(ServiceDescriptor.Singleton(RedisStoreRegistration.ConcurrencyStore));
         var previousStore = services.LastOrDefault(static d => d.ServiceType == typeof(IPredictionCacheStore) && !d.IsKeyedService);
         services.Replace(ServiceDescriptor.Singleton<IPredictionCacheStore>(sp =>
             RedisStoreRegistration.PredictionCacheStore(sp) ?? Resolve<IPredictionCacheStore>(previousStore, sp)!));

@@ -7,6 +7,7 @@ using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AiEdge.Middleware.Concurrency.Tests;
@@ -127,6 +128,42 @@ public sealed class ConcurrencyStreamingAndReportingTests
         Assert.Equal(0, Sum(measurements, "aiedge.concurrency.in_flight"));
         Assert.Equal(0, Sum(measurements, "aiedge.concurrency.queued"));
         Assert.Contains(measurements, m => m.Instrument == "aiedge.concurrency.limit" && Equals(m.Tags.GetValueOrDefault(ConcurrencyMetrics.BoundTag), "current") && m.Value == 1);
+    }
+
+    [Fact]
+    public async Task AccessLogLine_ShowsTheTierTheDecisionTheTimeQueuedAndTheReason()
+    {
+        using var logs = new LogCapture();
+        var valve = new Valve();
+        var time = new FakeTimeProvider(TestClock.Start);
+        await using var app = await TestApp.StartEdgeAsync(
+            edge => edge.AddAccessLog().AddConcurrency(o => o.AddTier("generate", t => { t.Limit = 1; t.QueueLimit = 1; t.QueueTimeout = TimeSpan.FromSeconds(5); })),
+            a => a.MapGet("/gen", (HttpContext c) => valve.PassAsync(c.RequestAborted)).WithConcurrencyTier("generate"),
+            new TestAppOptions
+            {
+                Time = time,
+                Services = b =>
+                {
+                    b.Logging.AddProvider(logs);
+                    b.Logging.AddFilter(AccessLogOptions.Category, LogLevel.Information);
+                },
+            });
+
+        var holder = app.SendAsync("/gen");
+        await app.InFlightAsync("generate", 1);
+        var queued = app.SendAsync("/gen");
+        await app.QueuedAsync("generate", 1);
+        using (var refused = await app.SendAsync("/gen")) { Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode); }
+        time.Advance(TimeSpan.FromMilliseconds(250));
+        valve.Release(2);
+        (await holder).Dispose();
+        (await queued).Dispose();
+        await ConcurrencyHost.UntilAsync(() => logs.WithId(1900).Count == 3, "three access-log lines");
+
+        var lines = logs.WithId(1900).ConvertAll(static l => l.Message);
+        Assert.Contains(lines, static l => l.EndsWith(" conc_tier=generate conc=admitted", StringComparison.Ordinal));
+        Assert.Contains(lines, static l => l.EndsWith(" conc_tier=generate conc=queued conc_wait=250", StringComparison.Ordinal));
+        Assert.Contains(lines, static l => l.Contains(" 503 ", StringComparison.Ordinal) && l.EndsWith(" conc_tier=generate conc=rejected conc_reason=queue_full", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -206,6 +206,27 @@ public sealed class RedisClusterTests(RedisClusterFixture cluster)
         }).Get(check).RunAsync().WaitAsync(Timeout);
     }
 
+    public static TheoryData<string> ConcurrencyChecks() => new(ConcurrencyStoreConformance.Checks(new() { CreateStore = static () => throw new InvalidOperationException() }).Names());
+
+    [Theory]
+    [MemberData(nameof(ConcurrencyChecks))]
+    public async Task ConcurrencyConformance_OnTheCluster(string check)
+    {
+        // The leases and the id counter of a key share its hash slot, so each script runs on one node.
+        await using var connection = await RedisTestConnections.ConnectAsync(cluster.Configuration, static o => o.CommandTimeout = RedisTestConnections.Timeout);
+        await ConcurrencyStoreConformance.Checks(new()
+        {
+            CreateStore = () => new RedisConcurrencyStore(
+                connection,
+                new AiEdge.Middleware.Concurrency.InMemoryConcurrencyStore(TimeProvider.System),
+                new RedisOptions(),
+                null,
+                null,
+                TimeProvider.System,
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance),
+        }).Get(check).RunAsync().WaitAsync(Timeout);
+    }
+
     public static TheoryData<string> PredictionCacheChecks() => new(PredictionCacheStoreConformance.Checks(new() { CreateStore = static () => throw new InvalidOperationException() }).Names());
 
     [Theory]

@@ -22,6 +22,9 @@ internal sealed class ConcurrencyMetrics
     public const string QueueWait = "aiedge.concurrency.queue_wait";
 
     /// <summary>Which bound a limit gauge reports: <c>current</c>, <c>min</c>, <c>max</c>.</summary>
+    /// <summary>The rejection reason (<c>queue_full</c>, <c>queue_timeout</c>) in the access log's decisions.</summary>
+    public const string ReasonDecision = "aiedge.concurrency.reason";
+
     public const string BoundTag = "aiedge.concurrency.bound";
 
     public const string Admitted = "admitted";
@@ -66,6 +69,7 @@ internal sealed class ConcurrencyMetrics
         _requests.Add(1, new KeyValuePair<string, object?>(TierTag, tier), new KeyValuePair<string, object?>(DecisionTag, Rejected), new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Reason, reason));
         _rejections.Add(1, new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Concern, "concurrency"), new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Reason, reason));
         Record(context, tier, Rejected);
+        context.Features.Get<AiEdgeDecisionsFeature>()?.Set(ReasonDecision, reason);
     }
 
     public void SlotTaken(string tier) => _inFlight.Add(1, new KeyValuePair<string, object?>(TierTag, tier));

@@ -9,7 +9,7 @@ internal sealed partial class ConcurrencyTierRegistry
     private readonly Dictionary<string, TierState> _tiers = new(StringComparer.OrdinalIgnoreCase);
     private readonly ILogger _logger;
 
-    public ConcurrencyTierRegistry(IOptions<ConcurrencyOptions> options, IConcurrencyStore store, TimeProvider time, ILogger<ConcurrencyTierRegistry> logger)
+    public ConcurrencyTierRegistry(IOptions<ConcurrencyOptions> options, IConcurrencyStore store, ConcurrencySlotSignal signal, TimeProvider time, ILogger<ConcurrencyTierRegistry> logger)
     {
         var value = options.Value;
         _logger = logger;
@@ -25,6 +25,7 @@ internal sealed partial class ConcurrencyTierRegistry
         }
 
         Options = value;
+        signal.Listen(SlotFreed);
     }
 
     public ConcurrencyOptions Options { get; }
@@ -32,6 +33,19 @@ internal sealed partial class ConcurrencyTierRegistry
     public IEnumerable<TierState> All => _tiers.Values;
 
     public bool TryGet(string name, out TierState tier) => _tiers.TryGetValue(name, out tier!);
+
+    /// <summary>A slot of <paramref name="key"/> came free outside this replica: its queue here, if any, asks the store again.</summary>
+    private void SlotFreed(string key)
+    {
+        foreach (var (_, tier) in _tiers)
+        {
+            if (tier.TryGetGate(key) is { Queued: > 0 } gate)
+            {
+                _ = gate.PumpAsync();
+                return;
+            }
+        }
+    }
 
     private void OnStoreFailed(Exception exception, string tier) => Log.StoreFailed(_logger, tier, exception);
 

@@ -136,6 +136,17 @@ internal sealed class TierState
         }
     }
 
+    /// <summary>The gate of the store key <paramref name="key"/> if this tier has one now, else <see langword="null"/>.</summary>
+    public ConcurrencyGate? TryGetGate(string key)
+    {
+        if (Shared is not null)
+        {
+            return string.Equals(Shared.Key, key, StringComparison.Ordinal) ? Shared : null;
+        }
+
+        return _partitions!.TryGetValue(key, out var gate) ? gate : null;
+    }
+
     /// <summary>A request that held a slot completed after <paramref name="ticks"/>; returns the change of an adaptive limit.</summary>
     public int Completed(long ticks, int inFlight)
     {

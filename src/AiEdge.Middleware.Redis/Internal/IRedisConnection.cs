@@ -42,6 +42,9 @@ internal interface IRedisConnection
     /// <summary>Gets the database commands go to; throws <see cref="RedisConnectionException"/> when there is none yet.</summary>
     IDatabaseAsync Database { get; }
 
+    /// <summary>Gets the client's pub/sub interface, or <see langword="null"/> before the connection started.</summary>
+    ISubscriber? Subscriber { get; }
+
     /// <summary>
     /// Awaits <paramref name="command"/> for at most the command timeout. Every failure (no connection, timeout,
     /// error reply, topology error) faults the task with <see cref="RedisConnectionException"/>.

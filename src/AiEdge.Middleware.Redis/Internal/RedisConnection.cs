@@ -66,6 +66,8 @@ internal sealed partial class RedisConnection : IRedisConnection, IAsyncDisposab
     /// <summary>Gets the multiplexer in use, once started (tests and the health check).</summary>
     internal IConnectionMultiplexer? Multiplexer => _multiplexer;
 
+    public ISubscriber? Subscriber => _multiplexer?.GetSubscriber();
+
     public IDatabaseAsync Database => _database ?? throw new RedisConnectionException("Redis is not connected.");
 
     /// <summary>Starts connecting (idempotent) and returns a task that completes once connected.</summary>

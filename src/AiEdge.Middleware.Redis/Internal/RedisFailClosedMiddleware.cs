@@ -1,4 +1,5 @@
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Concurrency;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 using Microsoft.AspNetCore.Http;
@@ -9,7 +10,7 @@ namespace AiEdge.Middleware.Redis.Internal;
 
 /// <summary>
 /// Under <see cref="RedisFailureMode.FailClosed"/>, answers <c>503</c> with <c>Retry-After</c> for endpoints that
-/// need the shared state (a rate-limit tier or Idempotency-Key handling) while Redis is unreachable, before those
+/// need the shared state (a rate-limit tier, a concurrency tier or Idempotency-Key handling) while Redis is unreachable, before those
 /// concerns run, and when a store loses Redis during the decision. Under fail-open it passes every request through
 /// untouched.
 /// </summary>
@@ -34,7 +35,8 @@ internal sealed partial class RedisFailClosedMiddleware(
         }
 
         var metadata = context.GetEndpoint()?.Metadata;
-        if (metadata is null || (metadata.GetMetadata<IRateLimitTierMetadata>() is null && metadata.GetMetadata<IIdempotencyMetadata>() is null))
+        if (metadata is null || (metadata.GetMetadata<IRateLimitTierMetadata>() is null && metadata.GetMetadata<IIdempotencyMetadata>() is null
+            && metadata.GetMetadata<IConcurrencyTierMetadata>() is null))
         {
             return next(context);
         }
@@ -65,7 +67,7 @@ internal sealed partial class RedisFailClosedMiddleware(
             context,
             StatusCodes.Status503ServiceUnavailable,
             "Shared state unavailable",
-            "The shared rate-limit and idempotency state cannot be reached; retry shortly.");
+            "The shared state (rate limits, concurrency slots, idempotency records) cannot be reached; retry shortly.");
     }
 
     private static partial class Log

@@ -1,5 +1,6 @@
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Caching.Internal;
+using AiEdge.Middleware.Concurrency;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,30 @@ internal static class RedisStoreRegistration
         return redis.State == RedisConnectionState.NotConfigured
             ? local
             : new RedisIdempotencyStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
+    }
+
+    /// <summary>
+    /// The concurrency tiers' store in Redis, over the in-memory store it falls back to (the one <c>AddConcurrency()</c>
+    /// registers, so its keys are the ones reported), or that in-memory store when Redis is not configured.
+    /// </summary>
+    public static IConcurrencyStore ConcurrencyStore(IServiceProvider services)
+    {
+        var local = services.GetService<InMemoryConcurrencyStore>() ?? new InMemoryConcurrencyStore(services.GetRequiredService<TimeProvider>());
+        var redis = services.GetRequiredService<IRedisConnection>();
+        if (redis.State == RedisConnectionState.NotConfigured)
+        {
+            return local;
+        }
+
+        // The wake-up timers run on the system clock: leases expire on the Redis server's real clock.
+        return new RedisConcurrencyStore(
+            redis,
+            local,
+            services.GetRequiredService<IOptions<RedisOptions>>().Value,
+            services.GetService<ConcurrencySlotSignal>(),
+            services.GetService<RedisMetrics>(),
+            TimeProvider.System,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisConcurrencyStore>());
     }
 
     /// <summary>

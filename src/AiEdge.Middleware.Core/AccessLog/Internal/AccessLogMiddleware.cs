@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Net;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -22,10 +24,12 @@ internal sealed partial class AccessLogMiddleware
     private readonly ILogger _logger;
     private readonly bool _enabled;
     private readonly string[] _excluded;
+    private readonly AccessLogField[] _fields;
     private readonly ObjectPool<RequestRecord> _pool = new DefaultObjectPool<RequestRecord>(new RecordPolicy(), Environment.ProcessorCount * 16);
 
-    public AccessLogMiddleware(RequestDelegate next, IOptions<AccessLogOptions> options, TimeProvider time, ILoggerFactory loggerFactory)
+    public AccessLogMiddleware(RequestDelegate next, IOptions<AccessLogOptions> options, TimeProvider time, ILoggerFactory loggerFactory, IEnumerable<AccessLogField> fields)
     {
+        _fields = [.. fields];
         _next = next;
         _time = time;
         _logger = loggerFactory.CreateLogger(AccessLogOptions.Category);
@@ -157,7 +161,55 @@ internal sealed partial class AccessLogMiddleware
             edge.Get(AiEdgeDiagnostics.Tags.CacheStatus) ?? None,
             edge.Get(AiEdgeDiagnostics.Tags.RateLimitDecision) ?? None,
             edge.Get(AiEdgeDiagnostics.Tags.Tier) ?? None,
-            new TraceIdValue(Activity.Current));
+            new TraceIdValue(Activity.Current),
+            _fields.Length == 0 ? string.Empty : FormatFields(edge));
+    }
+
+    /// <summary>
+    /// The packages' fields the request recorded, as <c> name=value</c> each (a leading space apiece), or the empty
+    /// string (no allocation) when it recorded none. Formatted here rather than by the provider: the record is reused as
+    /// soon as the event is written.
+    /// </summary>
+    private string FormatFields(AiEdgeDecisionsFeature edge)
+    {
+        var any = false;
+        foreach (var field in _fields)
+        {
+            if (field.IsSeconds ? edge.TryGetTotal(field.DecisionName, out _) : edge.Get(field.DecisionName) is not null)
+            {
+                any = true;
+                break;
+            }
+        }
+
+        if (!any)
+        {
+            return string.Empty;
+        }
+
+        var text = new DefaultInterpolatedStringHandler(0, 0, CultureInfo.InvariantCulture, stackalloc char[256]);
+        foreach (var field in _fields)
+        {
+            if (field.IsSeconds)
+            {
+                if (edge.TryGetTotal(field.DecisionName, out var seconds))
+                {
+                    text.AppendLiteral(" ");
+                    text.AppendLiteral(field.Name);
+                    text.AppendLiteral("=");
+                    text.AppendFormatted(seconds * 1000, "0.###");
+                }
+            }
+            else if (edge.Get(field.DecisionName) is { } value)
+            {
+                text.AppendLiteral(" ");
+                text.AppendLiteral(field.Name);
+                text.AppendLiteral("=");
+                text.AppendLiteral(value);
+            }
+        }
+
+        return text.ToStringAndClear();
     }
 
     /// <summary>The pooled per-request state.</summary>
@@ -192,7 +244,7 @@ internal sealed partial class AccessLogMiddleware
         [LoggerMessage(
             1900,
             LogLevel.Information,
-            "{ClientIp} \"{Method} {Route}\" {StatusCode} {BytesSent} rt={DurationMs:0.###} ut={BackendMs:0.###} cache={CacheStatus} limit={RateLimitDecision} tier={Tier} trace={TraceId}",
+            "{ClientIp} \"{Method} {Route}\" {StatusCode} {BytesSent} rt={DurationMs:0.###} ut={BackendMs:0.###} cache={CacheStatus} limit={RateLimitDecision} tier={Tier} trace={TraceId}{Fields}",
             EventName = "Request")]
         public static partial void Request(
             ILogger logger,
@@ -206,6 +258,7 @@ internal sealed partial class AccessLogMiddleware
             string cacheStatus,
             string rateLimitDecision,
             string tier,
-            TraceIdValue traceId);
+            TraceIdValue traceId,
+            string fields);
     }
 }
