@@ -38,7 +38,7 @@ public sealed class LoadBenchmarkSmokeTests
         var stdout = await output;
         var stderr = await error;
         Assert.True(process.ExitCode == 0, $"run.sh --quick exited with {process.ExitCode}:{Environment.NewLine}{stderr}{Environment.NewLine}{stdout}");
-        foreach (var target in new[] { "bare-floor", "bare-miss", "builtins-train", "builtins-miss", "nginx-miss", "nginx-hit", "aiedge-miss", "aiedge-hit", "aiedge-limit" })
+        foreach (var target in new[] { "bare-floor", "bare-miss", "builtins-train", "builtins-miss", "nginx-miss", "nginx-hit", "aiedge-miss", "aiedge-hit", "aiedge-limit", "gateway-nginx", "gateway-aiedge" })
         {
             Assert.Contains($"| {target} |", stdout, StringComparison.Ordinal);
         }
@@ -46,7 +46,17 @@ public sealed class LoadBenchmarkSmokeTests
         Assert.Contains("| AiEdge without the cache / ASP.NET Core built-ins", stdout, StringComparison.Ordinal);
         Assert.Contains("| AiEdge hit / NGINX proxy_cache hit |", stdout, StringComparison.Ordinal);
         Assert.Contains("| AiEdge miss / NGINX proxy in front of bare Kestrel |", stdout, StringComparison.Ordinal);
+        Assert.Contains("| Gateway: AiEdge + YARP / NGINX proxy", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("| 0.00 |", stdout, StringComparison.Ordinal);
+
+        // The gateway targets relay real answers: a key refused or a route missing would show as non-2xx.
+        foreach (var line in stdout.Split('\n'))
+        {
+            if (line.StartsWith("| gateway-", StringComparison.Ordinal))
+            {
+                Assert.EndsWith("| 0 |", line.TrimEnd(), StringComparison.Ordinal);
+            }
+        }
     }
 
     private static string RepositoryRoot()

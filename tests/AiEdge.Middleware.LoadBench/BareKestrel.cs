@@ -3,12 +3,16 @@ using AiEdge.Samples.ModelApi;
 
 namespace AiEdge.Middleware.LoadBench;
 
-/// <summary>The sample's predict, train, client and streamed chat endpoints on bare Kestrel: the sample's host and endpoint code without any AiEdge concern.</summary>
+/// <summary>
+/// The sample's predict, train, client and streamed chat endpoints on bare Kestrel: the sample's host and endpoint code
+/// without any AiEdge concern; and an embeddings endpoint, the backend of the gateway targets.
+/// </summary>
 internal static class BareKestrel
 {
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] Embedding = """{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.0123,-0.0456,0.0789,0.1011,-0.1213,0.1415,0.1617,-0.1819]}],"model":"toy-embed","usage":{"prompt_tokens":4,"total_tokens":4}}"""u8.ToArray();
 
     public static int Run(string[] args)
     {
@@ -45,6 +49,14 @@ internal static class BareKestrel
             }
 
             await response.Body.WriteAsync(Done, context.RequestAborted);
+        });
+
+        // An embeddings answer of a model server, for the gateway targets (AiEdge + YARP, NGINX proxy) to relay.
+        app.MapPost("/v1/embeddings", async (HttpContext context) =>
+        {
+            using var request = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(Embedding, context.RequestAborted);
         });
 
         app.MapGet("/healthz", () => Results.Ok());

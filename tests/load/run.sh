@@ -8,7 +8,9 @@
 #   nginx     NGINX as the seeds configure it (realip, limit_req, proxy_cache for POST with the body in the key,
 #             security headers `always`) in front of bare Kestrel;
 #   aiedge    the sample (AddAiEdge()/UseAiEdge()), in memory; and, when redis-server is there, the sample sharing
-#             limits, cache and locks through a real redis-server.
+#             limits, cache and locks through a real redis-server;
+#   gateway   the gateway sample (AiEdge in front of YARP) and NGINX configured as seed 003's gateway, both relaying
+#             an API-key-checked, rate-limited embeddings call to the bare app as the model server.
 # Every target is warmed up under full load until the JIT's tiered compilation has settled, then measured with wrk
 # on loopback in rounds; each round runs every target once, the two sides of each ratio back to back, in the
 # opposite order every other round. Each ratio is computed within each round and reported as the median and range
@@ -67,8 +69,9 @@ echo "Building (Release)..." >&2
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet publish "$root/samples/AiEdge.Samples.ModelApi" -c Release -o "$work/sample" >/dev/null
 dotnet publish "$root/tests/AiEdge.Middleware.LoadBench" -c Release -o "$work/bench" >/dev/null
+dotnet publish "$root/samples/AiEdge.Samples.Gateway" -c Release -o "$work/gateway" >/dev/null
 
-bare_port=$(free_port); builtins_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port)
+bare_port=$(free_port); builtins_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port)
 
 # Limits raised so that nothing is rejected: the benchmark measures the cost of the decisions, not refusals.
 sample_env=(
@@ -87,6 +90,17 @@ bare_pid=$!
 builtins_pid=$!
 (cd "$work/sample" && exec env "${sample_env[@]}" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$sample_port" >"$work/sample.log" 2>&1) & pids+=($!)
 sample_pid=$!
+# The gateway sample with every destination pointed at the bare app (its embeddings endpoint) and the api tier raised.
+gateway_env=(
+  ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
+  AiEdge__RateLimiting__Tiers__api__Rate=1000000r/s AiEdge__RateLimiting__Tiers__api__Burst=1000000
+  "ReverseProxy__Clusters__vllm__Destinations__gpu-0__Address=http://127.0.0.1:$bare_port"
+  "ReverseProxy__Clusters__vllm__Destinations__gpu-1__Address=http://127.0.0.1:$bare_port"
+  ReverseProxy__Clusters__vllm__HealthCheck__Active__Path=/healthz
+  "ReverseProxy__Clusters__qdrant__Destinations__qdrant-0__Address=http://127.0.0.1:$bare_port"
+)
+(cd "$work/gateway" && exec env "${gateway_env[@]}" dotnet AiEdge.Samples.Gateway.dll --urls "http://127.0.0.1:$gateway_port" >"$work/gateway.log" 2>&1) & pids+=($!)
+gateway_pid=$!
 if [ "$use_redis" = 1 ]; then
   redis_port=$(free_port); redis_sample_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null & pids+=($!)
@@ -100,6 +114,7 @@ mkdir -p "$work/nginx-cache"
 
 wait_http "http://127.0.0.1:$bare_port/healthz"; wait_http "http://127.0.0.1:$builtins_port/healthz"
 wait_http "http://127.0.0.1:$sample_port/healthz"; wait_http "http://127.0.0.1:$nginx_port/healthz"
+wait_http "http://127.0.0.1:$gateway_port/healthz"
 [ "$use_redis" = 0 ] || wait_http "http://127.0.0.1:$redis_sample_port/healthz"
 
 # target -> base URL | wrk script (tests/load/<script>.lua).
@@ -114,13 +129,15 @@ declare -A url=(
   [aiedge-miss]="http://127.0.0.1:$sample_port|miss"
   [aiedge-hit]="http://127.0.0.1:$sample_port|hit"
   [aiedge-limit]="http://127.0.0.1:$sample_port|train"
+  [gateway-aiedge]="http://127.0.0.1:$gateway_port|embeddings"
+  [gateway-nginx]="http://127.0.0.1:$nginx_port|embeddings"
 )
 # The sides of each ratio stand next to each other, so that in every round they run back to back.
-order=(builtins-train aiedge-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss)
+order=(builtins-train aiedge-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
 if [ "$use_redis" = 1 ]; then
   url[aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
   url[aiedge-redis-miss]="http://127.0.0.1:$redis_sample_port|miss"
-  order=(builtins-train aiedge-limit aiedge-redis-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss)
+  order=(builtins-train aiedge-limit aiedge-redis-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
 fi
 declare -A rps p50 p99 errs cpu
 
@@ -129,7 +146,8 @@ servers() {
   case "$1" in
     bare-*) echo "$bare_pid" ;;
     builtins-*) echo "$builtins_pid" ;;
-    nginx-*) echo "$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ') $bare_pid" ;;
+    nginx-*|gateway-nginx) echo "$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ') $bare_pid" ;;
+    gateway-aiedge) echo "$gateway_pid $bare_pid" ;;
     aiedge-redis-*) echo "$redis_sample_pid $redis_pid" ;;
     *) echo "$sample_pid" ;;
   esac
@@ -209,6 +227,7 @@ row "AiEdge without the cache / ASP.NET Core built-ins (uncached limited route)"
 row "AiEdge hit / NGINX proxy_cache hit" aiedge-hit nginx-hit 1.10
 row "AiEdge miss / NGINX proxy in front of bare Kestrel" aiedge-miss nginx-miss 1.50
 row "AiEdge with Redis-shared limits / in memory (uncached limited route)" aiedge-redis-limit aiedge-limit 0.75
+row "Gateway: AiEdge + YARP / NGINX proxy (embeddings: API key, limit, relay to the model server)" gateway-aiedge gateway-nginx ""
 row "Context: AiEdge miss / ASP.NET Core built-ins (predict route, no cache)" aiedge-miss builtins-miss ""
 row "Context: AiEdge miss / bare Kestrel" aiedge-miss bare-miss ""
 row "Context: ASP.NET Core built-ins / bare Kestrel (uncached limited route)" builtins-train bare-train ""
