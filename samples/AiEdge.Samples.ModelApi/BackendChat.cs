@@ -7,8 +7,11 @@ namespace AiEdge.Samples.ModelApi;
 /// <summary>
 /// Chat completions forwarded to an OpenAI-compatible backend when <c>ModelBackend:BaseUrl</c> is set: one URL,
 /// or several (a comma-separated list or a JSON array) forming a pool. Calls go through the Resilience package's
-/// <see cref="ModelBackendClient"/>: a circuit breaker per replica, timeouts, least-loaded replica selection, and
-/// 502/503/504 problem answers when the backend fails. A streamed answer is relayed event by event as it arrives.
+/// <see cref="ModelBackendClient"/>, a typed client of <c>IHttpClientFactory</c>: the resilience handler of
+/// <c>Microsoft.Extensions.Http.Resilience</c> (total timeout, safe retries), a circuit breaker and attempt timeout
+/// per replica, least-loaded replica selection, and 502/503/504 problem answers when the backend fails. A streamed
+/// answer is relayed event by event as it arrives. A chat completion is a POST: it is retried on another replica only
+/// when the caller sent an <c>Idempotency-Key</c>, which is passed on to the backend, and never once an answer began.
 /// </summary>
 public static class BackendChat
 {
@@ -16,6 +19,7 @@ public static class BackendChat
     public const string BackendName = "model";
 
     private const string Key = "ModelBackend:BaseUrl";
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
 
     /// <summary>
     /// Adds the backend pool <c>model</c> and its typed client, configured from <c>ModelBackend:BaseUrl</c> when the
@@ -75,7 +79,8 @@ public static class BackendChat
 
         var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        return new ForwardResult(backend, content);
+        var idempotencyKey = context.Request.Headers[IdempotencyKeyHeader].ToString();
+        return new ForwardResult(backend, content, idempotencyKey.Length > 0 ? idempotencyKey : null);
     }
 
     internal static List<string> ReadBaseUrls(IConfigurationSection section)
@@ -105,11 +110,18 @@ public static class BackendChat
         return urls;
     }
 
-    private sealed class ForwardResult(ModelBackendClient backend, HttpContent content) : IResult
+    private sealed class ForwardResult(ModelBackendClient backend, HttpContent content, string? idempotencyKey) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("chat/completions", UriKind.Relative)) { Content = content };
+
+            // The body is buffered, so it can be sent again; with the caller's key the backend can deduplicate it,
+            // which is what makes the client's resilience handler retry the POST on another replica.
+            if (idempotencyKey is not null)
+            {
+                request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, idempotencyKey);
+            }
             HttpResponseMessage response;
             try
             {

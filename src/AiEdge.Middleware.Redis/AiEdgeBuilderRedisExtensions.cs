@@ -2,6 +2,7 @@ using AiEdge.Middleware;
 using AiEdge.Middleware.Caching;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Redis;
+using AiEdge.Middleware.Resilience;
 using AiEdge.Middleware.Redis.Internal;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -22,7 +23,8 @@ public static class AiEdgeBuilderRedisExtensions
     /// <c>IConnectionMultiplexer</c>. Moves the rate-limit and idempotency state and the prediction cache (an
     /// <see cref="IPredictionCacheStore"/>: its cross-replica coalescing lock, and its entries, kept in the app's
     /// <see cref="IDistributedCache"/> when it registered one and in AiEdge's own keys otherwise) of the AiEdge concerns
-    /// to Redis, and adds a <c>redis</c> health check for <c>/readyz</c>. It never registers or replaces the app's
+    /// to Redis, as well as the cool-downs of reverse proxy destinations (an <see cref="AiEdge.Middleware.Resilience.IBackendCooldownStore"/>,
+    /// always fail-open), and adds a <c>redis</c> health check for <c>/readyz</c>. It never registers or replaces the app's
     /// <see cref="IDistributedCache"/> or <c>IConnectionMultiplexer</c>. Without any of the three connections it changes
     /// nothing: each replica keeps its state in memory, so an app can call it unconditionally. Calling it again has no
     /// further effect.
@@ -84,6 +86,10 @@ public static class AiEdgeBuilderRedisExtensions
         var previousStore = services.LastOrDefault(static d => d.ServiceType == typeof(IPredictionCacheStore) && !d.IsKeyedService);
         services.Replace(ServiceDescriptor.Singleton<IPredictionCacheStore>(sp =>
             RedisStoreRegistration.PredictionCacheStore(sp) ?? Resolve<IPredictionCacheStore>(previousStore, sp)!));
+        // Backend cool-downs (a reverse proxy destination's Retry-After) for every replica of the gateway.
+        var previousCooldowns = services.LastOrDefault(static d => d.ServiceType == typeof(IBackendCooldownStore) && !d.IsKeyedService);
+        services.Replace(ServiceDescriptor.Singleton<IBackendCooldownStore>(sp =>
+            RedisStoreRegistration.CooldownStore(sp, Resolve<IBackendCooldownStore>(previousCooldowns, sp))));
         edge.AddStage<RedisFailClosedMiddleware>(RedisFailClosedMiddleware.Stage);
         return edge;
     }

@@ -70,44 +70,10 @@ public static class AiEdgeBuilderResilienceExtensions
         edge.AddResilience();
         edge.Services.AddHttpClient<ModelBackendClient>(static client =>
             {
-                client.BaseAddress = ResilienceHttpClientBuilderExtensions.PlaceholderBaseAddress;
+                client.BaseAddress = BackendPoolHttpClientBuilderExtensions.PlaceholderBaseAddress;
                 client.Timeout = Timeout.InfiniteTimeSpan;
             })
             .AddBackendPool(backendName);
         return edge;
-    }
-}
-
-/// <summary>Sends an <see cref="HttpClient"/>'s calls to a backend pool.</summary>
-public static class ResilienceHttpClientBuilderExtensions
-{
-    /// <summary>A base address for clients of a pool: the pool replaces scheme, host and base path with a replica's.</summary>
-    public static readonly Uri PlaceholderBaseAddress = new("http://aiedge.backend/");
-
-    /// <summary>
-    /// Sends the client's calls to the replicas of backend pool <paramref name="backendName"/> through their
-    /// circuit breakers, timeouts and retries (for idempotent calls). Request URIs are taken relative to the
-    /// replica's URL (use <see cref="PlaceholderBaseAddress"/> as the client's base address). Requires
-    /// <c>edge.AddResilience()</c>. The backend is looked up when the client is first created, so it may be
-    /// configured conditionally; creating a client of a backend that is not configured fails, naming the key.
-    /// </summary>
-    /// <param name="builder">The client builder.</param>
-    /// <param name="backendName">The backend pool's name.</param>
-    /// <returns>The client builder.</returns>
-    public static IHttpClientBuilder AddBackendPool(this IHttpClientBuilder builder, string backendName)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrEmpty(backendName);
-        builder.AddHttpMessageHandler(services =>
-        {
-            var registry = services.GetService<BreakerRegistry>()
-                ?? throw new InvalidOperationException("AddBackendPool(\"" + backendName + "\") needs edge.AddResilience() on the AiEdge builder.");
-            return new BackendPoolHandler(
-                registry.GetPool(backendName),
-                services.GetRequiredService<ResilienceMetrics>(),
-                services.GetRequiredService<TimeProvider>(),
-                services.GetRequiredService<ILogger<BackendPoolHandler>>());
-        });
-        return builder;
     }
 }

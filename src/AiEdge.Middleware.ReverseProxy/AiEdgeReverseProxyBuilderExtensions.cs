@@ -1,3 +1,4 @@
+using AiEdge.Middleware.Resilience;
 using AiEdge.Middleware.ReverseProxy;
 using AiEdge.Middleware.ReverseProxy.Internal;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,7 +28,9 @@ public static class AiEdgeReverseProxyBuilderExtensions
     /// Adds AiEdge's part of the proxy, bound from <c>AiEdge:ReverseProxy</c> and validated at startup: a circuit
     /// breaker per destination, fed by every proxied call (YARP passive health policy <c>AiEdgeBreaker</c>, set on
     /// every cluster that configures no passive health of its own), so a destination whose breaker is open is not
-    /// chosen; a backend's 429 or 503 with <c>Retry-After</c> keeps its destination out that long; a backend's 5xx
+    /// chosen; a backend's 429 or 503 with <c>Retry-After</c> keeps its destination out that long, on every replica of
+    /// the gateway that shares the <see cref="IBackendCooldownStore"/> (in memory unless one is registered, e.g. by
+    /// <c>AddRedis()</c>); a backend's 5xx
     /// becomes a 502, 503 or 504 problem answer; <c>Set-Cookie</c>, <c>Server</c>, <c>X-Powered-By</c> and
     /// internal headers are not relayed; the caller's credentials are not forwarded; the load-balancing policy
     /// <c>WeightedRoundRobin</c> is available; and the readiness entry <c>reverse-proxy</c> lists every cluster and
@@ -61,6 +64,8 @@ public static class AiEdgeReverseProxyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AiEdgeReverseProxyOptions>, AiEdgeReverseProxyOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DestinationBreakers>();
+        services.TryAddSingleton<IBackendCooldownStore, InMemoryBackendCooldownStore>();
+        services.TryAddSingleton<SharedCooldowns>();
         services.TryAddSingleton<ProxyMetrics>();
         services.AddMetrics();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy, WeightedRoundRobinPolicy>());

@@ -34,7 +34,8 @@ public static class AiEdgeReverseProxyEndpointExtensions
     /// no available destination becomes a 503 problem with <c>Retry-After</c> (the time until the first destination's
     /// breaker or cool-down ends), a timeout a 504 problem, any other backend failure a 502 problem, and a backend that
     /// breaks a started event stream ends the caller's stream with a final <c>event: error</c> (between events) instead
-    /// of a reset connection. A caller that went away gets nothing written. Needs
+    /// of a reset connection. A caller that went away gets nothing written. Before that, the cluster's destination
+    /// cool-downs recorded by other replicas in the shared <c>IBackendCooldownStore</c> are applied. Needs
     /// <c>services.AddReverseProxy().AddAiEdge()</c>.
     /// </summary>
     /// <param name="proxy">The proxy pipeline.</param>
@@ -47,6 +48,7 @@ public static class AiEdgeReverseProxyEndpointExtensions
             throw new InvalidOperationException("UseAiEdgeProxy() needs services.AddReverseProxy().AddAiEdge().");
         }
 
+        proxy.UseMiddleware<SharedCooldownMiddleware>();
         proxy.UseMiddleware<ProxyErrorMiddleware>();
         return proxy;
     }

@@ -45,6 +45,15 @@ public sealed class AiEdgeReverseProxyOptions
     /// <value>Defaults to <c>1</c>; from 0 to 5. Configuration key: <c>AiEdge:ReverseProxy:MaxRetryAttempts</c>.</value>
     public int MaxRetryAttempts { get; set; } = 1;
 
+    /// <summary>
+    /// Gets or sets how often a replica reads its clusters' destination cool-downs from the shared
+    /// <see cref="IBackendCooldownStore"/> (a backend's 429 or 503 with <c>Retry-After</c>, seen by another replica of
+    /// the gateway): at most once per interval and cluster, on the first call after it. A cool-down seen by this
+    /// replica applies here at once, whatever the interval. <see cref="TimeSpan.Zero"/> reads before every call.
+    /// </summary>
+    /// <value>Defaults to 1 second; from 0 to 1 minute. Configuration key: <c>AiEdge:ReverseProxy:CooldownRefreshInterval</c>.</value>
+    public TimeSpan CooldownRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Gets or sets the readiness status reported while a cluster has no available destination.</summary>
     /// <value>Defaults to <see cref="HealthStatus.Unhealthy"/>. Configuration key: <c>AiEdge:ReverseProxy:UnavailableClusterStatus</c>.</value>
     public HealthStatus UnavailableClusterStatus { get; set; } = HealthStatus.Unhealthy;

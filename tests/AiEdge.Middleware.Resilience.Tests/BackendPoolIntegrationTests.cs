@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using AiEdge.Middleware.Resilience.Internal;
 using AiEdge.Middleware.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
@@ -143,6 +145,75 @@ public sealed class BackendPoolIntegrationTests
 
         Assert.Equal(20, failing.Calls + healthy.Calls);
         Assert.Equal(failing.Calls, badGateways);
+    }
+
+    [Fact]
+    public async Task Pool_PostWithIdempotencyKey_IsRetriedOnAnotherReplica_AndWithoutOneIsNot()
+    {
+        await using var failing = await FakeModelBackend.StartAsync();
+        await using var healthy = await FakeModelBackend.StartAsync();
+        failing.Mode = FakeBackendMode.Error;
+        var settings = ResilienceHost.Settings(failing, healthy);
+        settings["AiEdge:Resilience:Breakers:model:MinimumThroughput"] = "100";
+        await using var app = await ResilienceHost.StartAsync(new FakeTimeProvider(TestClock.Start), settings, map: static web =>
+            web.MapPost("/keyed", static async (HttpContext context, ModelBackendClient backend) =>
+            {
+                // A buffered body (sent again on a retry) and the caller's Idempotency-Key passed on.
+                using var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body);
+                using var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = new ByteArrayContent(body.ToArray()) };
+                if (context.Request.Headers.TryGetValue("Idempotency-Key", out var key))
+                {
+                    request.Headers.TryAddWithoutValidation("Idempotency-Key", key.ToString());
+                }
+
+                using var response = await backend.SendAsync(request, context.RequestAborted);
+                await ModelBackendClient.RelayAsync(context, response);
+            }));
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var keyed = new HttpRequestMessage(HttpMethod.Post, "/keyed") { Content = JsonContent.Create(new { model = "m" }) };
+            keyed.Headers.Add("Idempotency-Key", "k" + i);
+            using var response = await app.Client.SendAsync(keyed).WaitAsync(ResilienceHost.Wait);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.True(failing.Calls > 0, "the failing replica should have been tried");
+        Assert.Equal(20, healthy.Calls);
+
+        var failingBefore = failing.Calls;
+        var badGateways = 0;
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await app.Client.PostAsJsonAsync("/keyed", new { model = "m" }).WaitAsync(ResilienceHost.Wait);
+            badGateways += response.StatusCode == HttpStatusCode.BadGateway ? 1 : 0;
+        }
+
+        Assert.Equal(30, failing.Calls - failingBefore + healthy.Calls);
+        Assert.Equal(failing.Calls - failingBefore, badGateways);
+    }
+
+    [Fact]
+    public async Task Pool_TotalTimeout_OfTheResilienceHandler_RunsOnTheAppClock_AndAnswers504()
+    {
+        await using var backend = await FakeModelBackend.StartAsync();
+        backend.Mode = FakeBackendMode.Hang;
+        var settings = ResilienceHost.Settings(backend);
+        settings["AiEdge:Resilience:Breakers:model:AttemptTimeout"] = "00:01:00";
+        settings["AiEdge:Resilience:Breakers:model:TotalTimeout"] = "00:00:02";
+        var clock = new FakeTimeProvider(TestClock.Start);
+        await using var app = await ResilienceHost.StartAsync(clock, settings);
+
+        var pending = app.Client.ChatAsync();
+        await backend.Arrivals.Reader.ReadAsync().AsTask().WaitAsync(ResilienceHost.Wait);
+        clock.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.False(pending.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(0.1));
+        using var response = await pending;
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.GatewayTimeout);
+        Assert.Equal(1, backend.Calls);
     }
 
     [Fact]

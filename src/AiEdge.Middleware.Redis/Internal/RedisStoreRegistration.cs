@@ -3,6 +3,7 @@ using AiEdge.Middleware.Caching.Internal;
 using AiEdge.Middleware.Concurrency;
 using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.RateLimiting;
+using AiEdge.Middleware.Resilience;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
@@ -57,6 +58,22 @@ internal static class RedisStoreRegistration
             services.GetService<RedisMetrics>(),
             TimeProvider.System,
             services.GetRequiredService<ILoggerFactory>().CreateLogger<RedisConcurrencyStore>());
+    }
+
+    /// <summary>
+    /// The backend cool-down store in Redis; without a Redis configuration, the store registered before
+    /// <c>AddRedis()</c> (the reverse proxy's in-memory one), else the Redis one, which then records nothing (each
+    /// replica keeps its own cool-downs).
+    /// </summary>
+    public static IBackendCooldownStore CooldownStore(IServiceProvider services, IBackendCooldownStore? previous)
+    {
+        var redis = services.GetRequiredService<IRedisConnection>();
+        if (redis.State == RedisConnectionState.NotConfigured && previous is not null)
+        {
+            return previous;
+        }
+
+        return new RedisBackendCooldownStore(redis, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetRequiredService<TimeProvider>(), services.GetService<RedisMetrics>());
     }
 
     /// <summary>

@@ -12,12 +12,12 @@ internal sealed class BackendPool
 
     private readonly TimeProvider _time;
 
-    public BackendPool(string name, Circuit[] replicas, BackendSelection selection, Polly.ResiliencePipeline<HttpResponseMessage> pipeline, BackendOptions options, TimeProvider time)
+    public BackendPool(string name, Circuit[] replicas, BackendSelection selection, BreakerOptions settings, BackendOptions options, TimeProvider time)
     {
         Name = name;
         Replicas = replicas;
         Selection = selection;
-        Pipeline = pipeline;
+        Settings = settings;
         Options = options;
         _time = time;
     }
@@ -28,8 +28,11 @@ internal sealed class BackendPool
 
     public BackendSelection Selection { get; }
 
-    /// <summary>Gets the pool-level pipeline: total timeout, then retries of idempotent calls.</summary>
-    public Polly.ResiliencePipeline<HttpResponseMessage> Pipeline { get; }
+    /// <summary>
+    /// Gets the breaker settings of the pool: each replica's breaker and attempt timeout, and the total timeout and
+    /// retries of the client's resilience handler.
+    /// </summary>
+    public BreakerOptions Settings { get; }
 
     public BackendOptions Options { get; }
 

@@ -2,8 +2,6 @@ using System.Collections.Frozen;
 using AiEdge.Middleware.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Polly;
-using Polly.Retry;
 
 namespace AiEdge.Middleware.Resilience.Internal;
 
@@ -40,7 +38,7 @@ internal sealed class BreakerRegistry
                 replicas[i] = new Circuit(name, ReplicaName(replica, baseUri), baseUri, replica.Weight, healthUri, settings, time, metrics, logger);
             }
 
-            pools[name] = new BackendPool(name, replicas, backend.Selection, BuildPoolPipeline(settings, time), backend, time);
+            pools[name] = new BackendPool(name, replicas, backend.Selection, settings, backend, time);
         }
 
         _breakers = breakers.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
@@ -92,24 +90,4 @@ internal sealed class BreakerRegistry
 
     private static Uri NormalizeBase(Uri uri)
         => uri.AbsolutePath.EndsWith('/') ? uri : new Uri(uri.GetLeftPart(UriPartial.Path) + "/" + uri.Query);
-
-    private static ResiliencePipeline<HttpResponseMessage> BuildPoolPipeline(BreakerOptions settings, TimeProvider time)
-    {
-        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
-            .AddTimeout(settings.TotalTimeout);
-        if (settings.MaxRetryAttempts > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
-            {
-                MaxRetryAttempts = settings.MaxRetryAttempts,
-                Delay = settings.RetryDelay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                ShouldHandle = static args => ValueTask.FromResult(
-                    args.Context.Properties.GetValue(BackendPoolHandler.IdempotentKey, false) && Circuit.IsHttpFailure(args.Outcome)),
-            });
-        }
-
-        return builder.Build();
-    }
 }

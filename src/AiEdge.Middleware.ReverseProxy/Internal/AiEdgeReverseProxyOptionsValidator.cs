@@ -40,6 +40,11 @@ internal sealed class AiEdgeReverseProxyOptionsValidator : IValidateOptions<AiEd
             errors.Add(Section + ":MaxRetryAttempts must be from 0 to 5 (was " + options.MaxRetryAttempts.ToString(CultureInfo.InvariantCulture) + ").");
         }
 
+        if (options.CooldownRefreshInterval < TimeSpan.Zero || options.CooldownRefreshInterval > TimeSpan.FromMinutes(1))
+        {
+            errors.Add(Section + ":CooldownRefreshInterval must be from 00:00:00 to 00:01:00.");
+        }
+
         for (var i = 0; i < options.InternalHeaderPrefixes.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(options.InternalHeaderPrefixes[i]))

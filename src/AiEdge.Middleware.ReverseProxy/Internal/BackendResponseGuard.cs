@@ -19,6 +19,7 @@ internal sealed partial class BackendResponseGuard : ITransformProvider
 {
     private static readonly string[] Dropped = ["Set-Cookie", "Server", "X-Powered-By"];
     private readonly DestinationBreakers _breakers;
+    private readonly SharedCooldowns _cooldowns;
     private readonly ILogger _logger;
     private readonly FrozenSet<string> _allowed;
     private readonly string[] _internalPrefixes;
@@ -26,9 +27,10 @@ internal sealed partial class BackendResponseGuard : ITransformProvider
     private readonly Func<RequestTransformContext, ValueTask> _requestTransform;
     private readonly string[] _removedRequestHeaders;
 
-    public BackendResponseGuard(IOptions<AiEdgeReverseProxyOptions> options, DestinationBreakers breakers, ILogger<BackendResponseGuard> logger)
+    public BackendResponseGuard(IOptions<AiEdgeReverseProxyOptions> options, DestinationBreakers breakers, SharedCooldowns cooldowns, ILogger<BackendResponseGuard> logger)
     {
         _breakers = breakers;
+        _cooldowns = cooldowns;
         _logger = logger;
         _allowed = options.Value.AllowedResponseHeaders.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         _internalPrefixes = [.. options.Value.InternalHeaderPrefixes];
@@ -75,11 +77,25 @@ internal sealed partial class BackendResponseGuard : ITransformProvider
         }
 
         var status = (int)backend.StatusCode;
-        if (status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable && backend.Headers.RetryAfter is { } retryAfter)
+        if (status is StatusCodes.Status429TooManyRequests or StatusCodes.Status503ServiceUnavailable && backend.Headers.RetryAfter is { } retryAfter
+            && CoolDown(context.HttpContext, retryAfter) is { IsCompletedSuccessfully: false } recording)
         {
-            CoolDown(context.HttpContext, retryAfter);
+            return TransformAfterCoolDownAsync(recording, context, status);
         }
 
+        return TransformStatus(context, status);
+    }
+
+    private async ValueTask TransformAfterCoolDownAsync(ValueTask recording, ResponseTransformContext context, int status)
+    {
+        // Recorded before the answer goes out: a caller retrying at once, at any replica, finds the destination out.
+        await recording.ConfigureAwait(false);
+        await TransformStatus(context, status).ConfigureAwait(false);
+    }
+
+    private ValueTask TransformStatus(ResponseTransformContext context, int status)
+    {
+        var backend = context.ProxyResponse!;
         if (status >= 500)
         {
             return AnswerBackendErrorAsync(context, status);
@@ -89,20 +105,22 @@ internal sealed partial class BackendResponseGuard : ITransformProvider
         return ValueTask.CompletedTask;
     }
 
-    private void CoolDown(HttpContext context, System.Net.Http.Headers.RetryConditionHeaderValue retryAfter)
+    private ValueTask CoolDown(HttpContext context, System.Net.Http.Headers.RetryConditionHeaderValue retryAfter)
     {
         var period = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - _breakers.Time.GetUtcNow() : TimeSpan.Zero);
         if (period <= TimeSpan.Zero)
         {
-            return;
+            return ValueTask.CompletedTask;
         }
 
         var feature = context.Features.Get<Yarp.ReverseProxy.Model.IReverseProxyFeature>();
         var cluster = context.GetRouteModel().Cluster;
         if (feature?.ProxiedDestination is { } destination && cluster is not null)
         {
-            _breakers.Get(cluster, destination).CoolDown(period);
+            return _cooldowns.CoolDownAsync(cluster, destination, period);
         }
+
+        return ValueTask.CompletedTask;
     }
 
     private async ValueTask AnswerBackendErrorAsync(ResponseTransformContext context, int status)

@@ -88,16 +88,27 @@ internal sealed partial class DestinationBreaker
         }
     }
 
-    /// <summary>Keeps the destination out for <paramref name="period"/> (a backend's <c>Retry-After</c>).</summary>
-    public void CoolDown(TimeSpan period)
+    /// <summary>
+    /// Keeps the destination out until <paramref name="until"/> (a backend's <c>Retry-After</c>, seen here or by
+    /// another replica); an earlier end than the one in force changes nothing.
+    /// </summary>
+    public void CoolDownUntil(DateTimeOffset until)
     {
+        TimeSpan period;
         lock (_lock)
         {
-            var until = _time.GetUtcNow() + period;
-            if (until > _unavailableUntil)
+            if (until <= _unavailableUntil)
             {
-                _unavailableUntil = until;
+                return;
             }
+
+            _unavailableUntil = until;
+            period = until - _time.GetUtcNow();
+        }
+
+        if (period <= TimeSpan.Zero)
+        {
+            return;
         }
 
         _health.SetPassive(Cluster, Destination, DestinationHealth.Unhealthy, period);
