@@ -45,6 +45,10 @@ public sealed class AiEdgeReverseProxyOptions
     /// <value>Defaults to <c>1</c>; from 0 to 5. Configuration key: <c>AiEdge:ReverseProxy:MaxRetryAttempts</c>.</value>
     public int MaxRetryAttempts { get; set; } = 1;
 
+    /// <summary>Gets how streamed answers are metered for token budgets and bounded in time.</summary>
+    /// <value>Usage requested, timeouts off by default. Configuration key: <c>AiEdge:ReverseProxy:Streams</c>.</value>
+    public ProxyStreamOptions Streams { get; } = new();
+
     /// <summary>Gets or sets the readiness status reported while a cluster has no available destination.</summary>
     /// <value>Defaults to <see cref="HealthStatus.Unhealthy"/>. Configuration key: <c>AiEdge:ReverseProxy:UnavailableClusterStatus</c>.</value>
     public HealthStatus UnavailableClusterStatus { get; set; } = HealthStatus.Unhealthy;
