@@ -195,6 +195,19 @@ public sealed class StreamMeteringTests
         Assert.Contains(key, exception.ToString(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(AiEdgeRouteMetadata.IdleTimeout, "soon")]
+    [InlineData(AiEdgeRouteMetadata.FirstByteTimeout, "0s")]
+    public async Task Invalid_route_timeout_fails_at_startup_naming_the_route_and_key(string key, string value)
+    {
+        var settings = TimeoutSettings(new Uri("http://127.0.0.1:9/"));
+        ProxyGateway.Route(settings, "chat", "/v1/chat/completions", "vllm", (key, value));
+
+        var exception = await Assert.ThrowsAnyAsync<Exception>(() => ProxyGateway.StartAsync(settings));
+
+        Assert.Contains("ReverseProxy:Routes:chat:Metadata:" + key, exception.ToString(), StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, string?> BudgetSettings(Uri backend)
     {
         var settings = new Dictionary<string, string?>
