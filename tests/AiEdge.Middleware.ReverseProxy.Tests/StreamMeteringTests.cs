@@ -35,6 +35,25 @@ public sealed class StreamMeteringTests
     }
 
     [Fact]
+    public async Task Metered_stream_relays_its_first_event_before_the_backend_finishes()
+    {
+        await using var backend = await FakeModelServer.StartAsync("gpu-0");   // holds the stream after its first event
+        var logs = new LogCapture();
+        await using var gateway = await ProxyGateway.StartAsync(BudgetSettings(backend.BaseAddress), logs);
+
+        using var response = await gateway.Client.SendAsync(Chat("{\"stream\":true,\"messages\":[]}"), HttpCompletionOption.ResponseHeadersRead).WaitAsync(Timeout);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync().WaitAsync(Timeout));
+        var first = await reader.ReadLineAsync().WaitAsync(Timeout);
+        backend.ReleaseStream();
+        var rest = await reader.ReadToEndAsync().WaitAsync(Timeout);
+
+        Assert.Contains("\"Hel\"", first, StringComparison.Ordinal);
+        Assert.Contains("\"lo\"", rest, StringComparison.Ordinal);
+        Assert.DoesNotContain("prompt_tokens", rest, StringComparison.Ordinal);
+        Assert.Equal(18L, await UsedTokensAsync(logs));
+    }
+
+    [Fact]
     public async Task Client_that_asked_for_usage_gets_the_usage_chunk_as_sent_and_its_body_untouched()
     {
         await using var backend = await FakeModelServer.StartAsync("gpu-0");

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using AiEdge.Middleware.RateLimiting;
@@ -40,6 +41,7 @@ internal sealed class UsageMeter(ITokenUsageFeature usage, bool injected) : IDis
     /// Takes the next bytes of the backend's stream and calls <paramref name="relay"/> with each complete event to hand
     /// on (never with a removed one) and with the bytes of an event too long to hold.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> relay, CancellationToken cancellationToken)
     {
         while (!bytes.IsEmpty)
