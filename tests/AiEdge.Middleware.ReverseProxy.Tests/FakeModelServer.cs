@@ -50,8 +50,11 @@ public sealed class FakeModelServer : IAsyncDisposable
     /// <summary>Gets or sets the completion tokens reported in the usage chunk.</summary>
     public int CompletionTokens { get; set; } = 7;
 
-    /// <summary>Gets or sets whether a streamed answer sends its headers and then nothing, until the call is cancelled.</summary>
+    /// <summary>Gets or sets whether a streamed answer sends its headers (and <see cref="StallPrefix"/>) and then nothing, until the call is cancelled.</summary>
     public bool StallStream { get; set; }
+
+    /// <summary>Gets or sets what a stalled stream sends before it stalls (e.g. half an event).</summary>
+    public string StallPrefix { get; set; } = "";
 
     /// <summary>Gets the paths seen (with query), health probes excluded.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
@@ -117,6 +120,8 @@ public sealed class FakeModelServer : IAsyncDisposable
             await context.Response.Body.FlushAsync(context.RequestAborted);
             if (StallStream)
             {
+                await context.Response.WriteAsync(StallPrefix, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
                 await Task.Delay(Timeout.Infinite, context.RequestAborted);
             }
 

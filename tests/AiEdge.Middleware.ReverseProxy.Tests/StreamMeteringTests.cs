@@ -133,6 +133,38 @@ public sealed class StreamMeteringTests
     }
 
     [Fact]
+    public async Task First_byte_timeout_after_half_an_event_fails_over_and_the_next_destinations_stream_is_metered_alone()
+    {
+        await using var stalled = await FakeModelServer.StartAsync("gpu-stalled");
+        await using var healthy = await FakeModelServer.StartAsync("gpu-ok");
+        stalled.StallStream = true;
+        stalled.StallPrefix = "data: {\"choices\":[{\"delta\":{\"content\":\"GHOST";   // half an event: nothing to relay
+        healthy.ReleaseStream();
+        var clock = new FakeTimeProvider(TestClock.Start);
+        var settings = BudgetSettings(stalled.BaseAddress);
+        ProxyGateway.Cluster(settings, "vllm", stalled.BaseAddress, healthy.BaseAddress);
+        settings["ReverseProxy:Clusters:vllm:LoadBalancingPolicy"] = "FirstAlphabetical";
+        settings["AiEdge:ReverseProxy:Streams:FirstByteTimeout"] = "5s";
+        var logs = new LogCapture();
+        await using var gateway = await ProxyGateway.StartAsync(settings, logs, clock);
+        using var request = Chat("{\"stream\":true,\"messages\":[]}");
+        request.Headers.Add("Idempotency-Key", "ttft-2");
+
+        var sending = gateway.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        await WaitUntilAsync(() => !stalled.Requests.IsEmpty);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        using var response = await sending.WaitAsync(Timeout);
+        var stream = await response.Content.ReadAsStringAsync().WaitAsync(Timeout);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]", stream, StringComparison.Ordinal);
+        Assert.DoesNotContain("GHOST", stream, StringComparison.Ordinal);
+        Assert.DoesNotContain("prompt_tokens", stream, StringComparison.Ordinal);
+        Assert.Contains("\"include_usage\":true", Assert.Single(healthy.Bodies), StringComparison.Ordinal);
+        Assert.Equal(18L, await UsedTokensAsync(logs));
+    }
+
+    [Fact]
     public async Task First_byte_timeout_of_a_call_that_may_double_spend_is_a_504_problem()
     {
         await using var stalled = await FakeModelServer.StartAsync("gpu-stalled");

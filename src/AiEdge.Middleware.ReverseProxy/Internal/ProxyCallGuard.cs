@@ -48,6 +48,9 @@ internal sealed class ProxyCallGuard : WriteOnlyStream, IHttpRequestLifetimeFeat
     /// <summary>Gets or sets the meter of a streamed call under a token budget (set by the request transform, kept across retries).</summary>
     public UsageMeter? Meter { get; set; }
 
+    /// <summary>Gets or sets the length of the rewritten request body sent on every attempt, or <see langword="null"/> when the body was not rewritten.</summary>
+    public long? RewrittenBodyLength { get; set; }
+
     public CancellationToken RequestAborted
     {
         get => Deadlines is null ? _lifetime.RequestAborted : _attemptToken;
@@ -63,6 +66,7 @@ internal sealed class ProxyCallGuard : WriteOnlyStream, IHttpRequestLifetimeFeat
     {
         AbortHeld = false;
         _meteringDecided = false;
+        Meter?.Reset();
         if (Deadlines is not null)
         {
             _attemptToken = Deadlines.BeginAttempt(_lifetime.RequestAborted);

@@ -44,9 +44,23 @@ internal sealed class StreamUsageTransform : ITransformProvider
     {
         var http = context.HttpContext;
         var request = http.Request;
-        if (http.Features.Get<ITokenUsageFeature>() is not { } usage
-            || http.Features.Get<ProxyCallGuard>() is not { Meter: null } guard
-            || !HttpMethods.IsPost(request.Method)
+        if (http.Features.Get<ITokenUsageFeature>() is not { } usage || http.Features.Get<ProxyCallGuard>() is not { } guard)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        if (guard.Meter is not null)
+        {
+            // A retry: the body is the one rewritten for the first attempt (rewound), but the length is copied anew.
+            if (guard.RewrittenBodyLength is { } length && context.ProxyRequest.Content is { } content)
+            {
+                content.Headers.ContentLength = length;
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        if (!HttpMethods.IsPost(request.Method)
             || !IsJson(request.ContentType)
             || request.ContentLength == 0)
         {
@@ -112,6 +126,7 @@ internal sealed class StreamUsageTransform : ITransformProvider
             rewritten.Position = 0;
             request.Body = rewritten;   // seekable: a retry sends it again from the start
             context.HttpContext.Response.RegisterForDispose(rewritten);
+            guard.RewrittenBodyLength = rewritten.Length;
             if (context.ProxyRequest.Content is { } content)
             {
                 content.Headers.ContentLength = rewritten.Length;

@@ -98,6 +98,15 @@ internal sealed class UsageMeter(ITokenUsageFeature usage, bool injected) : IDis
         }
     }
 
+    /// <summary>Forgets an unfinished event of an attempt that failed before anything was relayed (the next attempt starts a new stream).</summary>
+    public void Reset()
+    {
+        _length = 0;
+        _atLineStart = true;
+        _afterCr = false;
+        _oversized = false;
+    }
+
     /// <summary>Hands on the bytes of an unfinished event (the backend's answer ended without a blank line).</summary>
     public ValueTask FlushPendingAsync(Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> relay, CancellationToken cancellationToken)
     {
