@@ -72,6 +72,7 @@ public static class AiEdgeReverseProxyBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPassiveHealthCheckPolicy, BreakerPassiveHealthPolicy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IProxyConfigFilter, AiEdgeProxyConfigFilter>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, BackendResponseGuard>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ITransformProvider, StreamUsageTransform>());
         services.AddHealthChecks().AddCheck<ProxyHealthCheck>(ProxyHealthCheck.Name, tags: ["aiedge", "ready"]);
         return builder;
     }

@@ -54,6 +54,10 @@ public sealed class AiEdgeReverseProxyOptions
     /// <value>Defaults to 1 second; from 0 to 1 minute. Configuration key: <c>AiEdge:ReverseProxy:CooldownRefreshInterval</c>.</value>
     public TimeSpan CooldownRefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Gets how streamed answers are metered for token budgets and bounded in time.</summary>
+    /// <value>Usage requested, timeouts off by default. Configuration key: <c>AiEdge:ReverseProxy:Streams</c>.</value>
+    public ProxyStreamOptions Streams { get; } = new();
+
     /// <summary>Gets or sets the readiness status reported while a cluster has no available destination.</summary>
     /// <value>Defaults to <see cref="HealthStatus.Unhealthy"/>. Configuration key: <c>AiEdge:ReverseProxy:UnavailableClusterStatus</c>.</value>
     public HealthStatus UnavailableClusterStatus { get; set; } = HealthStatus.Unhealthy;

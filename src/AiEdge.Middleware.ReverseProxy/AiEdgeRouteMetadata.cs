@@ -37,4 +37,16 @@ public static class AiEdgeRouteMetadata
 
     /// <summary><c>AiEdge.Streaming</c>: <c>"true"</c> marks the route as streaming (no buffering, heartbeats), as <c>.WithStreaming()</c>.</summary>
     public const string Streaming = "AiEdge.Streaming";
+
+    /// <summary>
+    /// <c>AiEdge.FirstByteTimeout</c>: the route's <see cref="ProxyStreamOptions.FirstByteTimeout"/> (<c>"30s"</c>,
+    /// <c>"00:00:30"</c>, or <c>"off"</c>).
+    /// </summary>
+    public const string FirstByteTimeout = "AiEdge.FirstByteTimeout";
+
+    /// <summary><c>AiEdge.IdleTimeout</c>: the route's <see cref="ProxyStreamOptions.IdleTimeout"/> (a duration or <c>"off"</c>).</summary>
+    public const string IdleTimeout = "AiEdge.IdleTimeout";
+
+    /// <summary><c>AiEdge.TotalTimeout</c>: the route's <see cref="ProxyStreamOptions.TotalTimeout"/> (a duration or <c>"off"</c>).</summary>
+    public const string TotalTimeout = "AiEdge.TotalTimeout";
 }

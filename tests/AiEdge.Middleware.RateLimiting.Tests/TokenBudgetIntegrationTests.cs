@@ -72,6 +72,41 @@ public sealed class TokenBudgetIntegrationTests
     }
 
     [Fact]
+    public async Task TokenUsageFeature_ReportedUsage_WinsOverTheResponse_AndCharactersAreChargedAtCharsPerToken()
+    {
+        var time = new FakeTimeProvider(TestClock.Start);
+        await using var app = await StartAsync(time, 1000, static app => app.MapPost("/chat", async (HttpContext context) =>
+        {
+            var usage = context.Features.Get<ITokenUsageFeature>()!;
+            if (context.Request.Query["report"] == "usage")
+            {
+                usage.ReportUsage(promptTokens: 3, completionTokens: 47);
+                await context.Response.WriteAsync("{\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":500,\"total_tokens\":503}}");
+                return;
+            }
+
+            usage.ReportCompletionCharacters(30);
+            usage.ReportCompletionCharacters(10);
+            await context.Response.WriteAsync("{}");
+        }).WithRateLimitTier("generate"));
+        await using var unlimited = await RateLimitHost.StartAsync(time, o => o.AddTier("generate", t => t.Rate = "10r/s"), static app => app.MapPost("/chat", (HttpContext context) =>
+            Results.Ok(context.Features.Get<ITokenUsageFeature>() is null)).WithRateLimitTier("generate"));
+
+        var reported = await PostAsync(app, "/chat?report=usage");
+        var next = await PostAsync(app, "/chat?report=characters");
+        var last = await PostAsync(app, "/chat?report=usage");
+        var absent = await PostAsync(unlimited, "/chat");
+
+        // 1000 - 103 reserved; settled to the reported 50 (not the response's 503): 1000 - 50 - 103 at the next.
+        Assert.Contains("aiedge-tokens=897", reported.RateLimit);
+        Assert.Contains("aiedge-tokens=847", next.RateLimit);
+
+        // No usage anywhere, 40 characters reported: 3 prompt + ceil(40 / 4) = 13.
+        Assert.Contains("aiedge-tokens=" + (1000 - 50 - 13 - 103), last.RateLimit);
+        Assert.Equal("true", absent.Body);
+    }
+
+    [Fact]
     public async Task Json_ErrorWithoutUsage_GivesTheWholeReservationBack()
     {
         var time = new FakeTimeProvider(TestClock.Start);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json;
 using AiEdge.Middleware.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -33,6 +34,27 @@ public sealed class FakeModelServer : IAsyncDisposable
 
     /// <summary>Gets or sets whether calls never get an answer.</summary>
     public bool Hang { get; set; }
+
+    /// <summary>Gets or sets the text of a streamed answer's content events; the first is sent before <see cref="ReleaseStream"/>, the rest after.</summary>
+    public IReadOnlyList<string> StreamChunks { get; set; } = ["Hel", "lo"];
+
+    /// <summary>
+    /// Gets or sets whether a streamed call that asks for usage (<c>stream_options.include_usage</c>) gets the final
+    /// usage chunk (<c>"choices": []</c>) with <see cref="PromptTokens"/> and <see cref="CompletionTokens"/>.
+    /// </summary>
+    public bool SendsUsage { get; set; } = true;
+
+    /// <summary>Gets or sets the prompt tokens reported in the usage chunk.</summary>
+    public int PromptTokens { get; set; } = 11;
+
+    /// <summary>Gets or sets the completion tokens reported in the usage chunk.</summary>
+    public int CompletionTokens { get; set; } = 7;
+
+    /// <summary>Gets or sets whether a streamed answer sends its headers (and <see cref="StallPrefix"/>) and then nothing, until the call is cancelled.</summary>
+    public bool StallStream { get; set; }
+
+    /// <summary>Gets or sets what a stalled stream sends before it stalls (e.g. half an event).</summary>
+    public string StallPrefix { get; set; } = "";
 
     /// <summary>Gets the paths seen (with query), health probes excluded.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
@@ -91,13 +113,38 @@ public sealed class FakeModelServer : IAsyncDisposable
             return;
         }
 
-        if (body.Contains("\"stream\":true", StringComparison.Ordinal))
+        var compact = body.Replace(" ", "", StringComparison.Ordinal);
+        if (compact.Contains("\"stream\":true", StringComparison.Ordinal))
         {
             context.Response.ContentType = "text/event-stream";
-            await context.Response.WriteAsync("data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n", context.RequestAborted);
             await context.Response.Body.FlushAsync(context.RequestAborted);
-            await _release.Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
-            await context.Response.WriteAsync("data: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n", context.RequestAborted);
+            if (StallStream)
+            {
+                await context.Response.WriteAsync(StallPrefix, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+
+            var chunks = StreamChunks;
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                await context.Response.WriteAsync("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":" + JsonSerializer.Serialize(chunks[i]) + "}}],\"usage\":null}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                if (i == 0)
+                {
+                    await _release.Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
+                }
+            }
+
+            if (SendsUsage && compact.Contains("\"include_usage\":true", StringComparison.Ordinal))
+            {
+                await context.Response.WriteAsync(
+                    "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":" + PromptTokens.ToString(CultureInfo.InvariantCulture)
+                    + ",\"completion_tokens\":" + CompletionTokens.ToString(CultureInfo.InvariantCulture)
+                    + ",\"total_tokens\":" + (PromptTokens + CompletionTokens).ToString(CultureInfo.InvariantCulture) + "}}\n\n",
+                    context.RequestAborted);
+            }
+
             await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
             return;
         }

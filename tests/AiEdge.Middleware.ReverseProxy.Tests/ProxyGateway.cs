@@ -20,8 +20,8 @@ public static class ProxyGateway
     /// <summary>An API key without scopes.</summary>
     public const string PlainKey = "rp-test-plain-key";
 
-    /// <summary>Starts a gateway with the given settings; <paramref name="logs"/> receives every log entry.</summary>
-    public static Task<TestApp> StartAsync(IDictionary<string, string?> settings, LogCapture? logs = null)
+    /// <summary>Starts a gateway with the given settings; <paramref name="logs"/> receives every log entry; <paramref name="time"/> replaces the clock.</summary>
+    public static Task<TestApp> StartAsync(IDictionary<string, string?> settings, LogCapture? logs = null, TimeProvider? time = null)
     {
         var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -43,6 +43,11 @@ public static class ProxyGateway
                 {
                     builder.Logging.AddProvider(logs);
                     builder.Logging.SetMinimumLevel(LogLevel.Debug);
+                }
+
+                if (time is not null)
+                {
+                    builder.Services.AddSingleton(time);
                 }
 
                 builder.Services.AddAiEdge(static edge => edge.AddEdgeAuthentication().AddRateLimiting().AddStreaming());

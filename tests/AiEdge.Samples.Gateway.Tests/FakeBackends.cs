@@ -75,7 +75,12 @@ public sealed class FakeVllm : IAsyncDisposable
             await context.Response.Body.FlushAsync(context.RequestAborted);
             await _release.Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
             await context.Response.WriteAsync("data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n", context.RequestAborted);
-            await context.Response.WriteAsync("data: {\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n", context.RequestAborted);
+            if (body.Contains("\"include_usage\":true", StringComparison.Ordinal))
+            {
+                // As vLLM: the usage chunk only when stream_options.include_usage asks for it.
+                await context.Response.WriteAsync("data: {\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n", context.RequestAborted);
+            }
+
             await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
             return;
         }

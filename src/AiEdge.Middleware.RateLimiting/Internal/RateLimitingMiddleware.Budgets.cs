@@ -49,7 +49,7 @@ internal sealed partial class RateLimitingMiddleware
 
         if (delayMs > 0 && !await DelayAsync(context, delayMs))
         {
-            await SettleAsync(context, charges, scanner: null, abandoned: true);
+            await SettleAsync(context, charges, scanner: null, usage: null, abandoned: true);
             return;
         }
 
@@ -60,9 +60,11 @@ internal sealed partial class RateLimitingMiddleware
         }
 
         var scanner = new UsageScanner();
+        var usage = new TokenUsageFeature();
         var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         var observer = new UsageObservingBody(original, scanner);
         context.Features.Set<IHttpResponseBodyFeature>(observer);
+        context.Features.Set<ITokenUsageFeature>(usage);
         try
         {
             await _next(context);
@@ -71,7 +73,8 @@ internal sealed partial class RateLimitingMiddleware
         finally
         {
             context.Features.Set(original);
-            await SettleAsync(context, charges, scanner, abandoned: context.RequestAborted.IsCancellationRequested);
+            context.Features.Set<ITokenUsageFeature>(null);
+            await SettleAsync(context, charges, scanner, usage, abandoned: context.RequestAborted.IsCancellationRequested);
         }
     }
 
@@ -165,11 +168,13 @@ internal sealed partial class RateLimitingMiddleware
     }
 
     /// <summary>
-    /// Settles each reservation against what the response used: the reported <c>usage</c>; else, for a stream cut
-    /// short or an abandoned request, the prompt plus the events produced; else nothing for an error status; else
+    /// Settles each reservation against what the response used: the usage the endpoint reported through
+    /// <see cref="ITokenUsageFeature"/>; else the <c>usage</c> in the response; else, when the endpoint reported the
+    /// generated characters, the prompt estimate plus those characters over <c>CharsPerToken</c>; else, for a stream
+    /// cut short or an abandoned request, the prompt plus the events produced; else nothing for an error status; else
     /// the reservation stands.
     /// </summary>
-    private async Task SettleAsync(HttpContext context, TokenCharge[]? charges, UsageScanner? scanner, bool abandoned)
+    private async Task SettleAsync(HttpContext context, TokenCharge[]? charges, UsageScanner? scanner, TokenUsageFeature? usage, bool abandoned)
     {
         if (charges is null)
         {
@@ -185,9 +190,17 @@ internal sealed partial class RateLimitingMiddleware
         foreach (var charge in charges)
         {
             long used;
-            if (scanner is { TotalTokens: >= 0 })
+            if (usage is { ReportedTokens: >= 0 })
+            {
+                used = usage.ReportedTokens;
+            }
+            else if (scanner is { TotalTokens: >= 0 })
             {
                 used = scanner.TotalTokens;
+            }
+            else if (usage is { CompletionCharacters: >= 0 } && charge.Tier.Budget is { } budget)
+            {
+                used = charge.PromptTokens + (usage.CompletionCharacters + budget.CharsPerToken - 1) / budget.CharsPerToken;
             }
             else if (scanner is null)
             {

@@ -5,7 +5,7 @@ namespace AiEdge.Middleware.ReverseProxy.Internal;
 /// <summary>
 /// Plugs the destinations' breakers into every cluster that does not configure passive health itself: passive
 /// health on, policy <c>AiEdgeBreaker</c>, so YARP's available-destinations policy skips a destination whose breaker
-/// is open.
+/// is open. Routes' timeout metadata is checked as the configuration loads.
 /// </summary>
 internal sealed class AiEdgeProxyConfigFilter : IProxyConfigFilter
 {
@@ -23,6 +23,10 @@ internal sealed class AiEdgeProxyConfigFilter : IProxyConfigFilter
         return ValueTask.FromResult(cluster with { HealthCheck = health });
     }
 
+    /// <summary>Checks the route's timeouts when the configuration loads, so an invalid one fails at startup, naming the route and key.</summary>
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel)
-        => ValueTask.FromResult(route);
+    {
+        _ = ProxyStreamLimits.From(route);
+        return ValueTask.FromResult(route);
+    }
 }

@@ -53,6 +53,26 @@ internal sealed class AiEdgeReverseProxyOptionsValidator : IValidateOptions<AiEd
             }
         }
 
+        var streams = options.Streams;
+        Timeout(errors, Section + ":Streams:FirstByteTimeout", streams.FirstByteTimeout);
+        Timeout(errors, Section + ":Streams:IdleTimeout", streams.IdleTimeout);
+        Timeout(errors, Section + ":Streams:TotalTimeout", streams.TotalTimeout);
+        if (streams.TotalTimeout > TimeSpan.Zero && streams.FirstByteTimeout > streams.TotalTimeout)
+        {
+            errors.Add(Section + ":Streams:FirstByteTimeout must not exceed " + Section + ":Streams:TotalTimeout.");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>A timeout is zero (off) or from 1 ms to 1 day.</summary>
+    internal static bool IsValidTimeout(TimeSpan value) => value == TimeSpan.Zero || (value >= TimeSpan.FromMilliseconds(1) && value <= TimeSpan.FromDays(1));
+
+    private static void Timeout(List<string> errors, string key, TimeSpan value)
+    {
+        if (!IsValidTimeout(value))
+        {
+            errors.Add(key + " must be 0 (off) or from 1 ms to 1 day (was " + value.ToString("c", CultureInfo.InvariantCulture) + ").");
+        }
     }
 }

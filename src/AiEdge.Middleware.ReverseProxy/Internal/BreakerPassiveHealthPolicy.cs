@@ -7,7 +7,7 @@ namespace AiEdge.Middleware.ReverseProxy.Internal;
 
 /// <summary>
 /// YARP's passive health check policy <c>AiEdgeBreaker</c>: each proxied call is an outcome for its destination's
-/// breaker. A failure is a transport error, a timeout or a 5xx from the backend; a caller that went away or sent a
+/// breaker. A failure is a transport error, a timeout (YARP's, or AiEdge's first-byte or idle timeout) or a 5xx from the backend; a caller that went away or sent a
 /// broken body is nobody's failure and is not counted.
 /// </summary>
 internal sealed class BreakerPassiveHealthPolicy(DestinationBreakers breakers) : IPassiveHealthCheckPolicy
@@ -19,6 +19,13 @@ internal sealed class BreakerPassiveHealthPolicy(DestinationBreakers breakers) :
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var error = context.Features.Get<IForwarderErrorFeature>()?.Error ?? ForwarderError.None;
+        if (error != ForwarderError.None && context.Features.Get<ProxyCallGuard>()?.Deadlines?.Expired is StreamTimeout.FirstByte or StreamTimeout.Idle)
+        {
+            // The destination kept the call waiting past the first-byte or idle timeout (which YARP sees as a cancel).
+            breakers.Get(cluster, destination).Record(success: false);
+            return;
+        }
+
         if (IsCallersFault(error) || context.Features.Get<OutcomeRecorded>() is not null)
         {
             return;

@@ -64,6 +64,11 @@ internal static class RouteMetadataConvention
         {
             endpoint.WithStreaming();
         }
+
+        if (ProxyStreamLimits.From(route) is { } limits)
+        {
+            endpoint.Add(builder => builder.Metadata.Add(limits));
+        }
     }
 
     private static string? Value(IReadOnlyDictionary<string, string> metadata, string key)

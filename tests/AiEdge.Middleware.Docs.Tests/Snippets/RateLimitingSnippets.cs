@@ -25,6 +25,17 @@ public static class RateLimitingSnippets
 
     private static IResult Chat() => TypedResults.Ok(new { text = "hello" });
 
+    /// <summary>An endpoint that counted its tokens itself and writes no usage in its answer.</summary>
+    public static void ReportUsage(HttpContext context)
+    {
+        #region rate-limiting-3
+        if (context.Features.Get<ITokenUsageFeature>() is { } usage)
+        {
+            usage.ReportUsage(promptTokens: 120, completionTokens: 48);   // wins over any usage in the response
+        }
+        #endregion
+    }
+
     #region rate-limiting-2
     [RateLimitTier("train")]                                                 // MVC: the same metadata
     public sealed class TrainController : ControllerBase
