@@ -116,9 +116,10 @@ public sealed class RateLimitRule
     /// </summary>
     /// <remarks>
     /// Over any interval of <c>t</c> ms, <c>n</c> buckets of <c>Share(n)</c> that start empty admit at most
-    /// <c>n - 1 + max(0, n - burst)</c> requests more than one bucket of this rule would (for a request rule with
-    /// <c>burst = CapacityMilli / 1000</c>): each admits its first request at once and then what its capacity and
-    /// drain allow, and the shares' capacities and drains add up to at most this rule's. A new instance is returned
+    /// <c>n - 1 + max(0, n - burst)</c> requests more than this rule's limit over that interval, <c>1 + burst +
+    /// rate * t</c> (for a request rule with <c>burst = CapacityMilli / 1000</c>): each admits its first request at
+    /// once and then what its capacity and drain allow, and the shares' capacities (when <c>burst</c> is at least
+    /// <c>n</c>) and drains add up to at most this rule's. A new instance is returned
     /// on every call (stores may key buckets by rule reference: keep the instance and reuse it).
     /// </remarks>
     /// <param name="replicas">How many replicas share this rule (1 or more); 1 returns this rule itself.</param>
