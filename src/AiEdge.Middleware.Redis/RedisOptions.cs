@@ -74,7 +74,7 @@ public sealed class RedisOptions
     /// within three intervals). While Redis is unreachable and decisions fall back to each replica (fail-open), a
     /// replica enforces its share of every shared rate limit: the rate and burst divided by that count (see
     /// <c>RateLimitRule.Share</c>), so the fleet's total stays near the shared limit instead of multiplying by the
-    /// number of replicas. <see cref="TimeSpan.Zero"/> turns this off: each replica then enforces the whole limit
+    /// number of replicas. Only an app that adds rate limiting beats. <see cref="TimeSpan.Zero"/> turns this off: each replica then enforces the whole limit
     /// alone while Redis is unreachable.
     /// </summary>
     /// <value>5 seconds.</value>

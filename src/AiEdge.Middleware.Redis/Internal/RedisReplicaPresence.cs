@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using AiEdge.Middleware.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,6 +40,7 @@ internal sealed partial class RedisReplicaPresence : IHostedService, IDisposable
         """);
 
     private readonly IRedisConnection _redis;
+    private readonly bool _rateLimiting;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly TimeSpan _interval;
@@ -51,8 +53,10 @@ internal sealed partial class RedisReplicaPresence : IHostedService, IDisposable
     private int _beatCount;
     private int _beating;
 
-    public RedisReplicaPresence(IRedisConnection redis, IOptions<RedisOptions> options, TimeProvider time, ILogger<RedisReplicaPresence> logger)
+    public RedisReplicaPresence(IRedisConnection redis, IOptions<RedisOptions> options, TimeProvider time, IServiceProviderIsService services, ILogger<RedisReplicaPresence> logger)
     {
+        // Only an app that rate-limits needs the count (AddRateLimiting registers the in-memory store as itself).
+        _rateLimiting = services.IsService(typeof(InMemoryRateLimitStore));
         _redis = redis;
         _time = time;
         _logger = logger;
@@ -61,8 +65,8 @@ internal sealed partial class RedisReplicaPresence : IHostedService, IDisposable
         _arguments = [Guid.NewGuid().ToString("n"), (long)(_interval.TotalMilliseconds * BeatsRemembered)];
     }
 
-    /// <summary>Gets whether replicas learn their count (a heartbeat interval is set and Redis is configured).</summary>
-    public bool Enabled => _interval > TimeSpan.Zero && _redis.State != RedisConnectionState.NotConfigured;
+    /// <summary>Gets whether replicas learn their count: a heartbeat interval is set, Redis is configured and the app rate-limits.</summary>
+    public bool Enabled => _interval > TimeSpan.Zero && _rateLimiting && _redis.State != RedisConnectionState.NotConfigured;
 
     /// <summary>Gets how many replicas share the limits, as last learned (1 until learned).</summary>
     public int Replicas => Volatile.Read(ref _table).Replicas;
