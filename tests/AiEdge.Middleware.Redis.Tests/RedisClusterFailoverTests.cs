@@ -103,6 +103,8 @@ public sealed class RedisClusterFailoverTests(RedisClusterFixture cluster, ITest
                 await Task.Delay(10);
             }
 
+            // A replica takes over only when its link to the primary is up (a replica that never synced may not).
+            await WaitForConnectedReplicaAsync(primary);
             var localBefore = Fallbacks(metrics);
             var requestsBefore = statuses.Count;
             var killedAt = Stopwatch.GetTimestamp();
@@ -159,6 +161,29 @@ public sealed class RedisClusterFailoverTests(RedisClusterFixture cluster, ITest
             // The killed node comes back (empty) and rejoins as a replica, so the cluster stays whole for the other tests.
             await primary.RestartAsync();
             await cluster.WaitUntilOkAsync(Timeout);
+        }
+    }
+
+    private async Task WaitForConnectedReplicaAsync(RedisServerFixture primary)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        var port = ":" + primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\r\n";
+        while (true)
+        {
+            foreach (var node in cluster.Nodes)
+            {
+                if (node != primary && node.IsRunning)
+                {
+                    var role = await node.CommandAsync("ROLE");
+                    if (role.Contains("slave", StringComparison.Ordinal) && role.Contains(port, StringComparison.Ordinal) && role.Contains("connected", StringComparison.Ordinal))
+                    {
+                        return;
+                    }
+                }
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "No replica of the primary is connected to it.");
+            await Task.Delay(50);
         }
     }
 
