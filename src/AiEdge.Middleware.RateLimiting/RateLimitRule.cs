@@ -105,6 +105,38 @@ public sealed class RateLimitRule
     /// <summary>Gets whether the rule never delays (NGINX <c>nodelay</c>).</summary>
     public bool NoDelay => DelayMilli == long.MaxValue;
 
+    /// <summary>
+    /// Returns the rule one of <paramref name="replicas"/> replicas enforces on its own so that together they stay near
+    /// this rule: what a replica decides locally with while the state they share (Redis) is unreachable. The drain rate
+    /// is divided exactly (<see cref="RateDenominator"/> is multiplied by <paramref name="replicas"/>); the capacity is
+    /// divided rounding down to the milli-unit, but never below one unit (1000) unless this rule's own capacity is
+    /// smaller; the delay threshold is divided rounding down (<c>nodelay</c> stays <c>nodelay</c>). Tier, plan, unit,
+    /// <see cref="LockOrder"/>, <see cref="StoreKey"/>, <see cref="Quota"/> and <see cref="WindowSeconds"/> stay this
+    /// rule's, so the advertised policy is still the shared one.
+    /// </summary>
+    /// <remarks>
+    /// Over any interval of <c>t</c> ms, <c>n</c> buckets of <c>Share(n)</c> that start empty admit at most
+    /// <c>n - 1 + max(0, n - burst)</c> requests more than this rule's limit over that interval, <c>1 + burst +
+    /// rate * t</c> (for a request rule with <c>burst = CapacityMilli / 1000</c>): each admits its first request at
+    /// once and then what its capacity and drain allow, and the shares' capacities (when <c>burst</c> is at least
+    /// <c>n</c>) and drains add up to at most this rule's. A new instance is returned
+    /// on every call (stores may key buckets by rule reference: keep the instance and reuse it).
+    /// </remarks>
+    /// <param name="replicas">How many replicas share this rule (1 or more); 1 returns this rule itself.</param>
+    /// <returns>The rule of one replica's share.</returns>
+    public RateLimitRule Share(int replicas)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(replicas, 1);
+        if (replicas == 1)
+        {
+            return this;
+        }
+
+        var capacity = Math.Max(CapacityMilli / replicas, Math.Min(CapacityMilli, LeakyBucket.OneRequest));
+        var delay = NoDelay ? DelayMilli : DelayMilli / replicas;
+        return new RateLimitRule(TierName, PlanName, Unit, RateNumerator, checked(RateDenominator * replicas), capacity, delay, LockOrder, Quota, WindowSeconds);
+    }
+
     /// <inheritdoc />
     public override string ToString() => StoreKey;
 }

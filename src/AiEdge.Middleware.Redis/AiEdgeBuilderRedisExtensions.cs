@@ -65,6 +65,10 @@ public static class AiEdgeBuilderRedisExtensions
         services.TryAddSingleton<IRedisConnection>(static sp => sp.GetRequiredService<RedisConnection>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnectionStarter>());
 
+        // Learns how many replicas share the limits (after the connection starter, so its first beat finds Redis).
+        services.TryAddSingleton<RedisReplicaPresence>();
+        services.AddSingleton<IHostedService>(static sp => sp.GetRequiredService<RedisReplicaPresence>());
+
         // The "redis" readiness entry exists only when Redis is configured.
         services.AddHealthChecks();
         services.AddOptions<HealthCheckServiceOptions>().Configure<IRedisConnection>(static (health, redis) =>

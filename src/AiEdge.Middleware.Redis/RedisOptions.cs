@@ -70,6 +70,17 @@ public sealed class RedisOptions
     public bool CoalesceRateLimitDecisions { get; set; } = true;
 
     /// <summary>
+    /// Gets or sets how often a replica records in Redis that it is live and learns how many replicas are (those seen
+    /// within three intervals). While Redis is unreachable and decisions fall back to each replica (fail-open), a
+    /// replica enforces its share of every shared rate limit: the rate and burst divided by that count (see
+    /// <c>RateLimitRule.Share</c>), so the fleet's total stays near the shared limit instead of multiplying by the
+    /// number of replicas. Only an app that adds rate limiting beats. <see cref="TimeSpan.Zero"/> turns this off: each replica then enforces the whole limit
+    /// alone while Redis is unreachable.
+    /// </summary>
+    /// <value>5 seconds.</value>
+    public TimeSpan ReplicaHeartbeatInterval { get; set; } = RedisDefaults.ReplicaHeartbeatInterval;
+
+    /// <summary>
     /// Gets or sets whether the prediction cache keeps its shared entries in the <c>IDistributedCache</c> the app
     /// registered (for example <c>AddStackExchangeRedisCache</c>, or the one under <c>HybridCache</c>), when there is
     /// one, instead of in AiEdge's own keys. The cross-replica coalescing lock stays in AiEdge's keys either way. An
@@ -93,6 +104,7 @@ internal static class RedisDefaults
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxReconnectDelay = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan ReplicaHeartbeatInterval = TimeSpan.FromSeconds(5);
     public static readonly TimeSpan MinReconnectDelay = TimeSpan.FromMilliseconds(50);
     public const string KeyPrefix = "aiedge:";
     public const string ConfigurationSection = "AiEdge:Redis";

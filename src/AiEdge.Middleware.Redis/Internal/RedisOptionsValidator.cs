@@ -30,6 +30,11 @@ internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
             Add(ref failures, $"{Section}:MaxReconnectDelay must be at least 00:00:00.050.");
         }
 
+        if (options.ReplicaHeartbeatInterval < TimeSpan.Zero || (options.ReplicaHeartbeatInterval > TimeSpan.Zero && options.ReplicaHeartbeatInterval < TimeSpan.FromMilliseconds(100)) || options.ReplicaHeartbeatInterval > TimeSpan.FromHours(1))
+        {
+            Add(ref failures, $"{Section}:ReplicaHeartbeatInterval must be 0 (off) or between 00:00:00.100 and 01:00:00.");
+        }
+
         if (!Enum.IsDefined(options.FailureMode))
         {
             Add(ref failures, $"{Section}:FailureMode must be FailOpen or FailClosed.");

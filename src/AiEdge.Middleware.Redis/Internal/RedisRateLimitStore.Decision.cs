@@ -143,7 +143,7 @@ internal sealed partial class RedisRateLimitStore
             ValueTask local;
             try
             {
-                local = store._local.AcquireAsync(_batch!, _cancellationToken);
+                local = store.LocalAcquireAsync(_batch!, _cancellationToken);
             }
             catch (Exception ex)
             {

@@ -15,7 +15,9 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// request's rules may partition by different keys, say the client IP and the API key, and a bucket is shared by
 /// requests in any combination), and any set of concurrent requests can share a call. That keeps every limit exact
 /// and every decision all-or-nothing on a cluster, at the price of one primary holding all rate-limit state. While Redis is unreachable the decision is taken by the
-/// replica's own in-memory store (fail-open) or the call throws (fail-closed).
+/// replica's own in-memory store (fail-open) or the call throws (fail-closed). Deciding locally, a replica enforces its
+/// share of each rule (<see cref="RateLimitRule.Share"/>, divided by the replicas <see cref="RedisReplicaPresence"/>
+/// last saw), so the fleet's total stays near the shared limit.
 /// </summary>
 /// <remarks>
 /// Decisions of concurrent requests share script calls: a lone decision is sent at once; those that arrive while a
@@ -202,6 +204,8 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
 
     private readonly IRedisConnection _redis;
     private readonly IRateLimitStore _local;
+    private readonly RedisReplicaPresence? _presence;
+    private readonly ConcurrentQueue<RateLimitBatch> _shareBatches = new();
     private readonly RedisMetrics? _metrics;
     private readonly bool _failClosed;
     private readonly string _prefix;
@@ -215,8 +219,9 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     private bool _sending;
     private long _scriptCalls;
 
-    public RedisRateLimitStore(IRedisConnection redis, IRateLimitStore local, RedisOptions options, RedisMetrics? metrics)
+    public RedisRateLimitStore(IRedisConnection redis, IRateLimitStore local, RedisOptions options, RedisMetrics? metrics, RedisReplicaPresence? presence = null)
     {
+        _presence = presence is { Enabled: true } ? presence : null;
         _redis = redis;
         _local = local;
         _metrics = metrics;
@@ -387,7 +392,72 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         }
 
         _metrics?.RedisFallback(Concern);
-        return _local.AcquireAsync(batch, cancellationToken);
+        return LocalAcquireAsync(batch, cancellationToken);
+    }
+
+    /// <summary>
+    /// Decides <paramref name="batch"/> in the local store with this replica's share of each rule: a copy of the batch
+    /// over the shared rules goes to the local store, and its outcome is copied back (the caller's batch keeps its
+    /// own rules, so the advertised policy stays the shared one).
+    /// </summary>
+    private ValueTask LocalAcquireAsync(RateLimitBatch batch, CancellationToken cancellationToken)
+    {
+        var presence = _presence;
+        if (presence is null || presence.Replicas == 1)
+        {
+            return _local.AcquireAsync(batch, cancellationToken);
+        }
+
+        if (!_shareBatches.TryDequeue(out var share))
+        {
+            share = new RateLimitBatch();
+        }
+
+        share.NowMs = batch.NowMs;
+        foreach (ref readonly var item in batch.Items)
+        {
+            share.Add(presence.Share(item.Rule), item.Partition, item.CostMilli);
+        }
+
+        var local = _local.AcquireAsync(share, cancellationToken);
+        if (!local.IsCompletedSuccessfully)
+        {
+            return CopyWhenDoneAsync(local, share, batch);
+        }
+
+        local.GetAwaiter().GetResult();
+        CopyOutcome(share, batch);
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask CopyWhenDoneAsync(ValueTask local, RateLimitBatch share, RateLimitBatch batch)
+    {
+        try
+        {
+            await local.ConfigureAwait(false);
+        }
+        catch
+        {
+            share.Reset();
+            _shareBatches.Enqueue(share);
+            throw;
+        }
+
+        CopyOutcome(share, batch);
+    }
+
+    private void CopyOutcome(RateLimitBatch share, RateLimitBatch batch)
+    {
+        // Same items in the same order: Add keeps the caller's (already sorted) order, since the shares keep the lock orders.
+        share.Results.CopyTo(batch.Results);
+        batch.Admitted = share.Admitted;
+        batch.TableFull = share.TableFull;
+        batch.TableFullRetryAfterMs = share.TableFullRetryAfterMs;
+        share.Reset();
+        if (_shareBatches.Count < MaxPooledDecisions)
+        {
+            _shareBatches.Enqueue(share);
+        }
     }
 
     private ValueTask<long> ReconcileFallback(RateLimitRule rule, PartitionKey partition, long deltaMilli, long nowMs, CancellationToken cancellationToken, RedisConnectionException? error)
@@ -399,7 +469,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
             _metrics?.RedisFallback(Concern);
         }
 
-        return _local.ReconcileAsync(rule, partition, deltaMilli, nowMs, cancellationToken);
+        return _local.ReconcileAsync(_presence is { } presence ? presence.Share(rule) : rule, partition, deltaMilli, nowMs, cancellationToken);
     }
 
     private PendingDecision RentDecision()

@@ -22,7 +22,7 @@ internal static class RedisStoreRegistration
         var redis = services.GetRequiredService<IRedisConnection>();
         return redis.State == RedisConnectionState.NotConfigured
             ? local
-            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>());
+            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>(), services.GetService<RedisReplicaPresence>());
     }
 
     public static IIdempotencyStore IdempotencyStore(IServiceProvider services)
