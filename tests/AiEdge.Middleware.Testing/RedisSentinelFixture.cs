@@ -63,11 +63,12 @@ public sealed class RedisSentinelFixture : IAsyncLifetime, IAsyncDisposable
             _sentinelPorts.Add(port);
         }
 
-        // Ready when every sentinel knows the primary, its replica and the two other sentinels.
+        // Ready when the replica has synced with the primary (a replica still syncing may never be promoted), and every
+        // sentinel knows the primary, its replica and the two other sentinels.
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            var ready = true;
+            var ready = (await Replica.CommandAsync("INFO replication")).Contains("master_link_status:up", StringComparison.Ordinal);
             foreach (var port in _sentinelPorts)
             {
                 string reply;
@@ -91,7 +92,7 @@ public sealed class RedisSentinelFixture : IAsyncLifetime, IAsyncDisposable
 
             if (DateTime.UtcNow >= deadline)
             {
-                throw new InvalidOperationException("The sentinels did not discover the primary, its replica and each other in time.");
+                throw new InvalidOperationException("The replica did not sync, or the sentinels did not discover the primary, its replica and each other, in time.");
             }
 
             await Task.Delay(100);
@@ -146,5 +147,4 @@ public sealed class RedisSentinelFixture : IAsyncLifetime, IAsyncDisposable
         var read = await stream.ReadAsync(buffer, timeout.Token);
         return Encoding.UTF8.GetString(buffer, 0, read);
     }
-
 }
