@@ -19,37 +19,10 @@ public sealed class RedisClusterFailoverTests(RedisClusterFixture cluster, ITest
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     private Task<TestApp> StartReplicaAsync(MetricsCollector metrics)
-        => TestApp.StartAsync(
-            builder =>
-            {
-                builder.Services.AddSingleton(metrics.MeterFactory);
-                builder.Services.AddAiEdgeCore(static edge => edge.AddRateLimiting().AddRedis());
-            },
-            static app =>
-            {
-                app.UseAiEdge();
-                app.MapGet("/before", static () => "ok").WithRateLimitTier("before");
-                app.MapGet("/after", static () => "ok").WithRateLimitTier("after");
-                app.MapGet("/loose", static () => "ok").WithRateLimitTier("loose");
-            },
-            new Dictionary<string, string?>
-            {
-                ["AiEdge:Redis:Configuration"] = cluster.Configuration,
-                ["AiEdge:Redis:MaxReconnectDelay"] = "00:00:00.500",
-                ["AiEdge:RateLimiting:Tiers:before:Rate"] = "1r/m",
-                ["AiEdge:RateLimiting:Tiers:before:Burst"] = "19",
-                ["AiEdge:RateLimiting:Tiers:after:Rate"] = "1r/m",
-                ["AiEdge:RateLimiting:Tiers:after:Burst"] = "29",
-                ["AiEdge:RateLimiting:Tiers:loose:Rate"] = "100000r/s",
-                ["AiEdge:RateLimiting:Tiers:loose:Burst"] = "100000",
-            });
+        => RateLimitedReplicas.StartAsync(cluster.Configuration, metrics, ("before", "1r/m", 19), ("after", "1r/m", 29), ("loose", "100000r/s", 100000));
 
-    private static async Task<HttpStatusCode[]> HammerAsync(TestApp[] replicas, string path, int count)
-        => await Task.WhenAll(Enumerable.Range(0, count).Select(i => Task.Run(async () =>
-        {
-            using var response = await replicas[i % replicas.Length].Client.GetAsync(path);
-            return response.StatusCode;
-        }))).WaitAsync(Timeout);
+    private static Task<HttpStatusCode[]> HammerAsync(TestApp[] replicas, string path, int count)
+        => RateLimitedReplicas.HammerAsync(replicas, path, count, Timeout);
 
     private static double Fallbacks(MetricsCollector metrics)
         => metrics.Measurements.Where(static m => m.Instrument == "aiedge.redis.fallbacks").Sum(static m => m.Value);

@@ -55,15 +55,8 @@ public sealed class RedisReplicaIntegrationTests : IAsyncLifetime
                 ["AiEdge:RateLimiting:Tiers:loose:Burst"] = "100000",
             });
 
-    private static async Task<HttpStatusCode[]> HammerAsync(TestApp[] replicas, string path, int count)
-    {
-        var tasks = Enumerable.Range(0, count).Select(i => Task.Run(async () =>
-        {
-            using var response = await replicas[i % replicas.Length].Client.GetAsync(path);
-            return response.StatusCode;
-        })).ToArray();
-        return await Task.WhenAll(tasks).WaitAsync(Timeout);
-    }
+    private static Task<HttpStatusCode[]> HammerAsync(TestApp[] replicas, string path, int count)
+        => RateLimitedReplicas.HammerAsync(replicas, path, count, Timeout);
 
     [Fact]
     public async Task TwoReplicas_ThousandConcurrentRequests_AdmitExactlyTheSharedLimit()

@@ -15,34 +15,10 @@ public sealed class RedisSentinelTests(RedisSentinelFixture sentinel, ITestOutpu
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     private Task<TestApp> StartReplicaAsync(MetricsCollector metrics)
-        => TestApp.StartAsync(
-            builder =>
-            {
-                builder.Services.AddSingleton(metrics.MeterFactory);
-                builder.Services.AddAiEdgeCore(static edge => edge.AddRateLimiting().AddRedis());
-            },
-            static app =>
-            {
-                app.UseAiEdge();
-                app.MapGet("/strict", static () => "ok").WithRateLimitTier("strict");
-                app.MapGet("/loose", static () => "ok").WithRateLimitTier("loose");
-            },
-            new Dictionary<string, string?>
-            {
-                ["AiEdge:Redis:Configuration"] = sentinel.Configuration,
-                ["AiEdge:Redis:MaxReconnectDelay"] = "00:00:00.500",
-                ["AiEdge:RateLimiting:Tiers:strict:Rate"] = "1r/m",
-                ["AiEdge:RateLimiting:Tiers:strict:Burst"] = "19",
-                ["AiEdge:RateLimiting:Tiers:loose:Rate"] = "100000r/s",
-                ["AiEdge:RateLimiting:Tiers:loose:Burst"] = "100000",
-            });
+        => RateLimitedReplicas.StartAsync(sentinel.Configuration, metrics, ("strict", "1r/m", 19), ("loose", "100000r/s", 100000));
 
-    private static async Task<HttpStatusCode[]> HammerAsync(TestApp[] replicas, string path, int count)
-        => await Task.WhenAll(Enumerable.Range(0, count).Select(i => Task.Run(async () =>
-        {
-            using var response = await replicas[i % replicas.Length].Client.GetAsync(path);
-            return response.StatusCode;
-        }))).WaitAsync(Timeout);
+    private static Task<HttpStatusCode[]> HammerAsync(TestApp[] replicas, string path, int count)
+        => RateLimitedReplicas.HammerAsync(replicas, path, count, Timeout);
 
     [Fact]
     public async Task TwoReplicas_ShareExactLimits_AndRideThroughAPrimaryKilledUnderLoad()
