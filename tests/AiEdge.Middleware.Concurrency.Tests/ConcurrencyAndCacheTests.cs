@@ -40,10 +40,15 @@ public sealed class ConcurrencyAndCacheTests
         {
             Assert.Equal(HttpStatusCode.OK, miss.StatusCode);
             Assert.Equal("MISS", string.Join(",", miss.Headers.GetValues("X-Cache")));
+
+            // The headers arrive before the server is done: its body ends only once the request's pipeline has
+            // returned, the answer stored and the slot given back.
+            await miss.Content.ReadAsStringAsync();
         }
 
+        await app.InFlightAsync("generate", 0);
         var holder = PostAsync(app, "{\"input\":\"slow\"}");
-        await app.InFlightAsync("generate", 1);
+        await ConcurrencyHost.UntilAsync(() => valve.Entered == 1, "the slow request holds the only slot");
 
         using (var hit = await PostAsync(app, "{\"input\":\"fast\"}"))
         {
