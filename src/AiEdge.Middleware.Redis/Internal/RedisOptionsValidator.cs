@@ -46,9 +46,9 @@ internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
             Add(ref failures, $"{Section}:RateLimitLeases:BurstFraction must be more than 0 and at most 0.5.");
         }
 
-        if (leases.Lifetime <= TimeSpan.Zero || leases.Lifetime > TimeSpan.FromMinutes(1))
+        if (leases.Lifetime <= TimeSpan.Zero || leases.Lifetime > TimeSpan.FromMinutes(10))
         {
-            Add(ref failures, $"{Section}:RateLimitLeases:Lifetime must be more than 0 and at most 00:01:00.");
+            Add(ref failures, $"{Section}:RateLimitLeases:Lifetime must be more than 0 and at most 00:10:00.");
         }
 
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -20,13 +20,14 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// limit may see at most <c>min(replicas × (lease − 1), rate × lifetime)</c> requests that exact accounting would put
 /// in the window before it; at one instant (no drain) the fleet admits exactly at most what the bucket allows.</para>
 /// <para>What may be refused early: a lease's unused requests stay charged (never given back: giving back after the
-/// bucket drained could erase other replicas' charges). A replica holds at most one lease per bucket, so at most
-/// <c>replicas × (lease − 1)</c> requests are held away from the others. To keep what a quiet replica strands small,
-/// a bucket's first decisions on a replica are exact, its first lease holds 2, a lease used up within its lifetime
-/// doubles the next one (up to the largest), and a lease that expired partly unused sizes the next by what it served
-/// (under 2: exact again). Near the limit, when a lease does not fit, the same script call decides the one request
-/// exactly.</para>
-/// <para>The RateLimit fields of a locally admitted request: remaining is the lease's unused requests plus what the
+/// bucket drained could erase other replicas' charges). A replica holds at most one live lease per bucket, and a lease
+/// holds at most what the bucket drains in one lifetime, so an expired lease's unused requests are drained back about
+/// a lifetime later: at any instant at most about <c>2 × replicas × (lease − 1)</c> requests are held away from the
+/// others. To keep what a quiet replica strands small, a bucket's first decisions on a replica are exact, its first
+/// lease holds 2, a lease used up within its lifetime doubles the next one (up to the largest), and a lease that
+/// expired partly unused sizes the next by what it served (under 2: exact again). Near the limit, when a lease does
+/// not fit, the same script call decides the one request exactly.</para>
+/// /// <para>The RateLimit fields of a locally admitted request: remaining is the lease's unused requests plus what the
 /// shared bucket had left when the lease was granted (exact at the grant, stale by what other replicas took since);
 /// the reset is the grant's, less the time since.</para>
 /// </remarks>
@@ -86,6 +87,7 @@ internal sealed class RedisRateLimitLeaseStore : IRateLimitStore
     private readonly TimeProvider _time;
     private readonly double _fraction;
     private readonly long _lifetime;
+    private readonly double _lifetimeMs;
     private readonly long _sweepInterval;
     private readonly ConcurrentDictionary<BucketKey, Lease> _leases = new();
     private long _nextSweep;
@@ -98,6 +100,7 @@ internal sealed class RedisRateLimitLeaseStore : IRateLimitStore
         _time = time;
         _fraction = options.BurstFraction;
         _lifetime = Math.Max((long)(options.Lifetime.TotalSeconds * time.TimestampFrequency), 1);
+        _lifetimeMs = options.Lifetime.TotalMilliseconds;
         _sweepInterval = Math.Max(_lifetime * 50, time.TimestampFrequency * 10);
         _nextSweep = time.GetTimestamp() + _sweepInterval;
     }
@@ -113,7 +116,11 @@ internal sealed class RedisRateLimitLeaseStore : IRateLimitStore
             return 0;
         }
 
-        var size = Math.Floor(rule.CapacityMilli / (double)LeakyBucket.OneRequest * _fraction);
+        // At most a fraction of the burst, and at most what the bucket drains in a lifetime, so the unused requests of
+        // an expired lease are back in the shared bucket about one lifetime later.
+        var size = Math.Min(
+            Math.Floor(rule.CapacityMilli / (double)LeakyBucket.OneRequest * _fraction),
+            Math.Floor(rule.RateNumerator / (double)rule.RateDenominator * _lifetimeMs / LeakyBucket.OneRequest));
         return size < 2 ? 0 : size > 1_000_000 ? 1_000_000 : (int)size;
     }
 
