@@ -47,8 +47,9 @@ public sealed class RedisRateLimitLeaseTests(RedisServerFixture redis) : IClassF
     }
 
     // Real concurrency on two replicas, the Redis clock fixed (nothing drains): 100r/s with burst 200 allows 201
-    // requests at one instant; leases hold up to 20 (10% of the burst). Every replica keeps asking past the limit, so
-    // every lease is used up: the fleet admits exactly 201, never more, with far fewer round trips than decisions.
+    // requests at one instant; leases hold up to 20 (10% of the burst). The fleet never admits more than 201, and at
+    // least 201 minus one lease's leftovers per replica (a lease granted after that replica's last request was
+    // decided), with far fewer round trips than decisions.
     [Fact]
     public async Task TwoReplicas_ConcurrentDecisionsOnOneBucket_AdmitExactlyTheBucketAndNeverMore()
     {
@@ -61,7 +62,7 @@ public sealed class RedisRateLimitLeaseTests(RedisServerFixture redis) : IClassF
         var decisions = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => Task.Run(async () =>
             (await DecideAsync(replicas[i % 2].Leased, rule, partition)).Admitted))).WaitAsync(Timeout);
 
-        Assert.Equal(201, decisions.Count(static admitted => admitted));
+        Assert.InRange(decisions.Count(static admitted => admitted), 201 - (2 * (20 - 1)), 201);
         var roundTrips = a.Exact.ScriptCalls + a.Leased.LeaseCalls + b.Exact.ScriptCalls + b.Leased.LeaseCalls;
         Assert.True(roundTrips < 201 / 2, $"{roundTrips} round trips for 201 admissions");
     }
