@@ -188,6 +188,22 @@ public sealed class RedisRateLimitLeaseTests(RedisServerFixture redis, ITestOutp
         }
     }
 
+    [Theory]
+    [InlineData(0.0, 200, "AiEdge:Redis:RateLimitLeases:BurstFraction must be more than 0 and at most 0.5.")]
+    [InlineData(0.6, 200, "AiEdge:Redis:RateLimitLeases:BurstFraction must be more than 0 and at most 0.5.")]
+    [InlineData(0.1, 0, "AiEdge:Redis:RateLimitLeases:Lifetime must be more than 0 and at most 00:10:00.")]
+    public void Options_OutOfRange_FailAtStartupNamingTheKey(double fraction, int lifetimeMs, string failure)
+    {
+        var options = new RedisOptions();
+        options.RateLimitLeases.BurstFraction = fraction;
+        options.RateLimitLeases.Lifetime = TimeSpan.FromMilliseconds(lifetimeMs);
+
+        var result = new RedisOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Equal([failure], result.Failures);
+    }
+
     private Task<TestApp> StartReplicaAsync(string tier, bool leases)
         => TestApp.StartAsync(
             static builder => builder.Services.AddAiEdgeCore(static edge => edge.AddRateLimiting().AddRedis()),
