@@ -81,6 +81,13 @@ public sealed class RedisOptions
     public TimeSpan ReplicaHeartbeatInterval { get; set; } = RedisDefaults.ReplicaHeartbeatInterval;
 
     /// <summary>
+    /// Gets the settings of rate-limit leases (<c>AiEdge:Redis:RateLimitLeases</c>): off by default, so every decision
+    /// is exact; on, a replica admits most requests of a <c>nodelay</c> tier from a share of the bucket it leased.
+    /// </summary>
+    /// <value>Leases off.</value>
+    public RedisRateLimitLeaseOptions RateLimitLeases { get; } = new();
+
+    /// <summary>
     /// Gets or sets whether the prediction cache keeps its shared entries in the <c>IDistributedCache</c> the app
     /// registered (for example <c>AddStackExchangeRedisCache</c>, or the one under <c>HybridCache</c>), when there is
     /// one, instead of in AiEdge's own keys. The cross-replica coalescing lock stays in AiEdge's keys either way. An

@@ -8,7 +8,8 @@
 #   nginx     NGINX as the seeds configure it (realip, limit_req, proxy_cache for POST with the body in the key,
 #             security headers `always`) in front of bare Kestrel;
 #   aiedge    the sample (AddAiEdge()/UseAiEdge()), in memory; and, when redis-server is there, the sample sharing
-#             limits, cache and locks through a real redis-server;
+#             limits, cache and locks through a real redis-server, and the same with rate-limit leases on
+#             (AiEdge:Redis:RateLimitLeases, target aiedge-redis-lease-limit);
 #   gateway   the gateway sample (AiEdge in front of YARP) and NGINX configured as seed 003's gateway, both relaying
 #             an API-key-checked, rate-limited embeddings call to the bare app as the model server.
 # Every target is warmed up under full load until the JIT's tiered compilation has settled, then measured with wrk
@@ -107,6 +108,10 @@ if [ "$use_redis" = 1 ]; then
   redis_pid=$!
   (cd "$work/sample" && exec env "${sample_env[@]}" AiEdge__Redis__Configuration="127.0.0.1:$redis_port" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$redis_sample_port" >"$work/redis-sample.log" 2>&1) & pids+=($!)
   redis_sample_pid=$!
+  # The same sample with rate-limit leases on (most admissions from a lease, no round trip), its own keys.
+  lease_sample_port=$(free_port)
+  (cd "$work/sample" && exec env "${sample_env[@]}" AiEdge__Redis__Configuration="127.0.0.1:$redis_port" AiEdge__Redis__KeyPrefix=aiedge-lease: AiEdge__Redis__RateLimitLeases__Enabled=true dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$lease_sample_port" >"$work/lease-sample.log" 2>&1) & pids+=($!)
+  lease_sample_pid=$!
 fi
 sed -e "s#__DIR__#$work#g" -e "s#__UPSTREAM__#$bare_port#g" -e "s#__PORT__#$nginx_port#g" "$root/tests/load/nginx.conf.template" > "$work/nginx.conf"
 mkdir -p "$work/nginx-cache"
@@ -116,6 +121,7 @@ wait_http "http://127.0.0.1:$bare_port/healthz"; wait_http "http://127.0.0.1:$bu
 wait_http "http://127.0.0.1:$sample_port/healthz"; wait_http "http://127.0.0.1:$nginx_port/healthz"
 wait_http "http://127.0.0.1:$gateway_port/healthz"
 [ "$use_redis" = 0 ] || wait_http "http://127.0.0.1:$redis_sample_port/healthz"
+[ "$use_redis" = 0 ] || wait_http "http://127.0.0.1:$lease_sample_port/healthz"
 
 # target -> base URL | wrk script (tests/load/<script>.lua).
 declare -A url=(
@@ -137,7 +143,8 @@ order=(builtins-train aiedge-limit bare-train nginx-hit aiedge-hit bare-floor ng
 if [ "$use_redis" = 1 ]; then
   url[aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
   url[aiedge-redis-miss]="http://127.0.0.1:$redis_sample_port|miss"
-  order=(builtins-train aiedge-limit aiedge-redis-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
+  url[aiedge-redis-lease-limit]="http://127.0.0.1:$lease_sample_port|train"
+  order=(builtins-train aiedge-limit aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
 fi
 declare -A rps p50 p99 errs cpu
 
@@ -148,6 +155,7 @@ servers() {
     builtins-*) echo "$builtins_pid" ;;
     nginx-*|gateway-nginx) echo "$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ') $bare_pid" ;;
     gateway-aiedge) echo "$gateway_pid $bare_pid" ;;
+    aiedge-redis-lease-*) echo "$lease_sample_pid $redis_pid" ;;
     aiedge-redis-*) echo "$redis_sample_pid $redis_pid" ;;
     *) echo "$sample_pid" ;;
   esac
@@ -227,6 +235,7 @@ row "AiEdge without the cache / ASP.NET Core built-ins (uncached limited route)"
 row "AiEdge hit / NGINX proxy_cache hit" aiedge-hit nginx-hit 1.10
 row "AiEdge miss / NGINX proxy in front of bare Kestrel" aiedge-miss nginx-miss 1.50
 row "AiEdge with Redis-shared limits / in memory (uncached limited route)" aiedge-redis-limit aiedge-limit 0.75
+row "AiEdge with Redis leases / in memory (uncached limited route, AiEdge:Redis:RateLimitLeases on)" aiedge-redis-lease-limit aiedge-limit 0.75
 row "Gateway: AiEdge + YARP / NGINX proxy (embeddings: API key, limit, relay to the model server)" gateway-aiedge gateway-nginx ""
 row "Context: AiEdge miss / ASP.NET Core built-ins (predict route, no cache)" aiedge-miss builtins-miss ""
 row "Context: AiEdge miss / bare Kestrel" aiedge-miss bare-miss ""

@@ -45,6 +45,17 @@ internal sealed class RedisOptionsValidator : IValidateOptions<RedisOptions>
             Add(ref failures, $"{Section}:KeyPrefix must not contain braces, spaces or line breaks.");
         }
 
+        var leases = options.RateLimitLeases;
+        if (!(leases.BurstFraction > 0 && leases.BurstFraction <= 0.5))
+        {
+            Add(ref failures, $"{Section}:RateLimitLeases:BurstFraction must be more than 0 and at most 0.5.");
+        }
+
+        if (leases.Lifetime <= TimeSpan.Zero || leases.Lifetime > TimeSpan.FromMinutes(10))
+        {
+            Add(ref failures, $"{Section}:RateLimitLeases:Lifetime must be more than 0 and at most 00:10:00.");
+        }
+
         return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

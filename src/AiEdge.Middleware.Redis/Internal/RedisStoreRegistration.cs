@@ -20,9 +20,16 @@ internal static class RedisStoreRegistration
         var local = services.GetService<InMemoryRateLimitStore>()
             ?? new InMemoryRateLimitStore(services.GetRequiredService<IOptions<RateLimitingOptions>>(), services.GetRequiredService<TimeProvider>());
         var redis = services.GetRequiredService<IRedisConnection>();
-        return redis.State == RedisConnectionState.NotConfigured
-            ? local
-            : new RedisRateLimitStore(redis, local, services.GetRequiredService<IOptions<RedisOptions>>().Value, services.GetService<RedisMetrics>(), services.GetService<RedisReplicaPresence>());
+        if (redis.State == RedisConnectionState.NotConfigured)
+        {
+            return local;
+        }
+
+        var options = services.GetRequiredService<IOptions<RedisOptions>>().Value;
+        var exact = new RedisRateLimitStore(redis, local, options, services.GetService<RedisMetrics>(), services.GetService<RedisReplicaPresence>());
+        return options.RateLimitLeases.Enabled
+            ? new RedisRateLimitLeaseStore(exact, redis, options.RateLimitLeases, services.GetService<TimeProvider>() ?? TimeProvider.System)
+            : exact;
     }
 
     public static IIdempotencyStore IdempotencyStore(IServiceProvider services)
