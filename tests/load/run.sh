@@ -74,13 +74,15 @@ dotnet publish "$root/samples/AiEdge.Samples.Gateway" -c Release -o "$work/gatew
 
 bare_port=$(free_port); builtins_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port)
 
-# Limits raised so that nothing is rejected: the benchmark measures the cost of the decisions, not refusals.
+# Limits raised so that nothing is rejected (the chat route's concurrency tier too, or the streams test would measure
+# its queue and refusals): the benchmark measures the cost of the decisions, not refusals.
 sample_env=(
   ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning
   AiEdge__RateLimiting__Tiers__predict__Rate=1000000r/s AiEdge__RateLimiting__Tiers__predict__Burst=1000000
   AiEdge__RateLimiting__Tiers__train__Rate=1000000r/s AiEdge__RateLimiting__Tiers__train__Burst=1000000
   AiEdge__RateLimiting__Tiers__generate__Rate=1000000r/s AiEdge__RateLimiting__Tiers__generate__Burst=1000000
   AiEdge__RateLimiting__Tiers__generate__TokenBudget__Tokens=1000000000
+  AiEdge__Concurrency__Tiers__generate__Limit=100000
   Sample__TokenDelayMs=20 Sample__InProcessMetrics=false
 )
 
