@@ -50,3 +50,75 @@ internal static class RateLimitedReplicas
             return response.StatusCode;
         }))).WaitAsync(timeout);
 }
+
+/// <summary>
+/// Clients that each send one GET after another, spread over the replicas, until stopped: every answer's status and
+/// the slowest request are recorded (the load a failover test kills a server under).
+/// </summary>
+internal sealed class SteadyLoad
+{
+    private readonly System.Collections.Concurrent.ConcurrentBag<HttpStatusCode> _statuses = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private readonly Task[] _workers;
+    private TimeSpan _slowest;
+
+    private SteadyLoad(TestApp[] replicas, string path, int clients)
+    {
+        _workers = new Task[clients];
+        for (var w = 0; w < clients; w++)
+        {
+            var client = replicas[w % replicas.Length].Client;
+            _workers[w] = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    using var response = await client.GetAsync(path);
+                    var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                    lock (_gate)
+                    {
+                        _slowest = elapsed > _slowest ? elapsed : _slowest;
+                    }
+
+                    _statuses.Add(response.StatusCode);
+                }
+            });
+        }
+    }
+
+    /// <summary>Gets the statuses answered so far.</summary>
+    public System.Collections.Concurrent.ConcurrentBag<HttpStatusCode> Statuses => _statuses;
+
+    /// <summary>Gets the slowest request so far.</summary>
+    public TimeSpan Slowest
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _slowest;
+            }
+        }
+    }
+
+    /// <summary>Starts <paramref name="clients"/> clients on <paramref name="path"/>, client w on replica w modulo their number.</summary>
+    public static SteadyLoad Start(TestApp[] replicas, string path, int clients) => new(replicas, path, clients);
+
+    /// <summary>Waits until <paramref name="requests"/> answers have come back.</summary>
+    public async Task AnsweredAsync(int requests)
+    {
+        while (_statuses.Count < requests)
+        {
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>Stops the clients and waits for their last requests.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        await _stop.CancelAsync();
+        await Task.WhenAll(_workers).WaitAsync(timeout);
+        _stop.Dispose();
+    }
+}

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using AiEdge.Middleware.Redis.Internal;
@@ -50,31 +49,9 @@ public sealed class RedisClusterFailoverTests(RedisClusterFixture cluster, ITest
             Assert.Equal(20, before.Count(static s => s == HttpStatusCode.OK));
 
             // 16 clients, each sending one request after another, while the primary is killed and its replica promoted.
-            var statuses = new ConcurrentBag<HttpStatusCode>();
-            var slowest = TimeSpan.Zero;
-            var gate = new object();
-            using var stop = new CancellationTokenSource();
-            var workers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
-            {
-                var client = replicas[w % 2].Client;
-                while (!stop.IsCancellationRequested)
-                {
-                    var started = Stopwatch.GetTimestamp();
-                    using var response = await client.GetAsync("/loose");
-                    var elapsed = Stopwatch.GetElapsedTime(started);
-                    lock (gate)
-                    {
-                        slowest = elapsed > slowest ? elapsed : slowest;
-                    }
-
-                    statuses.Add(response.StatusCode);
-                }
-            })).ToArray();
-
-            while (statuses.Count < 500)
-            {
-                await Task.Delay(10);
-            }
+            var load = SteadyLoad.Start(replicas, "/loose", 16);
+            var statuses = load.Statuses;
+            await load.AnsweredAsync(500);
 
             // A replica takes over only when its link to the primary is up (a replica that never synced may not).
             await WaitForConnectedReplicaAsync(primary);
@@ -109,13 +86,12 @@ public sealed class RedisClusterFailoverTests(RedisClusterFixture cluster, ITest
             }
 
             await Task.Delay(500);
-            await stop.CancelAsync();
-            await Task.WhenAll(workers).WaitAsync(Timeout);
+            await load.StopAsync(Timeout);
 
             var decidedLocally = Fallbacks(metrics) - localBefore;
             var serverErrors = statuses.Count(static s => (int)s >= 500);
             output.WriteLine($"requests {statuses.Count} ({statuses.Count - requestsBefore} after the kill), 5xx {serverErrors}, decided locally {decidedLocally}, " +
-                $"slowest {slowest.TotalMilliseconds:F0} ms, replica promoted after {promotedAfter.TotalMilliseconds:F0} ms, " +
+                $"slowest {load.Slowest.TotalMilliseconds:F0} ms, replica promoted after {promotedAfter.TotalMilliseconds:F0} ms, " +
                 $"both apps deciding through Redis after {sharedAgainAfter.Value.TotalMilliseconds:F0} ms");
 
             Assert.Equal(0, serverErrors);

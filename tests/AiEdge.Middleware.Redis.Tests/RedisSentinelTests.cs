@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using AiEdge.Middleware.Redis.Internal;
@@ -32,31 +31,9 @@ public sealed class RedisSentinelTests(RedisSentinelFixture sentinel, ITestOutpu
         Assert.Equal(20, before.Count(static s => s == HttpStatusCode.OK));
 
         // Load on both replicas while the primary is killed and the sentinels promote the replica.
-        var statuses = new ConcurrentBag<HttpStatusCode>();
-        var slowest = TimeSpan.Zero;
-        var gate = new object();
-        using var stop = new CancellationTokenSource();
-        var workers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
-        {
-            var client = replicas[w % 2].Client;
-            while (!stop.IsCancellationRequested)
-            {
-                var started = Stopwatch.GetTimestamp();
-                using var response = await client.GetAsync("/loose");
-                var elapsed = Stopwatch.GetElapsedTime(started);
-                lock (gate)
-                {
-                    slowest = elapsed > slowest ? elapsed : slowest;
-                }
-
-                statuses.Add(response.StatusCode);
-            }
-        })).ToArray();
-
-        while (statuses.Count < 500)
-        {
-            await Task.Delay(10);
-        }
+        var load = SteadyLoad.Start(replicas, "/loose", 16);
+        var statuses = load.Statuses;
+        await load.AnsweredAsync(500);
 
         var oldPrimary = sentinel.Primary.Port;
         var killedAt = Stopwatch.GetTimestamp();
@@ -76,12 +53,11 @@ public sealed class RedisSentinelTests(RedisSentinelFixture sentinel, ITestOutpu
 
         var reconnected = Stopwatch.GetElapsedTime(killedAt);
         await Task.Delay(500);
-        await stop.CancelAsync();
-        await Task.WhenAll(workers).WaitAsync(Timeout);
+        await load.StopAsync(Timeout);
 
         var local = metrics.Measurements.Where(static m => m.Instrument == "aiedge.redis.fallbacks").Sum(static m => m.Value);
         var serverErrors = statuses.Count(static s => (int)s >= 500);
-        output.WriteLine($"requests {statuses.Count}, 5xx {serverErrors}, decided locally {local}, slowest {slowest.TotalMilliseconds:F0} ms, " +
+        output.WriteLine($"requests {statuses.Count}, 5xx {serverErrors}, decided locally {local}, slowest {load.Slowest.TotalMilliseconds:F0} ms, " +
             $"replica promoted after {promoted.TotalMilliseconds:F0} ms, both apps on the new primary after {reconnected.TotalMilliseconds:F0} ms");
 
         Assert.Equal(0, serverErrors);
