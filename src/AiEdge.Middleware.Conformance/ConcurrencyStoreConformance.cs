@@ -1,4 +1,5 @@
 using AiEdge.Middleware.Concurrency;
+using AiEdge.Middleware.Conformance.Internal;
 
 namespace AiEdge.Middleware.Conformance;
 
@@ -47,39 +48,7 @@ public static class ConcurrencyStoreConformance
     private delegate Task CheckBody(IConcurrencyStore store, ConcurrencyStoreConformanceOptions options, CancellationToken cancellationToken);
 
     private static ConformanceCheck Check(ConcurrencyStoreConformanceOptions options, string name, CheckBody body)
-        => new(name, cancellationToken => RunAsync(options, name, cancellationToken, body));
-
-    private static async Task RunAsync(ConcurrencyStoreConformanceOptions options, string name, CancellationToken cancellationToken, CheckBody body)
-    {
-        var store = options.CreateStore() ?? throw new ConformanceException("The store factory returned null.");
-        try
-        {
-            await body(store, options, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConformanceException)
-        {
-            throw;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex)
-        {
-            throw new ConformanceException(name + ": the store threw " + ex.GetType().Name + " where the contract expects a result: " + ex.Message, ex);
-        }
-        finally
-        {
-            if (store is IAsyncDisposable asyncDisposable)
-            {
-                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-            }
-            else if (store is IDisposable disposable)
-            {
-                disposable.Dispose();
-            }
-        }
-    }
+        => new(name, cancellationToken => StoreCheckRun.RunAsync(options.CreateStore, name, (store, token) => body(store, options, token), cancellationToken));
 
     private static async Task LimitAsync(IConcurrencyStore store, ConcurrencyStoreConformanceOptions options, CancellationToken cancellationToken)
     {

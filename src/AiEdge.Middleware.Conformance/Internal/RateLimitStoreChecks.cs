@@ -17,39 +17,7 @@ internal sealed class RateLimitStoreChecks(RateLimitStoreConformanceOptions opti
     private readonly bool _exact = !options.UsesOwnClock;
 
     public ConformanceCheck Check(string name, Func<IRateLimitStore, CancellationToken, Task> body)
-        => new(name, cancellationToken => RunAsync(name, body, cancellationToken));
-
-    private async Task RunAsync(string name, Func<IRateLimitStore, CancellationToken, Task> body, CancellationToken cancellationToken)
-    {
-        var store = options.CreateStore() ?? throw new ConformanceException("The store factory returned null.");
-        try
-        {
-            await body(store, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ConformanceException)
-        {
-            throw;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex)
-        {
-            throw new ConformanceException(name + ": the store threw " + ex.GetType().Name + " where the contract expects a result: " + ex.Message, ex);
-        }
-        finally
-        {
-            if (store is IAsyncDisposable asyncDisposable)
-            {
-                await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-            }
-            else if (store is IDisposable disposable)
-            {
-                disposable.Dispose();
-            }
-        }
-    }
+        => new(name, cancellationToken => StoreCheckRun.RunAsync(options.CreateStore, name, body, cancellationToken));
 
     public async Task RequestsTimelineAsync(IRateLimitStore store, CancellationToken cancellationToken)
     {
