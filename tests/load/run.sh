@@ -84,6 +84,10 @@ sample_env=(
   AiEdge__RateLimiting__Tiers__generate__TokenBudget__Tokens=1000000000
   AiEdge__Concurrency__Tiers__generate__Limit=100000
   Sample__TokenDelayMs=20 Sample__InProcessMetrics=false
+  # The four security header fields NGINX (tests/load/nginx.conf.template, as the seeds configure it) and the built-ins
+  # send, with the same values: every side writes the same fields, the sample's three further defaults are left out.
+  AiEdge__SecurityHeaders__ReferrerPolicy=strict-origin-when-cross-origin AiEdge__SecurityHeaders__CrossOriginOpenerPolicy=
+  AiEdge__SecurityHeaders__CrossOriginResourcePolicy= AiEdge__SecurityHeaders__PermissionsPolicy=
 )
 
 # The bare and built-ins apps run on the same host defaults and environment as the sample: only the edge differs.
