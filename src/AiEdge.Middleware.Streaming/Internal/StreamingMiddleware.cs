@@ -62,6 +62,13 @@ internal sealed partial class StreamingMiddleware
         return InvokeStreamingAsync(context, metadata);
     }
 
+    /// <summary>
+    /// Whether a request may open a WebSocket: an HTTP/1.1 handshake carries <c>Upgrade</c>, an HTTP/2 or HTTP/3 one is
+    /// an extended CONNECT.
+    /// </summary>
+    internal static bool MayBeWebSocketHandshake(HttpContext context)
+        => context.Request.Headers.Upgrade.Count != 0 || HttpMethods.IsConnect(context.Request.Method);
+
     internal static bool IsDisconnect(Exception exception) => exception is OperationCanceledException or IOException or ObjectDisposedException;
 
     internal bool IsAdditionalContentType(string? contentType)
