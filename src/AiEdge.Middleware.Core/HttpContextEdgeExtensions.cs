@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using AiEdge.Middleware;
 using Microsoft.AspNetCore.Http.Features.Authentication;
+using AiEdge.Middleware.Internal;
 
 namespace Microsoft.AspNetCore.Http;
 
@@ -80,7 +81,7 @@ public static class HttpContextEdgeExtensions
     // HttpContext.User creates (and keeps) an empty anonymous principal on every request that has none; reading
     // the authentication feature instead gives the same answer without allocating one.
     private static ClaimsPrincipal? PeekUser(HttpContext context)
-        => context is DefaultHttpContext ? context.Features.Get<IHttpAuthenticationFeature>()?.User : context.User;
+        => context is DefaultHttpContext ? RequestFeatures.Get<IHttpAuthenticationFeature>(context)?.User : context.User;
 
     /// <summary>The caller id computed for one principal of one request.</summary>
     private sealed class CallerIdFeature(ClaimsPrincipal user, string? id)

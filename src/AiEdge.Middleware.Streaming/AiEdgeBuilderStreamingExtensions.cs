@@ -29,7 +29,9 @@ public static class AiEdgeBuilderStreamingExtensions
         edge.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<WebSocketOptions>, WebSocketOptionsSetup>());
         edge.Services.TryAddSingleton(TimeProvider.System);
         edge.Services.TryAddSingleton<StreamingMetrics>();
-        edge.AddStage(AiEdgeStage.Streaming, "AiEdge.Streaming.WebSockets", static app => app.UseWebSockets());
+        // Only a request that may be a WebSocket handshake goes through ASP.NET Core's WebSocket middleware: it would
+        // otherwise make and set a handshake feature on every HTTP/1.1 request.
+        edge.AddStage(AiEdgeStage.Streaming, "AiEdge.Streaming.WebSockets", static app => app.UseWhen(StreamingMiddleware.MayBeWebSocketHandshake, static branch => branch.UseWebSockets()));
         edge.AddStage<StreamingMiddleware>(AiEdgeStage.Streaming);
         return edge;
     }

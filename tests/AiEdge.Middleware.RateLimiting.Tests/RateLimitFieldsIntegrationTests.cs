@@ -47,6 +47,25 @@ public sealed class RateLimitFieldsIntegrationTests
     }
 
     [Fact]
+    public async Task RateLimit_ALargeQuota_ReportsEveryValueExactly_InsideAndBelowTheValuesKeptFormatted()
+    {
+        // 5,000 units over a 5 s window: more values than are kept formatted, so those just below a full bucket are
+        // (from 4,489 up) and the ones further down are formatted per request. The clock stands still: each request
+        // takes one unit, and the next unit drains in 1 ms (t=1).
+        var time = new FakeTimeProvider(TestClock.Start);
+        await using var app = await StartAsync(time, "1000r/s", 4999);
+
+        for (var remaining = 4999; remaining >= 4400; remaining--)
+        {
+            using var response = await app.SendAsync("/limited");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal($"\"t\";r={remaining};t=1", response.Header("RateLimit"));
+        }
+
+        Assert.Equal("\"t\";q=5000;w=5", (await app.SendAsync("/limited")).Header("RateLimit-Policy"));
+    }
+
+    [Fact]
     public async Task RateLimitT_OnARejection_IsTheRetryAfter()
     {
         var time = new FakeTimeProvider(TestClock.Start);

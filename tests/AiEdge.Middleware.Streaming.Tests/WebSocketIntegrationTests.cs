@@ -53,6 +53,37 @@ public sealed class WebSocketIntegrationTests
         await serverSawClose.Task.WaitAsync(timeout.Token);
     }
 
+    [Fact]
+    public async Task OrdinaryRequests_SkipTheWebSocketMiddleware_AHandshakeOnTheSameHostIsStillAccepted()
+    {
+        // Over real Kestrel, which offers every HTTP/1.1 request an upgrade: only a request that asks for one goes
+        // through ASP.NET Core's WebSocket middleware (which otherwise sets a handshake feature on each of them).
+        await using var app = await StreamingHost.StartAsync(app =>
+        {
+            app.MapGet("/plain", static (HttpContext context) => context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpWebSocketFeature>() is null ? "none" : "handshake feature");
+            app.Map("/ws", static async (HttpContext context) =>
+            {
+                if (!context.WebSockets.IsWebSocketRequest)
+                {
+                    return;
+                }
+
+                using var socket = await context.WebSockets.AcceptWebSocketAsync();
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, context.RequestAborted);
+            });
+        });
+
+        using var http = new HttpClient { BaseAddress = app.BaseAddress };
+        Assert.Equal("none", await http.GetStringAsync("/plain"));
+
+        using var client = new ClientWebSocket();
+        using var timeout = new CancellationTokenSource(StreamingEventReader.DefaultTimeout);
+        await client.ConnectAsync(new Uri("ws://" + app.BaseAddress.Authority + "/ws"), timeout.Token);
+        var result = await client.ReceiveAsync(new byte[16], timeout.Token);
+        Assert.Equal(WebSocketMessageType.Close, result.MessageType);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, result.CloseStatus);
+    }
+
     private static async Task<string> EchoAsync(ClientWebSocket client, string text, CancellationToken cancellationToken)
     {
         await client.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, cancellationToken);

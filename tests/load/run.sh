@@ -5,6 +5,8 @@
 #   builtins  the same handlers behind ASP.NET Core's built-ins doing the edge's jobs: UseForwardedHeaders trusting
 #             the proxy, a middleware setting four security headers, UseCors for one origin, UseRateLimiter with a
 #             token bucket partitioned by client IP (limits high enough never to reject);
+#   samejobs  the train handler behind AiEdge doing only those jobs (forwarded headers, the same four security header
+#             fields, CORS for one origin, a rate-limit tier per client IP), target aiedge-samejobs;
 #   nginx     NGINX as the seeds configure it (realip, limit_req, proxy_cache for POST with the body in the key,
 #             security headers `always`) in front of bare Kestrel;
 #   aiedge    the sample (AddAiEdge()/UseAiEdge()), in memory; and, when redis-server is there, the sample sharing
@@ -72,7 +74,7 @@ dotnet publish "$root/samples/AiEdge.Samples.ModelApi" -c Release -o "$work/samp
 dotnet publish "$root/tests/AiEdge.Middleware.LoadBench" -c Release -o "$work/bench" >/dev/null
 dotnet publish "$root/samples/AiEdge.Samples.Gateway" -c Release -o "$work/gateway" >/dev/null
 
-bare_port=$(free_port); builtins_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port)
+bare_port=$(free_port); builtins_port=$(free_port); samejobs_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port)
 
 # Limits raised so that nothing is rejected (the chat route's concurrency tier too, or the streams test would measure
 # its queue and refusals): the benchmark measures the cost of the decisions, not refusals.
@@ -84,6 +86,10 @@ sample_env=(
   AiEdge__RateLimiting__Tiers__generate__TokenBudget__Tokens=1000000000
   AiEdge__Concurrency__Tiers__generate__Limit=100000
   Sample__TokenDelayMs=20 Sample__InProcessMetrics=false
+  # The four security header fields NGINX (tests/load/nginx.conf.template, as the seeds configure it) and the built-ins
+  # send, with the same values: every side writes the same fields, the sample's three further defaults are left out.
+  AiEdge__SecurityHeaders__ReferrerPolicy=strict-origin-when-cross-origin AiEdge__SecurityHeaders__CrossOriginOpenerPolicy=
+  AiEdge__SecurityHeaders__CrossOriginResourcePolicy= AiEdge__SecurityHeaders__PermissionsPolicy=
 )
 
 # The bare and built-ins apps run on the same host defaults and environment as the sample: only the edge differs.
@@ -91,6 +97,9 @@ sample_env=(
 bare_pid=$!
 (cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll builtins --urls "http://127.0.0.1:$builtins_port" >"$work/builtins.log" 2>&1) & pids+=($!)
 builtins_pid=$!
+# Its settings are its own (SameJobs.cs): the sample's tiers and concurrency keys would name packages it does not add.
+(cd "$work/bench" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning dotnet AiEdge.Middleware.LoadBench.dll samejobs --urls "http://127.0.0.1:$samejobs_port" >"$work/samejobs.log" 2>&1) & pids+=($!)
+samejobs_pid=$!
 (cd "$work/sample" && exec env "${sample_env[@]}" dotnet AiEdge.Samples.ModelApi.dll --urls "http://127.0.0.1:$sample_port" >"$work/sample.log" 2>&1) & pids+=($!)
 sample_pid=$!
 # The gateway sample with every destination pointed at the bare app (its embeddings endpoint) and the api tier raised.
@@ -120,6 +129,7 @@ mkdir -p "$work/nginx-cache"
 "$nginx_bin" -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
 
 wait_http "http://127.0.0.1:$bare_port/healthz"; wait_http "http://127.0.0.1:$builtins_port/healthz"
+wait_http "http://127.0.0.1:$samejobs_port/healthz"
 wait_http "http://127.0.0.1:$sample_port/healthz"; wait_http "http://127.0.0.1:$nginx_port/healthz"
 wait_http "http://127.0.0.1:$gateway_port/healthz"
 [ "$use_redis" = 0 ] || wait_http "http://127.0.0.1:$redis_sample_port/healthz"
@@ -132,6 +142,7 @@ declare -A url=(
   [bare-train]="http://127.0.0.1:$bare_port|train"
   [builtins-miss]="http://127.0.0.1:$builtins_port|miss"
   [builtins-train]="http://127.0.0.1:$builtins_port|train"
+  [aiedge-samejobs]="http://127.0.0.1:$samejobs_port|train"
   [nginx-miss]="http://127.0.0.1:$nginx_port|miss"
   [nginx-hit]="http://127.0.0.1:$nginx_port|hit"
   [aiedge-miss]="http://127.0.0.1:$sample_port|miss"
@@ -141,12 +152,12 @@ declare -A url=(
   [gateway-nginx]="http://127.0.0.1:$nginx_port|embeddings"
 )
 # The sides of each ratio stand next to each other, so that in every round they run back to back.
-order=(builtins-train aiedge-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
+order=(builtins-train aiedge-limit aiedge-samejobs bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
 if [ "$use_redis" = 1 ]; then
   url[aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
   url[aiedge-redis-miss]="http://127.0.0.1:$redis_sample_port|miss"
   url[aiedge-redis-lease-limit]="http://127.0.0.1:$lease_sample_port|train"
-  order=(builtins-train aiedge-limit aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
+  order=(builtins-train aiedge-limit aiedge-samejobs aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
 fi
 declare -A rps p50 p99 errs cpu
 
@@ -155,6 +166,7 @@ servers() {
   case "$1" in
     bare-*) echo "$bare_pid" ;;
     builtins-*) echo "$builtins_pid" ;;
+    aiedge-samejobs) echo "$samejobs_pid" ;;
     nginx-*|gateway-nginx) echo "$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ') $bare_pid" ;;
     gateway-aiedge) echo "$gateway_pid $bare_pid" ;;
     aiedge-redis-lease-*) echo "$lease_sample_pid $redis_pid" ;;
@@ -242,6 +254,7 @@ row "Gateway: AiEdge + YARP / NGINX proxy (embeddings: API key, limit, relay to 
 row "Context: AiEdge miss / ASP.NET Core built-ins (predict route, no cache)" aiedge-miss builtins-miss ""
 row "Context: AiEdge miss / bare Kestrel" aiedge-miss bare-miss ""
 row "Context: ASP.NET Core built-ins / bare Kestrel (uncached limited route)" builtins-train bare-train ""
+row "Context: AiEdge doing only the built-ins' jobs / ASP.NET Core built-ins (uncached limited route)" aiedge-samejobs builtins-train ""
 row "Context: AiEdge with Redis / in memory, cache miss (limits, L2 and cross-replica lock in Redis)" aiedge-redis-miss aiedge-miss ""
 row "Context: Kestrel's floor (empty GET through routing, bare app) / NGINX proxy_cache hit" bare-floor nginx-hit ""
 echo

@@ -33,7 +33,7 @@ internal sealed partial class EdgeAuthenticationMiddleware(
 
     public Task InvokeAsync(HttpContext context)
     {
-        var endpoint = context.GetEndpoint();
+        var endpoint = RequestFeatures.Endpoint(context);
         IReadOnlyList<ICallerRequirementMetadata>? requirements = null;
         var required = false;
         if (endpoint is not null && endpoint.Metadata.GetMetadata<IAllowAnonymous>() is null)
@@ -49,7 +49,7 @@ internal sealed partial class EdgeAuthenticationMiddleware(
 
         // Authenticated by the app's UseAuthentication() before the edge (a cookie, say): its plan still counts. The
         // feature (not context.User.Identity, which allocates) keeps anonymous requests free of allocations.
-        if (context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult is { Succeeded: true } authenticated
+        if (RequestFeatures.Get<IAuthenticateResultFeature>(context)?.AuthenticateResult is { Succeeded: true } authenticated
             && authenticated.Principal.Identity is ClaimsIdentity identity
             && !IsEdgeIdentity(identity))
         {
@@ -82,8 +82,8 @@ internal sealed partial class EdgeAuthenticationMiddleware(
 
             context.User = result.Principal;
             var features = new AuthenticatedFeatures(result);
-            context.Features.Set<IHttpAuthenticationFeature>(features);
-            context.Features.Set<IAuthenticateResultFeature>(features);
+            RequestFeatures.Set<IHttpAuthenticationFeature>(context, features);
+            RequestFeatures.Set<IAuthenticateResultFeature>(context, features);
         }
         else if (result.Failure is not null && (required || _rejectInvalid))
         {

@@ -25,7 +25,6 @@ internal readonly struct CacheKey : IEquatable<CacheKey>
 
     public override int GetHashCode() => (int)_a ^ (int)(_a >> 32);
 
-    /// <summary>The key as 64 lowercase hex digits (the form given to shared stores and locks).</summary>
     /// <summary>The key as the store sees it.</summary>
     public PredictionCacheKey ToStoreKey() => new(_a, _b, _c, _d);
 

@@ -91,7 +91,7 @@ internal sealed class CacheLookup(MemoryResponseCache memory, SharedCacheLevel l
         var request = context.Request;
         writer.WriteBlock(KeyVersion);
         writer.WriteString(request.Method);
-        writer.WriteString((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
+        writer.WriteString((RequestFeatures.Endpoint(context) as RouteEndpoint)?.RoutePattern.RawText);
         writer.WriteString(request.PathBase.Value);
         writer.WriteString(request.Path.Value);
         if (policy.VaryByQuery.Length == 0)

@@ -40,7 +40,7 @@ internal sealed class CachingMetrics
         _cacheRequests.Add(1, new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.CacheStatus, status));
         if (context is not null)
         {
-            context.Features.Get<AiEdgeDecisionsFeature>()?.Set(AiEdgeDiagnostics.Tags.CacheStatus, status);
+            RequestFeatures.Get<AiEdgeDecisionsFeature>(context)?.Set(AiEdgeDiagnostics.Tags.CacheStatus, status);
             if (Activity.Current is { IsAllDataRequested: true } activity)
             {
                 activity.SetTag(AiEdgeDiagnostics.Tags.CacheStatus, status);
@@ -60,7 +60,7 @@ internal sealed class CachingMetrics
         _idempotency.Add(1, new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.IdempotencyOutcome, outcome));
         if (context is not null)
         {
-            context.Features.Get<AiEdgeDecisionsFeature>()?.Set(AiEdgeDiagnostics.Tags.IdempotencyOutcome, outcome);
+            RequestFeatures.Get<AiEdgeDecisionsFeature>(context)?.Set(AiEdgeDiagnostics.Tags.IdempotencyOutcome, outcome);
             Activity.Current?.SetTag(AiEdgeDiagnostics.Tags.IdempotencyOutcome, outcome);
         }
     }

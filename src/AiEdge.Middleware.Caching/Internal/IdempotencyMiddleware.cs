@@ -63,7 +63,7 @@ internal sealed partial class IdempotencyMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<IIdempotencyMetadata>();
+        var metadata = RequestFeatures.Endpoint(context)?.Metadata.GetMetadata<IIdempotencyMetadata>();
         var method = context.Request.Method;
         if (metadata is null || !(HttpMethods.IsPost(method) || HttpMethods.IsPatch(method)))
         {
@@ -196,9 +196,9 @@ internal sealed partial class IdempotencyMiddleware
     {
         var response = context.Response;
         var headersBefore = ResponseRecorder.SnapshotHeaderNames(response.Headers);
-        var prior = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var prior = RequestFeatures.Get<IHttpResponseBodyFeature>(context)!;
         var tee = new ResponseTee(context, prior, _maxResponseBody, swallowServerErrors: false);
-        context.Features.Set<IHttpResponseBodyFeature>(tee);
+        RequestFeatures.Set<IHttpResponseBodyFeature>(context, tee);
         var completed = false;
         try
         {
@@ -208,7 +208,7 @@ internal sealed partial class IdempotencyMiddleware
             }
             finally
             {
-                context.Features.Set(prior);
+                RequestFeatures.Set(context, prior);
             }
 
             if (context.RequestAborted.IsCancellationRequested || tee.Overflowed)
@@ -259,7 +259,7 @@ internal sealed partial class IdempotencyMiddleware
         using var writer = new PooledByteWriter(512);
         writer.WriteBlock(KeyVersion);
         writer.WriteString(request.Method);
-        writer.WriteString((context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText);
+        writer.WriteString((RequestFeatures.Endpoint(context) as RouteEndpoint)?.RoutePattern.RawText);
         writer.WriteString(request.PathBase.Value);
         writer.WriteString(request.Path.Value);
         if (context.GetCallerId() is { } callerId)

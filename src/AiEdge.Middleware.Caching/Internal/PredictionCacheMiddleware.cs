@@ -62,7 +62,7 @@ internal sealed class PredictionCacheMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<IPredictionCacheMetadata>();
+        var metadata = RequestFeatures.Endpoint(context)?.Metadata.GetMetadata<IPredictionCacheMetadata>();
         if (metadata is null)
         {
             return _next(context);
@@ -175,7 +175,7 @@ internal sealed class PredictionCacheMiddleware
         }
 
         CachedResponse? stored = null;
-        var lifetime = context.Features.Get<IHttpRequestLifetimeFeature>();
+        var lifetime = RequestFeatures.Get<IHttpRequestLifetimeFeature>(context);
         var run = _coalescer.BeginRun(key, admission, context);
         try
         {
@@ -205,9 +205,9 @@ internal sealed class PredictionCacheMiddleware
         var response = context.Response;
         var headersBefore = ResponseRecorder.RentHeaderNames(response.Headers, out var headersBeforeCount);
         response.Headers[ResponseRecorder.XCache] = ResponseRecorder.Miss;
-        var prior = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var prior = RequestFeatures.Get<IHttpResponseBodyFeature>(context)!;
         var tee = new ResponseTee(context, prior, _maxResponseBody, swallowServerErrors: stale is not null);
-        context.Features.Set<IHttpResponseBodyFeature>(tee);
+        RequestFeatures.Set<IHttpResponseBodyFeature>(context, tee);
         var failed = false;
         try
         {
@@ -222,7 +222,7 @@ internal sealed class PredictionCacheMiddleware
             }
             finally
             {
-                context.Features.Set(prior);
+                RequestFeatures.Set(context, prior);
             }
 
             if (stale is not null && (failed || tee.Swallowed || (response.StatusCode >= StatusCodes.Status500InternalServerError && !response.HasStarted)))

@@ -28,7 +28,7 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
     /// </summary>
     public SharedRun? BeginRun(CacheKey key, Admission admission, HttpContext context)
     {
-        if (!admission.Holding || context.Features.Get<IHttpRequestLifetimeFeature>() is not { } lifetime)
+        if (!admission.Holding || RequestFeatures.Get<IHttpRequestLifetimeFeature>(context) is not { } lifetime)
         {
             return null;
         }
@@ -39,7 +39,7 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
             _runs[key.ToStoreKey()] = run;
         }
 
-        context.Features.Set<IHttpRequestLifetimeFeature>(run);
+        RequestFeatures.Set<IHttpRequestLifetimeFeature>(context, run);
         return run;
     }
 
@@ -55,7 +55,7 @@ internal sealed class RequestCoalescer(CacheLookup lookup, IPredictionCacheStore
             }
         }
 
-        context.Features.Set(lifetime);
+        RequestFeatures.Set(context, lifetime);
         run.Complete();
     }
 

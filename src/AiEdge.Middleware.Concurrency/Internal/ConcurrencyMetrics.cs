@@ -69,7 +69,7 @@ internal sealed class ConcurrencyMetrics
         _requests.Add(1, new KeyValuePair<string, object?>(TierTag, tier), new KeyValuePair<string, object?>(DecisionTag, Rejected), new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Reason, reason));
         _rejections.Add(1, new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Concern, "concurrency"), new KeyValuePair<string, object?>(AiEdgeDiagnostics.Tags.Reason, reason));
         Record(context, tier, Rejected);
-        context.Features.Get<AiEdgeDecisionsFeature>()?.Set(ReasonDecision, reason);
+        RequestFeatures.Get<AiEdgeDecisionsFeature>(context)?.Set(ReasonDecision, reason);
     }
 
     public void SlotTaken(string tier) => _inFlight.Add(1, new KeyValuePair<string, object?>(TierTag, tier));
@@ -82,7 +82,7 @@ internal sealed class ConcurrencyMetrics
     {
         _queued.Add(-1, new KeyValuePair<string, object?>(TierTag, tier));
         _queueWait.Record(seconds, new KeyValuePair<string, object?>(TierTag, tier), new KeyValuePair<string, object?>(DecisionTag, outcome));
-        context.Features.Get<AiEdgeDecisionsFeature>()?.Add(QueueWait, seconds);
+        RequestFeatures.Get<AiEdgeDecisionsFeature>(context)?.Add(QueueWait, seconds);
     }
 
     public void ClientDisconnected(HttpContext context, string tier)
@@ -93,7 +93,7 @@ internal sealed class ConcurrencyMetrics
 
     private static void Record(HttpContext context, string tier, string decision)
     {
-        if (context.Features.Get<AiEdgeDecisionsFeature>() is { } decisions)
+        if (RequestFeatures.Get<AiEdgeDecisionsFeature>(context) is { } decisions)
         {
             decisions.Set(TierTag, tier);
             decisions.Set(DecisionTag, decision);

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Concurrency.Internal;
 
@@ -59,7 +60,7 @@ internal sealed partial class ConcurrencyMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var endpoint = context.GetEndpoint();
+        var endpoint = RequestFeatures.Endpoint(context);
         if (endpoint?.Metadata.GetMetadata<IConcurrencyTierMetadata>() is null)
         {
             return _next(context);

@@ -29,22 +29,33 @@ internal sealed class StatusCodeProblemsMiddleware
         }
     }
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var feature = new StatusCodePagesFeature();
-        context.Features.Set<IStatusCodePagesFeature>(feature);
-        var endpoint = context.GetEndpoint();
+        RequestFeatures.Set<IStatusCodePagesFeature>(context, feature);
+        var endpoint = RequestFeatures.Endpoint(context);
         var checkEndpointAgain = endpoint is null;
         if (HasSkipMetadata(endpoint))
         {
             feature.Enabled = false;
         }
 
-        await _next(context);
+        // Most requests complete without yielding: answered without a state machine of this stage's own.
+        var next = _next(context);
+        return next.IsCompletedSuccessfully ? AfterNext(context, feature, checkEndpointAgain) : AwaitNextAsync(next, context, feature, checkEndpointAgain);
+    }
 
-        if (!feature.Enabled || (checkEndpointAgain && HasSkipMetadata(context.GetEndpoint())))
+    private async Task AwaitNextAsync(Task next, HttpContext context, StatusCodePagesFeature feature, bool checkEndpointAgain)
+    {
+        await next;
+        await AfterNext(context, feature, checkEndpointAgain);
+    }
+
+    private Task AfterNext(HttpContext context, StatusCodePagesFeature feature, bool checkEndpointAgain)
+    {
+        if (!feature.Enabled || (checkEndpointAgain && HasSkipMetadata(RequestFeatures.Endpoint(context))))
         {
-            return;
+            return Task.CompletedTask;
         }
 
         var response = context.Response;
@@ -54,10 +65,10 @@ internal sealed class StatusCodeProblemsMiddleware
             || response.ContentLength.HasValue
             || !string.IsNullOrEmpty(response.ContentType))
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        await _options.HandleAsync(new StatusCodeContext(context, _options, _next));
+        return _options.HandleAsync(new StatusCodeContext(context, _options, _next));
     }
 
     private static bool HasSkipMetadata(Endpoint? endpoint)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.ForwardedHeaders.Internal;
 
@@ -34,7 +35,7 @@ internal sealed partial class ForwardedHeadersNormalizationMiddleware(
         var peer = connection.RemoteIpAddress;
         var state = GetState(context);
         state.Begin(peer, request.Scheme, request.Host, request.PathBase);
-        context.Features.Set<IResolvedClientFeature>(state);
+        RequestFeatures.Set<IResolvedClientFeature>(context, state);
 
         if (peer is null || !state.IsPeerTrusted(peer, resolver, out var peerValue))
         {
@@ -80,7 +81,7 @@ internal sealed partial class ForwardedHeadersNormalizationMiddleware(
         // Requests of an HTTP/1.x connection run one after another, so they can share one state object.
         var protocol = context.Request.Protocol;
         if ((HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol))
-            && context.Features.Get<IConnectionItemsFeature>()?.Items is { } items)
+            && RequestFeatures.Get<IConnectionItemsFeature>(context)?.Items is { } items)
         {
             if (items.TryGetValue(StateKey, out var existing) && existing is ResolvedClientState shared)
             {

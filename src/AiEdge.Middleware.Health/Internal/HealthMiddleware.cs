@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Health.Internal;
 
@@ -23,7 +24,7 @@ internal sealed class HealthMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var endpoint = context.GetEndpoint();
+        var endpoint = RequestFeatures.Endpoint(context);
         if (endpoint?.RequestDelegate is not { } probe || endpoint.Metadata.GetMetadata<HealthProbeMetadata>() is null)
         {
             return _next(context);

@@ -38,7 +38,7 @@ internal sealed class RateLimitingMetrics
         _rateLimitRequests.Add(1, new(AiEdgeDiagnostics.Tags.Tier, tier), new(AiEdgeDiagnostics.Tags.RateLimitDecision, decision));
         if (context is not null)
         {
-            if (context.Features.Get<AiEdgeDecisionsFeature>() is { } decisions)
+            if (RequestFeatures.Get<AiEdgeDecisionsFeature>(context) is { } decisions)
             {
                 decisions.Set(AiEdgeDiagnostics.Tags.Tier, tier);
                 decisions.Set(AiEdgeDiagnostics.Tags.RateLimitDecision, decision);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.RateLimiting.Internal;
 
@@ -61,10 +62,10 @@ internal sealed partial class RateLimitingMiddleware
 
         var scanner = new UsageScanner();
         var usage = new TokenUsageFeature();
-        var original = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
+        var original = RequestFeatures.Get<IHttpResponseBodyFeature>(context)!;
         var observer = new UsageObservingBody(original, scanner);
-        context.Features.Set<IHttpResponseBodyFeature>(observer);
-        context.Features.Set<ITokenUsageFeature>(usage);
+        RequestFeatures.Set<IHttpResponseBodyFeature>(context, observer);
+        RequestFeatures.Set<ITokenUsageFeature>(context, usage);
         try
         {
             await _next(context);
@@ -72,8 +73,8 @@ internal sealed partial class RateLimitingMiddleware
         }
         finally
         {
-            context.Features.Set(original);
-            context.Features.Set<ITokenUsageFeature>(null);
+            RequestFeatures.Set(context, original);
+            RequestFeatures.Set<ITokenUsageFeature>(context, null);
             await SettleAsync(context, charges, scanner, usage, abandoned: context.RequestAborted.IsCancellationRequested);
         }
     }

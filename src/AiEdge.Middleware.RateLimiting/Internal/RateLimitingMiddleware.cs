@@ -72,7 +72,7 @@ internal sealed partial class RateLimitingMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var endpoint = context.GetEndpoint();
+        var endpoint = RequestFeatures.Endpoint(context);
         if (endpoint?.Metadata.GetMetadata<IRateLimitTierMetadata>() is null)
         {
             return _next(context);

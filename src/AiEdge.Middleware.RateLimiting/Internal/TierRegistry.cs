@@ -169,15 +169,26 @@ internal sealed class RuleSet
         PolicyValue = BuildPolicy(tierName, requests, tokens);
         var primary = requests ?? tokens!;
         _prefix = "\"" + tierName + "\";r=";
-        _cacheWidth = primary.Quota + 1;
-        var maxReset = primary.WindowSeconds + 2;
-        if (requests is not null && tokens is null && _cacheWidth * (maxReset + 1) <= 4096)
+        if (requests is not null && tokens is null)
         {
-            _cache = new string?[_cacheWidth * (maxReset + 1)];
+            // Every value when they all fit in the table; otherwise the band just below a full bucket, where a
+            // bucket stays while its callers are not near their limit (a large quota's values are formatted per
+            // request only further down).
+            var resets = primary.WindowSeconds + 3;
+            var band = Math.Min(primary.Quota + 1, MaxCachedValues / resets);
+            if (band > 0)
+            {
+                _cacheLow = primary.Quota + 1 - band;
+                _cacheWidth = band;
+                _cache = new string?[band * resets];
+            }
         }
     }
 
+    private const long MaxCachedValues = 4096;
+
     private readonly string _prefix;
+    private readonly long _cacheLow;
     private readonly long _cacheWidth;
     private readonly string?[]? _cache;
 
@@ -191,9 +202,10 @@ internal sealed class RuleSet
     /// <summary>The <c>RateLimit</c> item for <paramref name="remaining"/> units and a reset in <paramref name="resetSeconds"/>.</summary>
     public string FormatRateLimit(long remaining, long resetSeconds, long tokensRemaining)
     {
-        if (_cache is not null && remaining < _cacheWidth && remaining >= 0 && resetSeconds >= 0)
+        var offset = remaining - _cacheLow;
+        if (_cache is not null && offset >= 0 && offset < _cacheWidth && resetSeconds >= 0)
         {
-            var index = resetSeconds * _cacheWidth + remaining;
+            var index = resetSeconds * _cacheWidth + offset;
             if (index < _cache.Length)
             {
                 return _cache[index] ??= Format(remaining, resetSeconds, -1);

@@ -34,7 +34,7 @@ internal sealed partial class RedisFailClosedMiddleware(
             return next(context);
         }
 
-        var metadata = context.GetEndpoint()?.Metadata;
+        var metadata = RequestFeatures.Endpoint(context)?.Metadata;
         if (metadata is null || (metadata.GetMetadata<IRateLimitTierMetadata>() is null && metadata.GetMetadata<IIdempotencyMetadata>() is null
             && metadata.GetMetadata<IConcurrencyTierMetadata>() is null))
         {

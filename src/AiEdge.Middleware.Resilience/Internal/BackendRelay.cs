@@ -169,17 +169,17 @@ internal sealed partial class BackendRelay
 
         // Response compression picks its encoding when the first byte is written: identity makes it choose none.
         context.Request.Headers.AcceptEncoding = Identity;
-        if (context.Features.Get<IHttpsCompressionFeature>() is { } compression)
+        if (RequestFeatures.Get<IHttpsCompressionFeature>(context) is { } compression)
         {
             compression.Mode = HttpsCompressionMode.DoNotCompress;
         }
 
-        if (context.Features.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>() is { } timeout)
+        if (RequestFeatures.Get<Microsoft.AspNetCore.Http.Timeouts.IHttpRequestTimeoutFeature>(context) is { } timeout)
         {
             timeout.DisableTimeout();
         }
 
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        RequestFeatures.Get<IHttpResponseBodyFeature>(context)?.DisableBuffering();
     }
 
     private static List<string>? ConnectionTokens(HttpResponseHeaders headers)

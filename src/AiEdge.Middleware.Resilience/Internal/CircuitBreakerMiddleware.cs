@@ -17,7 +17,7 @@ internal sealed partial class CircuitBreakerMiddleware(RequestDelegate next, Bre
 {
     public Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<ICircuitBreakerMetadata>();
+        var metadata = RequestFeatures.Endpoint(context)?.Metadata.GetMetadata<ICircuitBreakerMetadata>();
         if (metadata is null)
         {
             return next(context);

@@ -62,7 +62,7 @@ internal sealed class ResilienceMetrics
         _backendDuration.Record(seconds, new(AiEdgeDiagnostics.Tags.Breaker, breaker), new(AiEdgeDiagnostics.Tags.Replica, replica), new(AiEdgeDiagnostics.Tags.Outcome, outcome));
         if (context is not null)
         {
-            if (context.Features.Get<AiEdgeDecisionsFeature>() is { } decisions)
+            if (RequestFeatures.Get<AiEdgeDecisionsFeature>(context) is { } decisions)
             {
                 decisions.Set(AiEdgeDiagnostics.Tags.Breaker, breaker);
                 decisions.Set(AiEdgeDiagnostics.Tags.Replica, replica);

@@ -34,12 +34,12 @@ internal sealed partial class BodyLimitMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var limit = _default;
-        if (context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>() is { } metadata)
+        if (RequestFeatures.Endpoint(context)?.Metadata.GetMetadata<IRequestSizeLimitMetadata>() is { } metadata)
         {
             limit = metadata.MaxRequestBodySize;
         }
 
-        var serverLimit = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        var serverLimit = RequestFeatures.Get<IHttpMaxRequestBodySizeFeature>(context);
         if (serverLimit is { IsReadOnly: true })
         {
             serverLimit = null;
@@ -52,7 +52,7 @@ internal sealed partial class BodyLimitMiddleware
         }
 
         var length = context.Request.ContentLength;
-        if (length == 0 || (length is null && context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false }))
+        if (length == 0 || (length is null && RequestFeatures.Get<IHttpRequestBodyDetectionFeature>(context) is { CanHaveBody: false }))
         {
             return _next(context);
         }

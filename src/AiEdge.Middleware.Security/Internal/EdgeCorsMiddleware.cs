@@ -40,8 +40,8 @@ internal sealed partial class EdgeCorsMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var headers = context.Request.Headers;
-        if (!headers.ContainsKey(HeaderNames.Origin))
+        // The typed property: Kestrel reads its own field for it instead of looking the name up.
+        if (context.Request.Headers.Origin.Count == 0)
         {
             return _next(context);
         }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Security.Internal;
 
@@ -29,7 +30,7 @@ internal sealed partial class SecurityHeadersMiddleware
         }
 
         var policy = _policies.Default;
-        if (context.GetEndpoint()?.Metadata.GetMetadata<ISecurityHeadersPolicyMetadata>() is { } metadata)
+        if (RequestFeatures.Endpoint(context)?.Metadata.GetMetadata<ISecurityHeadersPolicyMetadata>() is { } metadata)
         {
             policy = _policies.Find(metadata.PolicyName) ?? UnknownPolicy(metadata.PolicyName);
         }

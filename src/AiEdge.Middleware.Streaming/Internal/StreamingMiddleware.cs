@@ -48,8 +48,8 @@ internal sealed partial class StreamingMiddleware
 
     public Task InvokeAsync(HttpContext context)
     {
-        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<IStreamingMetadata>();
-        if (context.Features.Get<IHttpWebSocketFeature>() is { IsWebSocketRequest: true } webSockets)
+        var metadata = RequestFeatures.Endpoint(context)?.Metadata.GetMetadata<IStreamingMetadata>();
+        if (RequestFeatures.Get<IHttpWebSocketFeature>(context) is { IsWebSocketRequest: true } webSockets)
         {
             return _webSocketIdleTimeout > TimeSpan.Zero ? InvokeWebSocketAsync(context, webSockets) : _next(context);
         }
@@ -61,6 +61,13 @@ internal sealed partial class StreamingMiddleware
 
         return InvokeStreamingAsync(context, metadata);
     }
+
+    /// <summary>
+    /// Whether a request may open a WebSocket: an HTTP/1.1 handshake carries <c>Upgrade</c>, an HTTP/2 or HTTP/3 one is
+    /// an extended CONNECT.
+    /// </summary>
+    internal static bool MayBeWebSocketHandshake(HttpContext context)
+        => context.Request.Headers.Upgrade.Count != 0 || HttpMethods.IsConnect(context.Request.Method);
 
     internal static bool IsDisconnect(Exception exception) => exception is OperationCanceledException or IOException or ObjectDisposedException;
 
@@ -83,12 +90,12 @@ internal sealed partial class StreamingMiddleware
         // ResponseCompression picks its encoding from Accept-Encoding when the first byte is written: "identity"
         // makes it choose none, whether it wraps this stage or not. Over HTTPS the compression feature says so too.
         context.Request.Headers.AcceptEncoding = Identity;
-        if (context.Features.Get<IHttpsCompressionFeature>() is { } compression)
+        if (RequestFeatures.Get<IHttpsCompressionFeature>(context) is { } compression)
         {
             compression.Mode = HttpsCompressionMode.DoNotCompress;
         }
 
-        if (context.Features.Get<IHttpRequestTimeoutFeature>() is { } timeout)
+        if (RequestFeatures.Get<IHttpRequestTimeoutFeature>(context) is { } timeout)
         {
             timeout.DisableTimeout();
         }
@@ -98,7 +105,7 @@ internal sealed partial class StreamingMiddleware
     internal void PrepareResponse(HttpContext context)
     {
         PrepareRequest(context);
-        if (context.Features.Get<IOutputCacheFeature>() is { } outputCache)
+        if (RequestFeatures.Get<IOutputCacheFeature>(context) is { } outputCache)
         {
             outputCache.Context.AllowCacheStorage = false;
         }
@@ -152,9 +159,9 @@ internal sealed partial class StreamingMiddleware
             PrepareRequest(context);
         }
 
-        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        var original = RequestFeatures.Get<IHttpResponseBodyFeature>(context)!;
         var body = new StreamingResponseBody(context, original, this, metadata, Time.GetTimestamp());
-        context.Features.Set<IHttpResponseBodyFeature>(body);
+        RequestFeatures.Set<IHttpResponseBodyFeature>(context, body);
         var disconnected = false;
         try
         {
@@ -172,7 +179,7 @@ internal sealed partial class StreamingMiddleware
         }
         finally
         {
-            context.Features.Set(original);
+            RequestFeatures.Set(context, original);
             await body.FinishAsync(disconnected);
         }
     }
@@ -180,7 +187,7 @@ internal sealed partial class StreamingMiddleware
     private async Task InvokeWebSocketAsync(HttpContext context, IHttpWebSocketFeature webSockets)
     {
         var feature = new IdleTimeoutWebSocketFeature(webSockets, _webSocketIdleTimeout, Time, _logger);
-        context.Features.Set<IHttpWebSocketFeature>(feature);
+        RequestFeatures.Set<IHttpWebSocketFeature>(context, feature);
         try
         {
             await _next(context);
@@ -192,7 +199,7 @@ internal sealed partial class StreamingMiddleware
         }
         finally
         {
-            context.Features.Set(webSockets);
+            RequestFeatures.Set(context, webSockets);
             feature.Dispose();
         }
     }

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.Extensions.Options;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.AccessLog.Internal;
 
@@ -147,7 +148,7 @@ internal sealed partial class AccessLogMiddleware
         var backendMs = edge.TryGetTotal(AiEdgeDecisionsFeature.BackendSeconds, out var backendSeconds) ? backendSeconds * 1000 : -1;
         var bytes = counted ? record.Body.Bytes : response.ContentLength ?? 0;
         // After an unhandled exception the handler clears the endpoint; its feature keeps the one that failed.
-        var endpoint = context.GetEndpoint() ?? context.Features.Get<IExceptionHandlerFeature>()?.Endpoint;
+        var endpoint = RequestFeatures.Endpoint(context) ?? RequestFeatures.Get<IExceptionHandlerFeature>(context)?.Endpoint;
         var route = (endpoint as RouteEndpoint)?.RoutePattern.RawText ?? None;
         Log.Request(
             _logger,
