@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Claims;
 using AiEdge.Middleware;
-using Microsoft.AspNetCore.Http.Features.Authentication;
 using AiEdge.Middleware.Internal;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 
 namespace Microsoft.AspNetCore.Http;
 

@@ -1,5 +1,5 @@
-using AiEdge.Middleware.Internal;
 using AiEdge.Middleware;
+using AiEdge.Middleware.Internal;
 using AiEdge.Middleware.Streaming;
 using AiEdge.Middleware.Streaming.Internal;
 using Microsoft.AspNetCore.Builder;

@@ -1,5 +1,5 @@
-using AiEdge.Middleware.Internal;
 using System.Buffers.Binary;
+using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Caching.Internal;
 

@@ -1,5 +1,5 @@
-using AiEdge.Middleware.Internal;
 using System.Security.Cryptography;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
-using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.Security.Cryptography;
 using AiEdge.Middleware.Caching;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;

@@ -1,6 +1,6 @@
-using AiEdge.Middleware.Internal;
 using System.Buffers;
 using System.Text;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Concurrency.Internal;
 

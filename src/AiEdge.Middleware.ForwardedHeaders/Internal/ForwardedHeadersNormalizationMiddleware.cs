@@ -1,7 +1,7 @@
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.ForwardedHeaders.Internal;
 

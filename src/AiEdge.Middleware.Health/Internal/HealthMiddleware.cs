@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Http;
 using AiEdge.Middleware.Internal;
+using Microsoft.AspNetCore.Http;
 
 namespace AiEdge.Middleware.Health.Internal;
 

@@ -1,6 +1,6 @@
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.RateLimiting.Internal;
 

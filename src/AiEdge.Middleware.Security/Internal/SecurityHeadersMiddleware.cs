@@ -1,6 +1,6 @@
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.Security.Internal;
 

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Net;
+using System.Runtime.CompilerServices;
+using AiEdge.Middleware.Internal;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -9,7 +10,6 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.Extensions.Options;
-using AiEdge.Middleware.Internal;
 
 namespace AiEdge.Middleware.AccessLog.Internal;
 
