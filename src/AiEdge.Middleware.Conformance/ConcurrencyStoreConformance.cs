@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AiEdge.Middleware.Concurrency;
 using AiEdge.Middleware.Conformance.Internal;
 
@@ -13,7 +14,9 @@ namespace AiEdge.Middleware.Conformance;
 /// <remarks>
 /// <para>Time: when the test controls the store's clock (<see cref="ConcurrencyStoreConformanceOptions.AdvanceTime"/>),
 /// the lease checks advance it and take no real time; otherwise they give leases of a few
-/// <see cref="ConcurrencyStoreConformanceOptions.ShortDuration"/>s and poll, with a deadline, until they end.</para>
+/// <see cref="ConcurrencyStoreConformanceOptions.ShortDuration"/>s and poll, with a deadline, until they end. An
+/// attempt that took longer than a lease it relied on (a slow host, on the store's own clock) proves nothing either
+/// way and runs again with a new key, until <see cref="ConcurrencyStoreConformanceOptions.Timeout"/>.</para>
 /// <para>Concurrency is real: the concurrency check starts its acquisitions on the thread pool together.</para>
 /// </remarks>
 public static class ConcurrencyStoreConformance
@@ -123,43 +126,89 @@ public static class ConcurrencyStoreConformance
         Expect(raised.Acquired, "With 2 live leases, an acquisition of 5 slots was refused.");
     }
 
-    private static async Task LeaseExpiresAsync(IConcurrencyStore store, ConcurrencyStoreConformanceOptions options, CancellationToken cancellationToken)
-    {
-        var key = NewKey();
-        var lease = await AcquireAsync(store, key, 1, options.AdvanceTime is null ? options.ShortDuration : ControlledLease, cancellationToken).ConfigureAwait(false);
-        var refused = await store.TryAcquireAsync(key, 1, LongLease, cancellationToken).ConfigureAwait(false);
-        Expect(!refused.Acquired, "A second acquisition of 1 slot was granted while the first lease lived.");
-        if (options.AdvanceTime is { } advance)
+    private static Task LeaseExpiresAsync(IConcurrencyStore store, ConcurrencyStoreConformanceOptions options, CancellationToken cancellationToken)
+        => RunUntilConclusiveAsync(options, async () =>
         {
-            await advance(ControlledLease + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            await ExpectCountAsync(store, key, 0, "after its only lease expired", cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await PollAsync(options, async () => await store.CountAsync(key, cancellationToken).ConfigureAwait(false) == 0, "the lease of ShortDuration to end", cancellationToken).ConfigureAwait(false);
-        }
+            var key = NewKey();
+            var duration = options.AdvanceTime is null ? options.ShortDuration : ControlledLease;
+            var started = Stopwatch.GetTimestamp();
+            var lease = await AcquireAsync(store, key, 1, duration, cancellationToken).ConfigureAwait(false);
+            var refused = await store.TryAcquireAsync(key, 1, LongLease, cancellationToken).ConfigureAwait(false);
+            if (refused.Acquired && RanOut(options, started, duration))
+            {
+                return false;
+            }
 
-        var renewed = await store.RenewAsync(key, lease.Id, LongLease, cancellationToken).ConfigureAwait(false);
-        Expect(!renewed, "RenewAsync of an expired lease answered true.");
-        var next = await store.TryAcquireAsync(key, 1, LongLease, cancellationToken).ConfigureAwait(false);
-        Expect(next.Acquired, "After the only lease expired, an acquisition of 1 slot was refused.");
+            Expect(!refused.Acquired, "A second acquisition of 1 slot was granted while the first lease lived.");
+            if (options.AdvanceTime is { } advance)
+            {
+                await advance(ControlledLease + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                await ExpectCountAsync(store, key, 0, "after its only lease expired", cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await PollAsync(options, async () => await store.CountAsync(key, cancellationToken).ConfigureAwait(false) == 0, "the lease of ShortDuration to end", cancellationToken).ConfigureAwait(false);
+            }
+
+            var renewed = await store.RenewAsync(key, lease.Id, LongLease, cancellationToken).ConfigureAwait(false);
+            Expect(!renewed, "RenewAsync of an expired lease answered true.");
+            var next = await store.TryAcquireAsync(key, 1, LongLease, cancellationToken).ConfigureAwait(false);
+            Expect(next.Acquired, "After the only lease expired, an acquisition of 1 slot was refused.");
+            return true;
+        });
+
+    private static Task RenewAsync(IConcurrencyStore store, ConcurrencyStoreConformanceOptions options, CancellationToken cancellationToken)
+        => RunUntilConclusiveAsync(options, async () =>
+        {
+            var key = NewKey();
+            var unit = options.AdvanceTime is null ? options.ShortDuration : ControlledLease / 4;
+            var first = unit * 4;
+            var renewedFor = unit * 40;
+            var started = Stopwatch.GetTimestamp();
+            var lease = await AcquireAsync(store, key, 1, first, cancellationToken).ConfigureAwait(false);
+            await PassAsync(options, unit, cancellationToken).ConfigureAwait(false);
+            var renewed = await store.RenewAsync(key, lease.Id, renewedFor, cancellationToken).ConfigureAwait(false);
+            if (!renewed && RanOut(options, started, first))
+            {
+                return false;
+            }
+
+            Expect(renewed, "RenewAsync of a live lease answered false.");
+            await PassAsync(options, first, cancellationToken).ConfigureAwait(false);
+            var count = await store.CountAsync(key, cancellationToken).ConfigureAwait(false);
+            if (count != 1 && RanOut(options, started, renewedFor))
+            {
+                return false;
+            }
+
+            Expect(count == 1, $"CountAsync after its lease was renewed and its first expiry passed answered {count}, not 1.");
+            await store.ReleaseAsync(key, lease.Id, cancellationToken).ConfigureAwait(false);
+            Expect(!await store.RenewAsync(key, lease.Id, LongLease, cancellationToken).ConfigureAwait(false), "RenewAsync of a released lease answered true.");
+            await ExpectCountAsync(store, key, 0, "after a released lease was renewed", cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <summary>
+    /// Runs a check whose answers rely on a lease still living when the store is asked. On the store's own clock a slow
+    /// host can let the lease's time run out before the question arrives, and that answer proves nothing about the
+    /// store: such an attempt returns <see langword="false"/> and the check runs again with a new key, until the
+    /// options' timeout. On a controlled clock the first attempt is always conclusive.
+    /// </summary>
+    private static async Task RunUntilConclusiveAsync(ConcurrencyStoreConformanceOptions options, Func<Task<bool>> attempt)
+    {
+        var deadline = DateTime.UtcNow + options.Timeout;
+        while (!await attempt().ConfigureAwait(false))
+        {
+            Expect(DateTime.UtcNow < deadline, $"Every attempt took longer than the lease it relied on, for {options.Timeout}: the host is too slow for a ShortDuration of {options.ShortDuration}.");
+        }
     }
 
-    private static async Task RenewAsync(IConcurrencyStore store, ConcurrencyStoreConformanceOptions options, CancellationToken cancellationToken)
-    {
-        var key = NewKey();
-        var unit = options.AdvanceTime is null ? options.ShortDuration : ControlledLease / 4;
-        var lease = await AcquireAsync(store, key, 1, unit * 2, cancellationToken).ConfigureAwait(false);
-        await PassAsync(options, unit, cancellationToken).ConfigureAwait(false);
-        var renewed = await store.RenewAsync(key, lease.Id, unit * 8, cancellationToken).ConfigureAwait(false);
-        Expect(renewed, "RenewAsync of a live lease answered false.");
-        await PassAsync(options, unit * 2, cancellationToken).ConfigureAwait(false);
-        await ExpectCountAsync(store, key, 1, "after its lease was renewed and its first expiry passed", cancellationToken).ConfigureAwait(false);
-
-        await store.ReleaseAsync(key, lease.Id, cancellationToken).ConfigureAwait(false);
-        Expect(!await store.RenewAsync(key, lease.Id, LongLease, cancellationToken).ConfigureAwait(false), "RenewAsync of a released lease answered true.");
-        await ExpectCountAsync(store, key, 0, "after a released lease was renewed", cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>
+    /// Whether the store's clock may have passed <paramref name="lease"/> since <paramref name="started"/>: the lease
+    /// began no earlier than that, so an answer given before it elapsed on the test's clock came while it lived.
+    /// </summary>
+    private static bool RanOut(ConcurrencyStoreConformanceOptions options, long started, TimeSpan lease)
+        => options.AdvanceTime is null && Stopwatch.GetElapsedTime(started) >= lease;
 
     private static async Task ConcurrentAcquireAsync(IConcurrencyStore store, ConcurrencyStoreConformanceOptions options, CancellationToken cancellationToken)
     {
