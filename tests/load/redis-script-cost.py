@@ -24,10 +24,17 @@ parser.add_argument("--calls", type=int, default=4000)
 options = parser.parse_args()
 
 source = open(os.path.join(root, "src/AiEdge.Middleware.Redis/Internal/RedisRateLimitStore.cs")).read()
-match = re.search(r'AcquireScript = new\("[^"]+", """\n(.*?)\n\s*"""\);', source, re.S)
-lines = match.group(1).split("\n")
-indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
-script = "\n".join(line[indent:] for line in lines)
+
+
+def raw(pattern):
+    """The text of a C# raw string literal matched by pattern, its indentation removed as the compiler does."""
+    lines = re.search(pattern, source, re.S).group(1).split("\n")
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return "\n".join(line[indent:] for line in lines)
+
+
+# The script is the shared prelude (ScriptPrelude) and a newline, then the acquire script's own text.
+script = raw(r'ScriptPrelude = """\n(.*?)\n\s*""" \+ "\\n";') + "\n" + raw(r'AcquireScript = new\("[^"]+", ScriptPrelude \+ """\n(.*?)\n\s*"""\);')
 
 connection = socket.create_connection(("127.0.0.1", options.port))
 replies = connection.makefile("rb")

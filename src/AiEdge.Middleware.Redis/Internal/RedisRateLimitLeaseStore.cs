@@ -37,24 +37,7 @@ internal sealed class RedisRateLimitLeaseStore : IRateLimitStore
     // Charges n requests at once when all n fit (the state n requests arriving at the same instant leave, by
     // LeakyBucket's arithmetic), else decides one request exactly as the batch script does. Returns {granted (n, 1,
     // or 0 when refused), retryAfterMs (refused) or 0, remaining after the charge, nextMs}.
-    internal static readonly RedisScript LeaseScript = new("ratelimit-lease", """
-        local floor, max = math.floor, math.max
-        local function fdiv(a, b)
-          local q = floor(a / b)
-          if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
-          return q
-        end
-        local function ceilms(num, den, milli)
-          if milli <= 0 then return 0 end
-          return fdiv(milli * den + num - 1, num)
-        end
-        local now
-        if ARGV[1] == '' then
-          local t = redis.call('TIME')
-          now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
-        else
-          now = tonumber(ARGV[1])
-        end
+    internal static readonly RedisScript LeaseScript = new("ratelimit-lease", RedisRateLimitStore.ScriptPrelude + """
         local num, den, cap, n = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
         local s = redis.call('HMGET', KEYS[1], 'e', 'l')
         local excess, last, elapsed, first = 0, now, 0, 0

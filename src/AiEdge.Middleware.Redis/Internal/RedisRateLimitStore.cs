@@ -30,6 +30,29 @@ namespace AiEdge.Middleware.Redis.Internal;
 /// </remarks>
 internal sealed partial class RedisRateLimitStore : IRateLimitStore
 {
+    // What every rate-limit script starts with: floor and max, floor division exact on doubles (fdiv), the milliseconds
+    // until a level drains (ceilms), and now: ARGV[1] in ms, or Redis's own clock (TIME) when it is empty. Each script
+    // is this text followed by its own (RedisRateLimitLeaseStore's lease script too).
+    internal const string ScriptPrelude = """
+        local floor, max = math.floor, math.max
+        local function fdiv(a, b)
+          local q = floor(a / b)
+          if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
+          return q
+        end
+        local function ceilms(num, den, milli)
+          if milli <= 0 then return 0 end
+          return fdiv(milli * den + num - 1, num)
+        end
+        local now
+        if ARGV[1] == '' then
+          local t = redis.call('TIME')
+          now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
+        else
+          now = tonumber(ARGV[1])
+        end
+        """ + "\n";
+
     // Decides several requests' batches in one call, one after another, each all-or-nothing exactly as a call of its
     // own would (a later batch sees what an earlier one committed). KEYS: the call's distinct buckets. ARGV[1]: ''
     // for Redis TIME, or a fixed now in ms (tests); ARGV[2]: the number of batches; ARGV[3]: the number of distinct
@@ -46,25 +69,8 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
     // the committed state's full drain time (resetMs) plus a second: a key disappears only once its bucket is idle,
     // when forgetting it changes no decision.
     // Lua numbers are doubles: exact while every product below stays under 2^53 (see docs/redis.md, sizing).
-    internal static readonly RedisScript AcquireScript = new("ratelimit-acquire-batches", """
-        local floor, max = math.floor, math.max
-        local function fdiv(a, b)
-          local q = floor(a / b)
-          if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
-          return q
-        end
+    internal static readonly RedisScript AcquireScript = new("ratelimit-acquire-batches", ScriptPrelude + """
         local function tdiv(a, b) if a < 0 then return -fdiv(-a, b) end return fdiv(a, b) end
-        local function ceilms(num, den, milli)
-          if milli <= 0 then return 0 end
-          return fdiv(milli * den + num - 1, num)
-        end
-        local now
-        if ARGV[1] == '' then
-          local t = redis.call('TIME')
-          now = tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000)
-        else
-          now = tonumber(ARGV[1])
-        end
         local rules = {}
         local a = 4 + tonumber(ARGV[3]) * 5
         for j = 4, a - 1 do rules[j - 3] = tonumber(ARGV[j]) end
@@ -155,19 +161,7 @@ internal sealed partial class RedisRateLimitStore : IRateLimitStore
         """);
 
     // ARGV: now ('' for TIME), numerator, denominator, capacity, delta milli-tokens. Returns the tokens spendable at once.
-    internal static readonly RedisScript ReconcileScript = new("ratelimit-reconcile", """
-        local function fdiv(a, b)
-          local q = math.floor(a / b)
-          if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
-          return q
-        end
-        local now
-        if ARGV[1] == '' then
-          local t = redis.call('TIME')
-          now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-        else
-          now = tonumber(ARGV[1])
-        end
+    internal static readonly RedisScript ReconcileScript = new("ratelimit-reconcile", ScriptPrelude + """
         local num, den, cap, delta = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
         local s = redis.call('HMGET', KEYS[1], 'e', 'l')
         local level, last = 0, now
