@@ -6,7 +6,7 @@ namespace AiEdge.Middleware.Benchmarks;
 /// Bytes allocated per request by the whole pipeline (<see cref="PipelineBenchmarks"/>), measured with
 /// <see cref="GC.GetTotalAllocatedBytes(bool)"/> over 5,000 requests after 2,000 to warm up, in seconds instead of a
 /// BenchmarkDotNet run; with a case name, also which types that case allocates, sampled from the runtime's allocation
-/// ticks (one per 100 KB) over 100,000 requests. <c>dotnet run -c Release --project tests/AiEdge.Middleware.Benchmarks -- --alloc [bare|miss|hit]</c>
+/// ticks (one per 100 KB) over 100,000 requests. <c>dotnet run -c Release --project tests/AiEdge.Middleware.Benchmarks -- --alloc [bare|miss|hit|bare-uncached|uncached]</c>
 /// </summary>
 internal static class AllocationProbe
 {
@@ -23,6 +23,8 @@ internal static class AllocationProbe
             Measure("bare", benchmarks.Bare_UniqueBody, sample);
             Measure("miss", benchmarks.Pipeline_Miss, sample);
             Measure("hit", benchmarks.Pipeline_Hit, sample);
+            Measure("bare-uncached", benchmarks.Bare_Uncached, sample);
+            Measure("uncached", benchmarks.Pipeline_Uncached, sample);
         }
         finally
         {

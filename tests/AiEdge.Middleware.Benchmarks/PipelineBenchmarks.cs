@@ -68,16 +68,27 @@ public class PipelineBenchmarks
     [Benchmark]
     public Task Pipeline_Miss() => _edge(NextUnique(_edgeApp));
 
+    /// <summary>Routing and an endpoint that is never cached (the sample's <c>/v1/train</c>), a new body every call.</summary>
+    [Benchmark]
+    public Task Bare_Uncached() => _bare(NextUnique(_bareApp, "/v1/train"));
+
+    /// <summary>
+    /// The whole pipeline in front of an endpoint that is never cached, as the sample's <c>/v1/train</c> (body limit,
+    /// Idempotency-Key, a rate-limit tier): the admission path without the cache.
+    /// </summary>
+    [Benchmark]
+    public Task Pipeline_Uncached() => _edge(NextUnique(_edgeApp, "/v1/train"));
+
     /// <summary>The whole pipeline on a cache hit: the endpoint does not run.</summary>
     [Benchmark]
     public Task Pipeline_Hit() => _edge(NewPost(_edgeApp, _repeatedStream, Repeated.Length));
 
-    private DefaultHttpContext NextUnique(WebApplication app)
+    private DefaultHttpContext NextUnique(WebApplication app, string path = "/v1/predict")
     {
         // Rewrites the ten digits of the body in place: a new cache key without allocating a new body.
         var digits = _unique.AsSpan("{\"model\":\"toy\",\"input\":\"unique input ".Length, 10);
         Utf8Formatter.TryFormat(++_counter, digits, out _, new System.Buffers.StandardFormat('D', 10));
-        return NewPost(app, _uniqueStream, _unique.Length);
+        return NewPost(app, _uniqueStream, _unique.Length, path);
     }
 
     private static (WebApplication App, RequestDelegate Pipeline) Build(bool edge)
@@ -88,6 +99,8 @@ public class PipelineBenchmarks
         {
             ["AiEdge:RateLimiting:Tiers:predict:Rate"] = "1000000r/s",
             ["AiEdge:RateLimiting:Tiers:predict:Burst"] = "1000000",
+            ["AiEdge:RateLimiting:Tiers:train:Rate"] = "1000000r/s",
+            ["AiEdge:RateLimiting:Tiers:train:Burst"] = "1000000",
             ["AiEdge:Cors:AllowedOrigins:0"] = "http://localhost:5173",
             ["AiEdge:Caching:Anonymous"] = "Shared",
             ["AiEdge:Caching:ExcludedJsonFields:0"] = "user",
@@ -117,21 +130,12 @@ public class PipelineBenchmarks
             app.UseRouting();
         }
 
-        var endpoint = app.MapPost("/v1/predict", static async context =>
-        {
-            // Reads the body as a model endpoint would, then answers.
-            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(512);
-            while (await context.Request.Body.ReadAsync(buffer) > 0)
-            {
-            }
-
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-            context.Response.ContentType = "application/json";
-            await context.Response.Body.WriteAsync(Answer);
-        });
+        var endpoint = app.MapPost("/v1/predict", ReadAndAnswerAsync);
+        var train = app.MapPost("/v1/train", ReadAndAnswerAsync);
         if (edge)
         {
             endpoint.WithBodyLimit("1m").WithPredictionCache().WithIdempotency().WithRateLimitTier("predict");
+            train.WithBodyLimit("100m").WithIdempotency().WithRateLimitTier("train");
         }
 
         // A pipeline built by hand needs the endpoint middleware (a started host adds it itself).
@@ -139,7 +143,20 @@ public class PipelineBenchmarks
         return (app, ((IApplicationBuilder)app).Build());
     }
 
-    private static DefaultHttpContext NewPost(WebApplication app, MemoryStream body, int length)
+    // Reads the body as a model endpoint would, then answers.
+    private static async Task ReadAndAnswerAsync(HttpContext context)
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(512);
+        while (await context.Request.Body.ReadAsync(buffer) > 0)
+        {
+        }
+
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync(Answer);
+    }
+
+    private static DefaultHttpContext NewPost(WebApplication app, MemoryStream body, int length, string path = "/v1/predict")
     {
         body.Position = 0;
         var context = new DefaultHttpContext { RequestServices = app.Services };
@@ -147,7 +164,7 @@ public class PipelineBenchmarks
         context.Request.Method = HttpMethods.Post;
         context.Request.Scheme = "http";
         context.Request.Host = new HostString("localhost");
-        context.Request.Path = "/v1/predict";
+        context.Request.Path = path;
         context.Request.ContentType = "application/json";
         context.Request.ContentLength = length;
         context.Request.Body = body;
