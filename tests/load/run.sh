@@ -5,6 +5,9 @@
 #   builtins  the same handlers behind ASP.NET Core's built-ins doing the edge's jobs: UseForwardedHeaders trusting
 #             the proxy, a middleware setting four security headers, UseCors for one origin, UseRateLimiter with a
 #             token bucket partitioned by client IP (limits high enough never to reject);
+#   builtins2 the same built-ins app in a second process, target builtins-aa: the A/A control, two identical
+#             targets measured like every pair, so that the spread of their per-round ratio shows how far apart
+#             this host puts two equals (a ratio inside that spread tells the two sides apart in no round);
 #   samejobs  the train handler behind AiEdge doing only those jobs (forwarded headers, the same four security header
 #             fields, CORS for one origin, a rate-limit tier per client IP), target aiedge-samejobs;
 #   nginx     NGINX as the seeds configure it (realip, limit_req, proxy_cache for POST with the body in the key,
@@ -74,7 +77,7 @@ dotnet publish "$root/samples/AiEdge.Samples.ModelApi" -c Release -o "$work/samp
 dotnet publish "$root/tests/AiEdge.Middleware.LoadBench" -c Release -o "$work/bench" >/dev/null
 dotnet publish "$root/samples/AiEdge.Samples.Gateway" -c Release -o "$work/gateway" >/dev/null
 
-bare_port=$(free_port); builtins_port=$(free_port); samejobs_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port)
+bare_port=$(free_port); builtins_port=$(free_port); builtins2_port=$(free_port); samejobs_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port)
 
 # Limits raised so that nothing is rejected (the chat route's concurrency tier too, or the streams test would measure
 # its queue and refusals): the benchmark measures the cost of the decisions, not refusals.
@@ -97,6 +100,8 @@ sample_env=(
 bare_pid=$!
 (cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll builtins --urls "http://127.0.0.1:$builtins_port" >"$work/builtins.log" 2>&1) & pids+=($!)
 builtins_pid=$!
+(cd "$work/bench" && exec env "${sample_env[@]}" dotnet AiEdge.Middleware.LoadBench.dll builtins --urls "http://127.0.0.1:$builtins2_port" >"$work/builtins2.log" 2>&1) & pids+=($!)
+builtins2_pid=$!
 # Its settings are its own (SameJobs.cs): the sample's tiers and concurrency keys would name packages it does not add.
 (cd "$work/bench" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning dotnet AiEdge.Middleware.LoadBench.dll samejobs --urls "http://127.0.0.1:$samejobs_port" >"$work/samejobs.log" 2>&1) & pids+=($!)
 samejobs_pid=$!
@@ -129,6 +134,7 @@ mkdir -p "$work/nginx-cache"
 "$nginx_bin" -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log"
 
 wait_http "http://127.0.0.1:$bare_port/healthz"; wait_http "http://127.0.0.1:$builtins_port/healthz"
+wait_http "http://127.0.0.1:$builtins2_port/healthz"
 wait_http "http://127.0.0.1:$samejobs_port/healthz"
 wait_http "http://127.0.0.1:$sample_port/healthz"; wait_http "http://127.0.0.1:$nginx_port/healthz"
 wait_http "http://127.0.0.1:$gateway_port/healthz"
@@ -142,6 +148,7 @@ declare -A url=(
   [bare-train]="http://127.0.0.1:$bare_port|train"
   [builtins-miss]="http://127.0.0.1:$builtins_port|miss"
   [builtins-train]="http://127.0.0.1:$builtins_port|train"
+  [builtins-aa]="http://127.0.0.1:$builtins2_port|train"
   [aiedge-samejobs]="http://127.0.0.1:$samejobs_port|train"
   [nginx-miss]="http://127.0.0.1:$nginx_port|miss"
   [nginx-hit]="http://127.0.0.1:$nginx_port|hit"
@@ -152,12 +159,12 @@ declare -A url=(
   [gateway-nginx]="http://127.0.0.1:$nginx_port|embeddings"
 )
 # The sides of each ratio stand next to each other, so that in every round they run back to back.
-order=(builtins-train aiedge-limit aiedge-samejobs bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
+order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
 if [ "$use_redis" = 1 ]; then
   url[aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
   url[aiedge-redis-miss]="http://127.0.0.1:$redis_sample_port|miss"
   url[aiedge-redis-lease-limit]="http://127.0.0.1:$lease_sample_port|train"
-  order=(builtins-train aiedge-limit aiedge-samejobs aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
+  order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
 fi
 declare -A rps p50 p99 errs cpu
 
@@ -165,6 +172,7 @@ declare -A rps p50 p99 errs cpu
 servers() {
   case "$1" in
     bare-*) echo "$bare_pid" ;;
+    builtins-aa) echo "$builtins2_pid" ;;
     builtins-*) echo "$builtins_pid" ;;
     aiedge-samejobs) echo "$samejobs_pid" ;;
     nginx-*|gateway-nginx) echo "$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ') $bare_pid" ;;
@@ -256,6 +264,7 @@ row "Context: AiEdge miss / bare Kestrel" aiedge-miss bare-miss ""
 row "Context: ASP.NET Core built-ins / bare Kestrel (uncached limited route)" builtins-train bare-train ""
 row "Context: AiEdge doing only the built-ins' jobs / ASP.NET Core built-ins (uncached limited route)" aiedge-samejobs builtins-train ""
 row "Context: AiEdge with Redis / in memory, cache miss (limits, L2 and cross-replica lock in Redis)" aiedge-redis-miss aiedge-miss ""
+row "Control (A/A): ASP.NET Core built-ins in a second process / the same app (uncached limited route)" builtins-aa builtins-train ""
 row "Context: Kestrel's floor (empty GET through routing, bare app) / NGINX proxy_cache hit" bare-floor nginx-hit ""
 echo
 echo "Event streams ($streams concurrent, 16 tokens at 20 ms): AiEdge: $stream_line; bare: $bare_stream_line"
