@@ -48,4 +48,24 @@ public sealed class BenchmarkSmokeTests
         Assert.NotEmpty(summary.Reports);
         Assert.All(summary.Reports, report => Assert.True(report.Success, $"{report.BenchmarkCase.DisplayInfo} failed:{Environment.NewLine}{logger.GetLog()}"));
     }
+
+    [Fact]
+    public void Spin_RunsTheNamedBenchmarkAndReportsItsMeanPerCall()
+    {
+        var output = new StringWriter();
+
+        var means = Spin.Run("PipelineBenchmarks.Pipeline_Uncached", 0, output);
+
+        var mean = Assert.Single(means);
+        Assert.True(mean > 0, $"mean {mean} ns");
+        Assert.StartsWith("PipelineBenchmarks.Pipeline_Uncached: ", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains(" ns per call", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Pipeline_Uncached")]
+    [InlineData("NoSuchBenchmarks.Run")]
+    [InlineData("PipelineBenchmarks.Setup")]
+    public void Spin_RefusesANameThatIsNoBenchmark(string name)
+        => Assert.Throws<ArgumentException>(() => Spin.Run(name, 0, TextWriter.Null));
 }
