@@ -38,7 +38,7 @@ public sealed class LoadBenchmarkSmokeTests
         var stdout = await output;
         var stderr = await error;
         Assert.True(process.ExitCode == 0, $"run.sh --quick exited with {process.ExitCode}:{Environment.NewLine}{stderr}{Environment.NewLine}{stdout}");
-        foreach (var target in new[] { "bare-floor", "bare-miss", "builtins-train", "builtins-aa", "builtins-miss", "nginx-miss", "nginx-hit", "aiedge-miss", "aiedge-hit", "aiedge-limit", "aiedge-samejobs", "gateway-nginx", "gateway-aiedge" })
+        foreach (var target in new[] { "bare-floor", "bare-miss", "builtins-train", "builtins-aa", "builtins-miss", "nginx-miss", "nginx-hit", "aiedge-miss", "aiedge-hit", "aiedge-limit", "aiedge-samejobs", "gateway-nginx", "gateway-aiedge", "gateway-yarp" })
         {
             Assert.Contains($"| {target} |", stdout, StringComparison.Ordinal);
         }
@@ -48,6 +48,7 @@ public sealed class LoadBenchmarkSmokeTests
         Assert.Contains("| AiEdge miss / NGINX proxy in front of bare Kestrel |", stdout, StringComparison.Ordinal);
         Assert.Contains("| Gateway: AiEdge + YARP / NGINX proxy", stdout, StringComparison.Ordinal);
         Assert.Contains("| Context: AiEdge doing only the built-ins' jobs / ASP.NET Core built-ins", stdout, StringComparison.Ordinal);
+        Assert.Contains("| Context: AiEdge + YARP / YARP alone", stdout, StringComparison.Ordinal);
         Assert.Contains("| Control (A/A): ASP.NET Core built-ins in a second process / the same app", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("| 0.00 |", stdout, StringComparison.Ordinal);
 

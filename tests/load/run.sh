@@ -16,7 +16,8 @@
 #             limits, cache and locks through a real redis-server, and the same with rate-limit leases on
 #             (AiEdge:Redis:RateLimitLeases, target aiedge-redis-lease-limit);
 #   gateway   the gateway sample (AiEdge in front of YARP) and NGINX configured as seed 003's gateway, both relaying
-#             an API-key-checked, rate-limited embeddings call to the bare app as the model server.
+#             an API-key-checked, rate-limited embeddings call to the bare app as the model server; and YARP alone
+#             (LoadBench yarp, target gateway-yarp) relaying the same call with nothing of AiEdge.
 # Every target is warmed up under full load until the JIT's tiered compilation has settled, then measured with wrk
 # on loopback in rounds; each round runs every target once, the two sides of each ratio back to back, in the
 # opposite order every other round. Each ratio is computed within each round and reported as the median and range
@@ -77,7 +78,7 @@ dotnet publish "$root/samples/AiEdge.Samples.ModelApi" -c Release -o "$work/samp
 dotnet publish "$root/tests/AiEdge.Middleware.LoadBench" -c Release -o "$work/bench" >/dev/null
 dotnet publish "$root/samples/AiEdge.Samples.Gateway" -c Release -o "$work/gateway" >/dev/null
 
-bare_port=$(free_port); builtins_port=$(free_port); builtins2_port=$(free_port); samejobs_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port)
+bare_port=$(free_port); builtins_port=$(free_port); builtins2_port=$(free_port); samejobs_port=$(free_port); sample_port=$(free_port); nginx_port=$(free_port); gateway_port=$(free_port); yarp_port=$(free_port)
 
 # Limits raised so that nothing is rejected (the chat route's concurrency tier too, or the streams test would measure
 # its queue and refusals): the benchmark measures the cost of the decisions, not refusals.
@@ -118,6 +119,8 @@ gateway_env=(
 )
 (cd "$work/gateway" && exec env "${gateway_env[@]}" dotnet AiEdge.Samples.Gateway.dll --urls "http://127.0.0.1:$gateway_port" >"$work/gateway.log" 2>&1) & pids+=($!)
 gateway_pid=$!
+(cd "$work/bench" && exec env ASPNETCORE_ENVIRONMENT=Production Logging__LogLevel__Default=Warning dotnet AiEdge.Middleware.LoadBench.dll yarp --urls "http://127.0.0.1:$yarp_port" --YarpAlone:Destinations:0 "http://127.0.0.1:$bare_port" --YarpAlone:Destinations:1 "http://127.0.0.1:$bare_port" >"$work/yarp.log" 2>&1) & pids+=($!)
+yarp_pid=$!
 if [ "$use_redis" = 1 ]; then
   redis_port=$(free_port); redis_sample_port=$(free_port)
   redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no >/dev/null & pids+=($!)
@@ -137,7 +140,7 @@ wait_http "http://127.0.0.1:$bare_port/healthz"; wait_http "http://127.0.0.1:$bu
 wait_http "http://127.0.0.1:$builtins2_port/healthz"
 wait_http "http://127.0.0.1:$samejobs_port/healthz"
 wait_http "http://127.0.0.1:$sample_port/healthz"; wait_http "http://127.0.0.1:$nginx_port/healthz"
-wait_http "http://127.0.0.1:$gateway_port/healthz"
+wait_http "http://127.0.0.1:$gateway_port/healthz"; wait_http "http://127.0.0.1:$yarp_port/healthz"
 [ "$use_redis" = 0 ] || wait_http "http://127.0.0.1:$redis_sample_port/healthz"
 [ "$use_redis" = 0 ] || wait_http "http://127.0.0.1:$lease_sample_port/healthz"
 
@@ -157,14 +160,15 @@ declare -A url=(
   [aiedge-limit]="http://127.0.0.1:$sample_port|train"
   [gateway-aiedge]="http://127.0.0.1:$gateway_port|embeddings"
   [gateway-nginx]="http://127.0.0.1:$nginx_port|embeddings"
+  [gateway-yarp]="http://127.0.0.1:$yarp_port|embeddings"
 )
 # The sides of each ratio stand next to each other, so that in every round they run back to back.
-order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
+order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge gateway-yarp)
 if [ "$use_redis" = 1 ]; then
   url[aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
   url[aiedge-redis-miss]="http://127.0.0.1:$redis_sample_port|miss"
   url[aiedge-redis-lease-limit]="http://127.0.0.1:$lease_sample_port|train"
-  order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge)
+  order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge gateway-yarp)
 fi
 declare -A rps p50 p99 errs cpu
 
@@ -177,6 +181,7 @@ servers() {
     aiedge-samejobs) echo "$samejobs_pid" ;;
     nginx-*|gateway-nginx) echo "$(pgrep -P "$(cat "$work/nginx.pid")" | tr '\n' ' ') $bare_pid" ;;
     gateway-aiedge) echo "$gateway_pid $bare_pid" ;;
+    gateway-yarp) echo "$yarp_pid $bare_pid" ;;
     aiedge-redis-lease-*) echo "$lease_sample_pid $redis_pid" ;;
     aiedge-redis-*) echo "$redis_sample_pid $redis_pid" ;;
     *) echo "$sample_pid" ;;
@@ -259,6 +264,7 @@ row "AiEdge miss / NGINX proxy in front of bare Kestrel" aiedge-miss nginx-miss 
 row "AiEdge with Redis-shared limits / in memory (uncached limited route)" aiedge-redis-limit aiedge-limit 0.75
 row "AiEdge with Redis leases / in memory (uncached limited route, AiEdge:Redis:RateLimitLeases on)" aiedge-redis-lease-limit aiedge-limit 0.75
 row "Gateway: AiEdge + YARP / NGINX proxy (embeddings: API key, limit, relay to the model server)" gateway-aiedge gateway-nginx ""
+row "Context: AiEdge + YARP / YARP alone (embeddings relay: what the edge adds to the proxy)" gateway-aiedge gateway-yarp ""
 row "Context: AiEdge miss / ASP.NET Core built-ins (predict route, no cache)" aiedge-miss builtins-miss ""
 row "Context: AiEdge miss / bare Kestrel" aiedge-miss bare-miss ""
 row "Context: ASP.NET Core built-ins / bare Kestrel (uncached limited route)" builtins-train bare-train ""
