@@ -107,6 +107,31 @@ internal sealed class ConcurrencyGate
         }
     }
 
+    /// <summary>
+    /// The waiters still queued whose wait has not run out at <paramref name="now"/> (a timestamp of the tier's clock):
+    /// what a request that leaves the queue at <paramref name="now"/> leaves behind. Waiters whose time ran out with it
+    /// leave with it, whichever of their timers fired first.
+    /// </summary>
+    public int QueuedWaitingAt(long now)
+    {
+        lock (_lock)
+        {
+            var count = 0;
+            foreach (var level in _levels)
+            {
+                foreach (var waiter in level)
+                {
+                    if (waiter.State == Waiter.Waiting && waiter.Deadline > now)
+                    {
+                        count++;
+                    }
+                }
+            }
+
+            return count;
+        }
+    }
+
     /// <summary>Takes <paramref name="waiter"/> out of the queue (it left); false when it was no longer queued.</summary>
     public bool Remove(Waiter waiter)
     {

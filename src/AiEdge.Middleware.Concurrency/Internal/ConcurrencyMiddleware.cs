@@ -229,7 +229,8 @@ internal sealed partial class ConcurrencyMiddleware
                 return;
             case Waiter.TimedOut:
                 _metrics.Dequeued(context, tier.Name, ConcurrencyMetrics.QueueTimeout, waited);
-                var behind = gate.Queued;
+                // Those that timed out together with it leave with it: they are not the queue it leaves behind.
+                var behind = gate.QueuedWaitingAt(_time.GetTimestamp());
                 gate.Exit();
                 await RejectAsync(context, tier, behind, ConcurrencyMetrics.QueueTimeout).ConfigureAwait(false);
                 return;

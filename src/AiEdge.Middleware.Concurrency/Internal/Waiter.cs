@@ -23,6 +23,9 @@ internal sealed class Waiter(ConcurrencyGate gate, int level)
 
     public long LeaseId { get; private set; }
 
+    /// <summary>Gets the timestamp (of the <see cref="TimeProvider"/> given to <see cref="Start"/>) at which the wait runs out.</summary>
+    public long Deadline { get; private set; } = long.MaxValue;
+
     public int State => Volatile.Read(ref _state);
 
     public Task Task => _done.Task;
@@ -30,6 +33,9 @@ internal sealed class Waiter(ConcurrencyGate gate, int level)
     /// <summary>Starts the queue timeout and watches the client; either ends the wait and leaves the queue at once.</summary>
     public void Start(TimeProvider time, TimeSpan timeout, CancellationToken aborted)
     {
+        var now = time.GetTimestamp();
+        var ticks = timeout.TotalSeconds * time.TimestampFrequency;
+        Deadline = ticks >= long.MaxValue - now ? long.MaxValue : now + (long)ticks;
         _timer = time.CreateTimer(static state => ((Waiter)state!).End(TimedOut), this, timeout, Timeout.InfiniteTimeSpan);
         _registration = aborted.UnsafeRegister(static state => ((Waiter)state!).End(Abandoned), this);
     }
