@@ -5,12 +5,12 @@ using AiEdge.Middleware.LoadBench;
 // security-header middleware; `samejobs --urls ...` serves the train endpoint behind AiEdge doing those same jobs and
 // nothing else; `yarp --urls ... --YarpAlone:Destinations:0 URL` relays the embeddings route with YARP alone;
 // `streams --url URL --count N` opens N concurrent chat streams and prints time-to-first-event percentiles.
-return args.Length > 0 && args[0] == "streams"
-    ? await StreamClient.RunAsync(args[1..])
-    : args.Length > 0 && args[0] == "builtins"
-        ? BuiltIns.Run(args[1..])
-        : args.Length > 0 && args[0] == "samejobs"
-            ? SameJobs.Run(args[1..])
-            : args.Length > 0 && args[0] == "yarp"
-                ? YarpAlone.Run(args[1..])
-                : BareKestrel.Run(args.Length > 0 && args[0] == "bare" ? args[1..] : args);
+return (args.Length > 0 ? args[0] : "") switch
+{
+    "streams" => await StreamClient.RunAsync(args[1..]),
+    "builtins" => BuiltIns.Run(args[1..]),
+    "samejobs" => SameJobs.Run(args[1..]),
+    "yarp" => YarpAlone.Run(args[1..]),
+    "bare" => BareKestrel.Run(args[1..]),
+    _ => BareKestrel.Run(args),
+};

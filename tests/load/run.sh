@@ -162,14 +162,16 @@ declare -A url=(
   [gateway-nginx]="http://127.0.0.1:$nginx_port|embeddings"
   [gateway-yarp]="http://127.0.0.1:$yarp_port|embeddings"
 )
-# The sides of each ratio stand next to each other, so that in every round they run back to back.
-order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss builtins-miss bare-miss gateway-nginx gateway-aiedge gateway-yarp)
+redis_limit=(); redis_miss=()
 if [ "$use_redis" = 1 ]; then
   url[aiedge-redis-limit]="http://127.0.0.1:$redis_sample_port|train"
   url[aiedge-redis-miss]="http://127.0.0.1:$redis_sample_port|miss"
   url[aiedge-redis-lease-limit]="http://127.0.0.1:$lease_sample_port|train"
-  order=(builtins-aa builtins-train aiedge-limit aiedge-samejobs aiedge-redis-limit aiedge-redis-lease-limit bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss aiedge-redis-miss builtins-miss bare-miss gateway-nginx gateway-aiedge gateway-yarp)
+  redis_limit=(aiedge-redis-limit aiedge-redis-lease-limit); redis_miss=(aiedge-redis-miss)
 fi
+# The sides of each ratio stand next to each other, so that in every round they run back to back: the goals' pairs,
+# the control's, and Redis beside in memory; the context rows that cannot also be adjacent sit one target apart.
+order=(aiedge-samejobs builtins-aa builtins-train aiedge-limit "${redis_limit[@]}" bare-train nginx-hit aiedge-hit bare-floor nginx-miss aiedge-miss "${redis_miss[@]}" builtins-miss bare-miss gateway-nginx gateway-aiedge gateway-yarp)
 declare -A rps p50 p99 errs cpu
 
 # The processes that serve a target (NGINX: its workers and the app behind it; Redis mode: the app and redis-server).
